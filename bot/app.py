@@ -1,0 +1,94 @@
+"""The one factory production and tests share: `create_dispatcher(...)`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.fsm_storage import DatabaseStorage
+from bot.handlers import get_routers
+from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.domain_errors import DomainErrorMiddleware
+from bot.middlewares.flood import FloodMiddleware, LocalRateCounter, RateCounter, RedisRateCounter
+from bot.middlewares.locale import LocaleMiddleware
+from bot.middlewares.person import PersonMiddleware
+from bot.scheduler import JobContext, Scheduler
+from bot.texts import LOCALES_DIR, Templates, Texts
+from config.settings import Settings
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """A Bot on the given session; without one, aiohttp to Telegram or TELEGRAM_API_URL."""
+    if session is None:
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+            if settings.telegram_api_url
+            else AiohttpSession()
+        )
+    return Bot(
+        token=settings.require_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    session_pool: async_sessionmaker[AsyncSession],
+    *,
+    redis: Redis | None = None,
+    scheduler: Scheduler | None = None,
+) -> Dispatcher:
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    counter: RateCounter
+    if redis is not None:
+        storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+        isolation = RedisEventIsolation(redis)
+        counter = RedisRateCounter(redis, settings.flood_window_seconds)
+    else:
+        storage = DatabaseStorage(session_pool)
+        isolation = SimpleEventIsolation()
+        counter = LocalRateCounter(settings.flood_window_seconds)
+
+    texts = Texts(path=LOCALES_DIR, default_locale=settings.default_locale)
+    scheduler = scheduler or Scheduler(settings)
+    scheduler.every("bot.scheduler.housekeeping:purge", timedelta(hours=1))
+
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        session_pool=session_pool,
+        texts=texts,
+        templates=Templates(LOCALES_DIR, texts.available_locales),
+        scheduler=scheduler,
+        redis=redis,
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(session_pool))
+    dp.update.outer_middleware(PersonMiddleware())
+    dp.update.outer_middleware(LocaleMiddleware(texts))
+    dp.update.outer_middleware(FloodMiddleware(counter, settings.flood_messages))
+    dp.update.outer_middleware(DomainErrorMiddleware())
+    dp.include_routers(*get_routers())
+
+    async def on_startup(bot: Bot) -> None:
+        scheduler.start(JobContext(bot=bot, session_pool=session_pool, settings=settings))
+
+    async def on_shutdown() -> None:
+        scheduler.shutdown()
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return dp

@@ -1,0 +1,54 @@
+"""Callback data of every inline button, one class per purpose, each with a unique prefix.
+
+Telegram allows 64 bytes of callback data; prefixes are two letters to leave room for ids.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class ConsentCb(CallbackData, prefix="cs"):
+    agree: bool
+    code: str = ""
+
+
+class LanguageCb(CallbackData, prefix="lg"):
+    locale: str
+
+
+class JoinPickCb(CallbackData, prefix="jp"):
+    """A step of the join-request dialog: `what` is municipality / school / page / skip."""
+
+    what: str
+    value: int = 0
+
+
+class JoinDecisionCb(CallbackData, prefix="jd"):
+    request_id: int
+    approve: bool
+
+
+class RosterCb(CallbackData, prefix="ro"):
+    action: str
+    upload_id: int = 0
+
+
+class InviteCb(CallbackData, prefix="iv"):
+    action: str
+    value: int = 0
+    extra: str = ""
+
+
+class AdminCb(CallbackData, prefix="ad"):
+    action: str
+    value: int = 0
+
+
+class CommunityCb(CallbackData, prefix="cm"):
+    action: str
+    community_id: int = 0
+
+
+class PrivacyCb(CallbackData, prefix="pv"):
+    action: str

@@ -1,0 +1,68 @@
+"""Command line: `nastavnik run | webhook | migrate | import-roster FILE | demo-data`.
+
+Settings problems end the program with one line saying what to fix, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from bot.logging_setup import setup_logging
+from bot.texts import LOCALES_DIR, Texts, t
+from config.settings import Settings, SettingsError, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nastavnik", description="«Наставник» bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="long polling")
+    run.add_argument("--migrate", action="store_true", help="apply migrations first")
+    webhook = commands.add_parser("webhook", help="aiohttp server for Telegram's webhook")
+    webhook.add_argument("--migrate", action="store_true", help="apply migrations first")
+    commands.add_parser("migrate", help="apply database migrations")
+    roster = commands.add_parser("import-roster", help="import a roster file (.xlsx or .csv)")
+    roster.add_argument("file")
+    roster.add_argument("--municipality", required=True, help="municipality name")
+    roster.add_argument("--apply", action="store_true", help="write changes (default: dry run)")
+    commands.add_parser("demo-data", help="a demo municipality built from the Grachevka seed")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    with texts.context():
+        try:
+            settings = load_settings()
+            with texts.use_locale(settings.default_locale):
+                setup_logging(settings.log_level)
+                return asyncio.run(_command(args)(settings, args))
+        except SettingsError as error:
+            print(
+                t(f"cli.settings.{error.problem}", field=error.field)
+                if error.problem in ("missing", "malformed", "weak")
+                else t("cli.settings.invalid", field=error.field, problem=error.problem),
+                file=sys.stderr,
+            )
+            return 2
+        except KeyboardInterrupt:
+            return 130
+
+
+def _command(
+    args: argparse.Namespace,
+) -> Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]:
+    from bot import runner
+
+    commands: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+        "run": runner.run_polling,
+        "webhook": runner.run_webhook,
+        "migrate": runner.migrate,
+        "import-roster": runner.import_roster,
+        "demo-data": runner.demo_data,
+    }
+    return commands[args.command]

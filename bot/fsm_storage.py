@@ -1,0 +1,77 @@
+"""aiogram FSM storage in the bot's own database.
+
+The default: a teacher who was halfway through a dialog when the bot restarted (or whose
+connection dropped for a day) continues where they stopped. With REDIS_URL set, aiogram's
+RedisStorage is used instead (see `bot.app`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.db import current_session
+from storage.models import FsmRecord
+
+
+class DatabaseStorage(BaseStorage):
+    def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
+        self._pool = session_pool
+        self._keys = DefaultKeyBuilder(with_destiny=True)
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        session = current_session.get()
+        if session is not None:
+            yield session
+            return
+        async with self._pool.begin() as own:
+            yield own
+
+    async def _record(self, session: AsyncSession, key: StorageKey) -> FsmRecord | None:
+        return await session.get(FsmRecord, self._keys.build(key))
+
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        async with self._session() as session:
+            record = await self._record(session, key)
+            if record is None:
+                record = FsmRecord(key=self._keys.build(key), user_id=key.user_id, data={})
+                session.add(record)
+            for name, value in values.items():
+                setattr(record, name, value)
+            if record.state is None and not record.data:
+                if record in session.new:
+                    session.expunge(record)
+                else:
+                    await session.delete(record)
+            await session.flush()
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        await self._write(key, state=state.state if isinstance(state, State) else state)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        async with self._session() as session:
+            record = await self._record(session, key)
+            return record.state if record else None
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        await self._write(key, data=dict(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        async with self._session() as session:
+            record = await self._record(session, key)
+            return dict(record.data) if record else {}
+
+    async def close(self) -> None:
+        return None
+
+
+async def forget_user_states(session: AsyncSession, user_id: int) -> None:
+    """Remove every FSM record of a Telegram user (used by /forget)."""
+    await session.execute(delete(FsmRecord).where(FsmRecord.user_id == user_id))

@@ -1,0 +1,40 @@
+"""Routers in the order they are asked: specific first, the catch-all last."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def get_routers() -> list[Router]:
+    from bot.handlers import (
+        admin,
+        communities,
+        errors,
+        fallback,
+        invites,
+        join_requests,
+        menu,
+        people,
+        privacy,
+        roster,
+        start,
+    )
+
+    routers = [
+        errors.router,
+        privacy.router,  # /privacy, /mydata and /forget work in any state, even mid-dialog
+        start.router,
+        join_requests.router,
+        roster.router,
+        invites.router,
+        admin.router,
+        communities.router,
+        people.router,
+        menu.router,
+        fallback.router,
+    ]
+    for router in routers:
+        # Routers are module singletons; a second dispatcher in the same process (every test
+        # builds one) takes them over from the first instead of failing.
+        router._parent_router = None
+    return routers

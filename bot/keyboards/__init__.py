@@ -1,0 +1,1 @@
+"""Keyboards are pure functions of what they show."""

@@ -1,0 +1,63 @@
+"""Main menu (reply keyboard) and command list per role."""
+
+from __future__ import annotations
+
+from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup
+
+from bot.texts import t
+from storage.models import Role
+
+# Menu buttons per role, in the order they appear; a person with several roles gets them all.
+MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.TEACHER: ("menu.my_tutor", "menu.communities"),
+    Role.SCHOOL_LEADER: (),
+    Role.TUTOR: ("menu.my_teachers",),
+    Role.COORDINATOR: (
+        "menu.roster",
+        "menu.invites",
+        "menu.join_requests",
+        "menu.manage_communities",
+    ),
+    Role.ADMIN: ("menu.municipalities",),
+}
+COMMON_MENU = ("menu.profile", "menu.help")
+
+COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.TEACHER: ("communities",),
+    Role.SCHOOL_LEADER: (),
+    Role.TUTOR: ("teachers",),
+    Role.COORDINATOR: ("roster", "invite", "requests"),
+    Role.ADMIN: ("municipalities",),
+}
+COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
+GUEST_COMMANDS = ("start", "privacy", "help")
+
+
+def menu_keys(roles: frozenset[Role]) -> list[str]:
+    keys: list[str] = []
+    for role in Role:
+        if role in roles:
+            keys.extend(k for k in MENU_BY_ROLE[role] if k not in keys)
+    return keys + list(COMMON_MENU)
+
+
+def main_menu(roles: frozenset[Role]) -> ReplyKeyboardMarkup:
+    keys = menu_keys(roles)
+    rows = [
+        [KeyboardButton(text=t(key)) for key in keys[i : i + 2]] for i in range(0, len(keys), 2)
+    ]
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+def command_list(roles: frozenset[Role], locale: str) -> list[BotCommand]:
+    names: list[str] = []
+    if roles:
+        for role in Role:
+            if role in roles:
+                names.extend(n for n in COMMANDS_BY_ROLE[role] if n not in names)
+        names.extend(COMMON_COMMANDS)
+    else:
+        names.extend(GUEST_COMMANDS)
+    return [
+        BotCommand(command=name, description=t(f"command.{name}", locale=locale)) for name in names
+    ]

@@ -1,0 +1,1 @@
+"""Outer middlewares on `dp.update`, in the order `bot.app` registers them."""

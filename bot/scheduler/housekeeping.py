@@ -1,0 +1,33 @@
+"""Sweeps that keep the database small and personal data short-lived."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+
+from bot.scheduler import JobContext
+from storage.models import Invite, ProcessedUpdate, RosterUpload
+
+PROCESSED_UPDATES_KEPT = timedelta(days=3)
+# An uploaded roster holds names and phones: it lives only between the dry run and "apply".
+ROSTER_UPLOADS_KEPT = timedelta(days=2)
+EXPIRED_INVITES_KEPT = timedelta(days=30)
+
+
+async def purge(context: JobContext) -> None:
+    now = datetime.now(UTC)
+    async with context.session_pool.begin() as session:
+        await session.execute(
+            delete(ProcessedUpdate).where(
+                ProcessedUpdate.processed_at < now - PROCESSED_UPDATES_KEPT
+            )
+        )
+        await session.execute(
+            delete(RosterUpload).where(RosterUpload.created_at < now - ROSTER_UPLOADS_KEPT)
+        )
+        await session.execute(
+            delete(Invite).where(
+                Invite.used_at.is_(None), Invite.expires_at < now - EXPIRED_INVITES_KEPT
+            )
+        )

@@ -1,0 +1,176 @@
+"""Joining: consent first, then an invite, the person's own phone, or a request to join."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import DomainError
+from bot.services.phones import normalize_phone
+from config.settings import Settings
+from storage.models import (
+    JoinRequest,
+    JoinRequestStatus,
+    Person,
+    PersonStatus,
+    PersonSubject,
+    Role,
+)
+from storage.repositories.people import PeopleRepo
+from storage.repositories.places import PlacesRepo
+
+NAME_MIN, NAME_MAX = 5, 200
+SUBJECT_MAX = 80
+
+
+async def record_consent(
+    session: AsyncSession, person: Person | None, *, telegram_id: int, locale: str
+) -> Person:
+    """The consent moment: only now is anything about this Telegram account stored."""
+    if person is None:
+        person = await PeopleRepo(session).add(
+            Person(
+                telegram_id=telegram_id,
+                locale=locale,
+                consent_at=datetime.now(UTC),
+                roles=[],
+                subjects=[],
+            )
+        )
+    elif person.consent_at is None:
+        person.consent_at = datetime.now(UTC)
+    return person
+
+
+async def grant_bootstrap_admin(session: AsyncSession, person: Person, settings: Settings) -> bool:
+    """Telegram ids in BOOTSTRAP_ADMIN_IDS become admins of the deployment's region."""
+    if person.telegram_id not in settings.bootstrap_admin_ids:
+        return False
+    region = await PlacesRepo(session).ensure_region(settings.region_name)
+    await PeopleRepo(session).grant(person, Role.ADMIN, region_id=region.id)
+    return True
+
+
+async def link_by_contact(
+    session: AsyncSession, guest: Person, *, phone: str, sender_id: int, contact_user_id: int | None
+) -> Person:
+    """Match the sender's own phone to the roster and make that roster entry this account."""
+    if contact_user_id != sender_id:
+        raise DomainError("join.contact_not_yours")
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        raise DomainError("join.contact_invalid")
+    matches = await PeopleRepo(session).unjoined_by_phone(normalized)
+    if not matches:
+        raise DomainError("join.contact_not_found")
+    if len(matches) > 1:
+        raise DomainError("join.contact_ambiguous")
+    roster_person = matches[0]
+    telegram_id, locale, consent_at = guest.telegram_id, guest.locale, guest.consent_at
+    if guest.id != roster_person.id:
+        await session.delete(guest)
+        await session.flush()
+    roster_person.telegram_id = telegram_id
+    roster_person.locale = roster_person.locale or locale
+    roster_person.consent_at = consent_at or datetime.now(UTC)
+    roster_person.status = PersonStatus.ACTIVE
+    await session.flush()
+    return roster_person
+
+
+def clean_full_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not (NAME_MIN <= len(name) <= NAME_MAX) or len(name.split()) < 2:
+        raise DomainError("join.name_invalid", min=NAME_MIN, max=NAME_MAX)
+    if any(ch.isdigit() or ch in "<>@/\\{}[]" for ch in name):
+        raise DomainError("join.name_invalid", min=NAME_MIN, max=NAME_MAX)
+    return name
+
+
+def clean_subject(raw: str) -> str:
+    subject = " ".join(raw.split())
+    if not subject or len(subject) > SUBJECT_MAX or any(ch in "<>{}[]" for ch in subject):
+        raise DomainError("join.subject_invalid", max=SUBJECT_MAX)
+    return subject[0].upper() + subject[1:]
+
+
+async def submit_join_request(
+    session: AsyncSession,
+    guest: Person,
+    *,
+    school_id: int,
+    full_name: str,
+    subject: str | None,
+) -> JoinRequest:
+    school = await PlacesRepo(session).school(school_id)
+    if school is None:
+        raise DomainError("join.school_gone")
+    pending = await session.scalar(
+        select(JoinRequest).where(
+            JoinRequest.person_id == guest.id, JoinRequest.status == JoinRequestStatus.PENDING
+        )
+    )
+    if pending is not None:
+        raise DomainError("join.already_pending")
+    request = JoinRequest(
+        person_id=guest.id,
+        municipality_id=school.municipality_id,
+        school_id=school.id,
+        full_name=clean_full_name(full_name),
+        subject=clean_subject(subject) if subject else None,
+    )
+    session.add(request)
+    await session.flush()
+    return request
+
+
+async def pending_requests(
+    session: AsyncSession, municipality_ids: Sequence[int]
+) -> Sequence[JoinRequest]:
+    return (
+        await session.scalars(
+            select(JoinRequest)
+            .where(
+                JoinRequest.municipality_id.in_(municipality_ids),
+                JoinRequest.status == JoinRequestStatus.PENDING,
+            )
+            .order_by(JoinRequest.created_at)
+        )
+    ).all()
+
+
+def coordinated_municipalities(person: Person) -> list[int]:
+    return [
+        grant.municipality_id
+        for grant in person.roles
+        if grant.role == Role.COORDINATOR and grant.municipality_id is not None
+    ]
+
+
+async def decide_join_request(
+    session: AsyncSession, coordinator: Person, request_id: int, *, approve: bool
+) -> tuple[JoinRequest, Person]:
+    """Approve or decline; only a coordinator of the request's municipality may, and only once."""
+    request = await session.get(JoinRequest, request_id)
+    if request is None or request.municipality_id not in coordinated_municipalities(coordinator):
+        raise DomainError("join.request_not_found")
+    if request.status != JoinRequestStatus.PENDING:
+        raise DomainError("join.request_decided")
+    applicant = await PeopleRepo(session).get(request.person_id)
+    if applicant is None:
+        raise DomainError("join.request_not_found")
+    request.status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.DECLINED
+    request.decided_by_id = coordinator.id
+    request.decided_at = datetime.now(UTC)
+    if approve:
+        applicant.full_name = request.full_name
+        applicant.municipality_id = request.municipality_id
+        applicant.school_id = request.school_id
+        if request.subject and request.subject not in applicant.subject_names:
+            applicant.subjects.append(PersonSubject(subject=request.subject))
+        await PeopleRepo(session).grant(applicant, Role.TEACHER)
+    await session.flush()
+    return request, applicant

@@ -1,0 +1,112 @@
+"""Every word the bot says comes from `locales/`.
+
+`locales/<lang>/*.po` hold short texts under symbolic keys (`menu.communities`); all files of a
+language are merged into one catalogue at start-up, so each feature keeps its own file.
+`locales/<lang>/templates/` hold the longer messages as jinja2 templates (autoescaped).
+`t()` escapes every parameter, so user text can never break the HTML of a message.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+import io
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiogram.utils.i18n import I18n
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from markupsafe import Markup
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def read_catalog(locale_dir: Path) -> Catalog:
+    """All `.po` files of one language as one catalogue; a key defined twice is an error."""
+    merged = Catalog(locale=locale_dir.name)
+    for po_path in sorted(locale_dir.glob("*.po")):
+        with po_path.open("rb") as fp:
+            part = read_po(fp, locale=locale_dir.name)
+        for message in part:
+            if not message.id:
+                continue
+            if message.id in merged:
+                raise ValueError(f"{po_path}: key {message.id!r} is defined twice")
+            merged[message.id] = message
+    return merged
+
+
+class Texts(I18n):
+    """aiogram's I18n reading `.po` sources directly (no compiled `.mo` files in the repo)."""
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for locale_dir in sorted(p for p in self.path.iterdir() if p.is_dir()):
+            catalog = read_catalog(locale_dir)
+            if not len(catalog):
+                continue
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            translations[locale_dir.name] = gettext.GNUTranslations(buffer)
+        return translations
+
+    def keys(self, locale: str) -> set[str]:
+        return {
+            m.id if isinstance(m.id, str) else m.id[0]
+            for m in read_catalog(self.path / locale)
+            if m.id
+        }
+
+
+def _escaped(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: html.escape(value, quote=False) if isinstance(value, str) else value
+        for name, value in params.items()
+    }
+
+
+def t(key: str, /, *, locale: str | None = None, **params: Any) -> str:
+    """The text under `key` in the current (or given) locale, parameters HTML-escaped."""
+    text = Texts.get_current(no_error=False).gettext(key, locale=locale)
+    return text.format(**_escaped(params)) if params else text
+
+
+def tn(key: str, count: int, /, *, locale: str | None = None, **params: Any) -> str:
+    """Plural form of `key` for `count` (`{count}` is available to the text)."""
+    text = Texts.get_current(no_error=False).gettext(key, key, count, locale=locale)
+    return text.format(count=count, **_escaped(params))
+
+
+def all_translations(key: str) -> frozenset[str]:
+    """The text of `key` in every locale: what a menu button may say, whatever the language."""
+    i18n = Texts.get_current(no_error=False)
+    return frozenset(i18n.gettext(key, locale=locale) for locale in i18n.available_locales)
+
+
+class Templates:
+    """Per-locale jinja2 templates with autoescape; `t` is available inside them."""
+
+    def __init__(self, locales_dir: Path, locales: Iterable[str]) -> None:
+        self._envs: dict[str, jinja2.Environment] = {}
+        for locale in locales:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(locales_dir / locale / "templates"),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=False,
+            )
+            env.globals["t"] = lambda key, _locale=locale, **kw: Markup(
+                t(key, locale=_locale, **kw)
+            )
+            self._envs[locale] = env
+
+    def render(self, name: str, locale: str, **context: Any) -> str:
+        env = self._envs.get(locale) or next(iter(self._envs.values()))
+        return env.get_template(name).render(**context).strip()

@@ -1,0 +1,41 @@
+"""Showing a person where they are: their main menu and their command list."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommandScopeChat
+
+from bot.keyboards.menus import command_list, main_menu
+from bot.texts import Templates
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+
+async def set_person_commands(bot: Bot, person: Person, locale: str) -> None:
+    """The chat's own command list (a chat scope), in the person's language."""
+    if person.telegram_id is None:
+        return
+    try:
+        await bot.set_my_commands(
+            command_list(person.role_set, locale),
+            scope=BotCommandScopeChat(chat_id=person.telegram_id),
+        )
+    except TelegramAPIError:
+        # The menu still works without the command list; not worth failing the update over.
+        log.warning("could not set commands for person %s", person.id, exc_info=True)
+
+
+async def send_main_menu(
+    bot: Bot, person: Person, templates: Templates, locale: str, *, greeting: bool = False
+) -> None:
+    if person.telegram_id is None:
+        return
+    text = templates.render(
+        "menu.html", locale, person=person, roles=sorted(person.role_set), greeting=greeting
+    )
+    await bot.send_message(person.telegram_id, text, reply_markup=main_menu(person.role_set))
+    await set_person_commands(bot, person, locale)

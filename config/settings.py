@@ -1,0 +1,124 @@
+"""Deployment settings.
+
+Everything comes from the environment (or a `.env` file beside the working directory); nothing
+is read at import time, so tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("ru", "en")
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/nastavnik.sqlite3"
+
+
+class SettingsError(Exception):
+    """Settings that cannot start the bot; `field` and `problem` make the one-line message."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr | None = None
+    database_url: str = DEFAULT_SQLITE_URL
+    redis_url: str | None = None
+    telegram_api_url: str | None = None
+
+    timezone: str = "Europe/Moscow"
+    default_locale: str = "ru"
+    bootstrap_admin_ids: list[int] = Field(default_factory=list)
+    region_name: str = "Ставропольский край"
+    privacy_policy_url: str = "https://example.org/privacy"
+
+    invite_ttl_days: int = Field(default=14, ge=1, le=365)
+    roster_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    flood_messages: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
+
+    webhook_base_url: str | None = None
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split(":///", 1)[1]
+        return None if raw in ("", ":memory:") else Path(raw)
+
+    def require_token(self) -> str:
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise SettingsError("BOT_TOKEN", "missing")
+        token = self.bot_token.get_secret_value().strip()
+        left, _, right = token.partition(":")
+        if not left.isdigit() or len(right) < 30:
+            raise SettingsError("BOT_TOKEN", "malformed")
+        return token
+
+    def require_webhook(self) -> tuple[str, str]:
+        if not self.webhook_base_url:
+            raise SettingsError("WEBHOOK_BASE_URL", "missing")
+        if self.webhook_secret is None or len(self.webhook_secret.get_secret_value()) < 16:
+            raise SettingsError("WEBHOOK_SECRET", "weak")
+        return self.webhook_base_url.rstrip("/") + self.webhook_path, (
+            self.webhook_secret.get_secret_value()
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one `SettingsError` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]).upper() if first["loc"] else "SETTINGS"
+        raise SettingsError(field, str(first["msg"])) from None

@@ -1,0 +1,1 @@
+"""Repositories: queries by name. They take the update's session and never commit."""

@@ -1,0 +1,91 @@
+"""Every test gets a fresh database: a new SQLite file, or (with DATABASE_URL set, as in CI)
+the shared PostgreSQL emptied first. With REDIS_URL set, FSM state, event isolation and flood
+control use Redis (its database is flushed before each test)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import create_bot, create_dispatcher
+from config.settings import Settings
+from storage.db import create_engine, create_session_pool
+from storage.models import Base
+from tests.harness import Harness
+from tests.recording_session import RecordingSession
+
+TEST_TOKEN = "123456:TEST-token-for-the-recording-session-000"
+ADMIN_ID = 900_001
+
+
+def _database_url(tmp_path: Path) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TEST_TOKEN,
+        database_url=_database_url(tmp_path),
+        redis_url=os.environ.get("REDIS_URL") or None,
+        bootstrap_admin_ids=[ADMIN_ID],
+        privacy_policy_url="https://example.org/privacy",
+    )
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url)
+    async with engine.begin() as connection:
+        if settings.is_sqlite:
+            await connection.run_sync(Base.metadata.create_all)
+        else:
+            await connection.run_sync(Base.metadata.create_all)
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_pool(engine)
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis | None]:
+    if not settings.redis_url:
+        yield None
+        return
+    client: Redis = Redis.from_url(settings.redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def harness(
+    settings: Settings,
+    session_pool: async_sessionmaker[AsyncSession],
+    redis: Redis | None,
+) -> AsyncIterator[Harness]:
+    api = RecordingSession()
+    bot = create_bot(settings, session=api)
+    dp = create_dispatcher(settings, session_pool, redis=redis)
+    yield Harness(dp=dp, bot=bot, api=api, session_pool=session_pool)
+    await dp.storage.close()
+    await bot.session.close()
+
+
+@pytest.fixture
+async def db(session_pool: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data; commit what a test arranges."""
+    async with session_pool() as session:
+        yield session

@@ -1,0 +1,110 @@
+"""A fake Bot API session: records every request in order and answers like Telegram would.
+
+Requests are kept first-in-first-out (aiogram's own MockedBot pops last-in-first-out, which
+reads backwards in tests). Queue an exception with `fail_next(...)` to simulate Telegram
+errors, time-outs or a person who blocked the bot.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import AsyncGenerator, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetFile,
+    GetMe,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import Chat, File, Message, User
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+BOT_USER = User(id=42, is_bot=True, first_name="Наставник", username="nastavnik_test_bot")
+
+
+class RecordingSession(BaseSession):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[TelegramMethod[Any]] = []
+        self._failures: deque[tuple[type[TelegramMethod[Any]] | None, Exception]] = deque()
+        self._message_ids: Iterator[int] = itertools.count(1000)
+        self.files: dict[str, bytes] = {}
+        # What each request was answered with, by id(request): message ids for pressing buttons.
+        self.answers: dict[int, Any] = {}
+
+    def fail_next(
+        self, error: Exception, *, method: type[TelegramMethod[Any]] | None = None
+    ) -> None:
+        """The next request (of `method`, if given) raises `error` instead of succeeding."""
+        self._failures.append((method, error))
+
+    def take(self) -> list[TelegramMethod[Any]]:
+        """Every request since the last take, oldest first."""
+        taken, self.requests = self.requests, []
+        return taken
+
+    async def close(self) -> None:
+        return None
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        self.requests.append(method)
+        if self._failures:
+            wanted, error = self._failures[0]
+            if wanted is None or isinstance(method, wanted):
+                self._failures.popleft()
+                raise error
+        answer = self._answer(method)
+        self.answers[id(method)] = answer
+        return cast("TelegramType", answer)
+
+    def _answer(self, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, GetMe):
+            return BOT_USER
+        if isinstance(method, GetFile):
+            return File(
+                file_id=method.file_id, file_unique_id=method.file_id, file_path=method.file_id
+            )
+        if isinstance(method, (SendMessage, SendDocument, SendPhoto, EditMessageText)):
+            return self._message_for(method)
+        if isinstance(method, (AnswerCallbackQuery, EditMessageReplyMarkup)):
+            return True
+        return True
+
+    def _message_for(self, method: Any) -> Message:
+        chat_id = int(method.chat_id) if method.chat_id is not None else 0
+        message_id = getattr(method, "message_id", None) or next(self._message_ids)
+        return Message(
+            message_id=message_id,
+            date=datetime.now(UTC),
+            chat=Chat(id=chat_id, type="private"),
+            from_user=BOT_USER,
+            text=getattr(method, "text", None),
+            caption=getattr(method, "caption", None),
+        )
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        file_path = url.rsplit("/", 1)[-1]
+        content = self.files[file_path]
+        for start in range(0, len(content), chunk_size):
+            yield content[start : start + chunk_size]
