@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -10,12 +11,14 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from bot.delivery.sender import OutboxSender
 from bot.fsm_storage import DatabaseStorage
 from bot.handlers import get_routers
 from bot.middlewares.db import DbSessionMiddleware
@@ -43,6 +46,24 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     )
 
 
+def create_outbox_sender(
+    bot: Bot,
+    session_pool: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    redis: Redis | None,
+) -> OutboxSender:
+    limiter: RateLimiter
+    if redis is not None:
+        limiter = RedisRateLimiter(
+            redis, settings.outbox_rate_per_second, settings.outbox_chat_interval_seconds
+        )
+    else:
+        limiter = LocalRateLimiter(
+            settings.outbox_rate_per_second, settings.outbox_chat_interval_seconds
+        )
+    return OutboxSender(bot, session_pool, settings, limiter)
+
+
 def create_dispatcher(
     settings: Settings,
     session_pool: async_sessionmaker[AsyncSession],
@@ -63,8 +84,10 @@ def create_dispatcher(
         counter = LocalRateCounter(settings.flood_window_seconds)
 
     texts = Texts(path=LOCALES_DIR, default_locale=settings.default_locale)
+    templates = Templates(LOCALES_DIR, texts.available_locales)
     scheduler = scheduler or Scheduler(settings)
     scheduler.every("bot.scheduler.housekeeping:purge", timedelta(hours=1))
+    scheduler.every("bot.delivery.progress:tick", timedelta(seconds=3))
 
     dp = Dispatcher(
         storage=storage,
@@ -72,7 +95,7 @@ def create_dispatcher(
         settings=settings,
         session_pool=session_pool,
         texts=texts,
-        templates=Templates(LOCALES_DIR, texts.available_locales),
+        templates=templates,
         scheduler=scheduler,
         redis=redis,
     )
@@ -83,11 +106,24 @@ def create_dispatcher(
     dp.update.outer_middleware(DomainErrorMiddleware())
     dp.include_routers(*get_routers())
 
+    running: list[tuple[OutboxSender, asyncio.Task[None]]] = []
+
     async def on_startup(bot: Bot) -> None:
-        scheduler.start(JobContext(bot=bot, session_pool=session_pool, settings=settings))
+        scheduler.start(
+            JobContext(
+                bot=bot, session_pool=session_pool, settings=settings,
+                texts=texts, templates=templates,
+            )
+        )
+        sender = create_outbox_sender(bot, session_pool, settings, redis)
+        running.append((sender, asyncio.create_task(sender.run(), name="outbox-sender")))
 
     async def on_shutdown() -> None:
         scheduler.shutdown()
+        while running:
+            sender, task = running.pop()
+            sender.stop()
+            await task
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

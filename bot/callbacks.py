@@ -52,3 +52,16 @@ class CommunityCb(CallbackData, prefix="cm"):
 
 class PrivacyCb(CallbackData, prefix="pv"):
     action: str
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    action: str
+    value: int = 0
+
+
+class AudienceCb(CallbackData, prefix="au"):
+    """A toggle in the audience editor: `kind` is mun / school / subject / role / community."""
+
+    kind: str
+    value: int = 0
+    page: int = 0

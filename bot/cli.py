@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -14,6 +15,13 @@ from typing import Any
 from bot.logging_setup import setup_logging
 from bot.texts import LOCALES_DIR, Texts, t
 from config.settings import Settings, SettingsError, load_settings
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+# Problems with a message of their own in locales/*/cli.po; others use `cli.settings.invalid`.
+EXPLAINED_PROBLEMS = ("missing", "malformed", "weak", "public_url", "unreachable")
+EXIT_SETTINGS = 2
+EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,31 +46,46 @@ def main(argv: list[str] | None = None) -> int:
     with texts.context():
         try:
             settings = load_settings()
-            with texts.use_locale(settings.default_locale):
-                setup_logging(settings.log_level)
-                return asyncio.run(_command(args)(settings, args))
+            _check_before_start(settings, args.command)
         except SettingsError as error:
-            print(
-                t(f"cli.settings.{error.problem}", field=error.field)
-                if error.problem in ("missing", "malformed", "weak")
-                else t("cli.settings.invalid", field=error.field, problem=error.problem),
-                file=sys.stderr,
-            )
-            return 2
-        except KeyboardInterrupt:
-            return 130
+            print(settings_problem(error), file=sys.stderr)
+            return EXIT_SETTINGS
+        with texts.use_locale(settings.default_locale):
+            setup_logging(settings.log_level)
+            # Alembic announces its plugins at INFO on import: noise for whoever runs the bot.
+            logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+            try:
+                return asyncio.run(_command(args.command)(settings, args))
+            except SettingsError as error:
+                print(settings_problem(error), file=sys.stderr)
+                return EXIT_SETTINGS
+            except KeyboardInterrupt:
+                return EXIT_INTERRUPTED
 
 
-def _command(
-    args: argparse.Namespace,
-) -> Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]:
+def settings_problem(error: SettingsError) -> str:
+    """The one line telling the operator which variable to fix and how."""
+    if error.problem in EXPLAINED_PROBLEMS:
+        return t(f"cli.settings.{error.problem}", field=error.field)
+    return t("cli.settings.invalid", field=error.field, problem=error.problem)
+
+
+def _check_before_start(settings: Settings, command: str) -> None:
+    # Before logging, the database or Telegram are touched, so a bad token is the only output.
+    if command in ("run", "webhook"):
+        settings.require_token()
+    if command == "webhook":
+        settings.require_webhook()
+
+
+def _command(name: str) -> Command:
     from bot import runner
 
-    commands: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    commands: dict[str, Command] = {
         "run": runner.run_polling,
         "webhook": runner.run_webhook,
         "migrate": runner.migrate,
         "import-roster": runner.import_roster,
         "demo-data": runner.demo_data,
     }
-    return commands[args.command]
+    return commands[name]

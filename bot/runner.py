@@ -3,25 +3,92 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.types import TelegramObject
 from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_bot, create_dispatcher
 from bot.texts import t
-from config.settings import Settings
+from config.settings import Settings, SettingsError
 from storage import migrate as migrations
 from storage.db import create_engine, create_session_pool
 
 log = logging.getLogger(__name__)
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class UpdatesInFlight(BaseMiddleware):
+    """Lets a stopping bot finish the update it is handling instead of cutting it off.
+
+    Outermost of the update middlewares, so "finished" includes the commit. Once a stop was
+    asked for, a new update is held here unhandled until polling is cancelled: it is neither
+    recorded nor confirmed to Telegram, which delivers it again to the next process.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if self._stopping:
+            await asyncio.Event().wait()  # until polling is cancelled
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            if not self._count:
+                self._idle.set()
+
+    async def drain(self) -> None:
+        """Take no new updates and wait for those being handled."""
+        self._stopping = True
+        await self._idle.wait()
+
+    def install(self, dp: Dispatcher) -> None:
+        # MiddlewareManager can only append, so the others are registered again after this one.
+        manager = dp.update.outer_middleware
+        others = list(manager)
+        for middleware in others:
+            manager.unregister(middleware)
+        manager.register(self)
+        for middleware in others:
+            manager.register(middleware)
+
+
+async def _reachable(engine: AsyncEngine) -> None:
+    """One line for the operator instead of a driver traceback when the database is not there."""
+    try:
+        async with engine.connect():
+            pass
+    except (DBAPIError, OSError) as exc:
+        log.debug("database unreachable", exc_info=exc)
+        raise SettingsError("DATABASE_URL", "unreachable") from None
+
 
 async def migrate(settings: Settings, _args: argparse.Namespace | None = None) -> int:
     engine = create_engine(settings.database_url)
     try:
+        await _reachable(engine)
         await migrations.upgrade(engine)
         print(t("cli.migrated", revision=await migrations.current_revision(engine) or "-"))
     finally:
@@ -40,13 +107,29 @@ async def _schema_is_current(engine: AsyncEngine) -> bool:
 async def _prepare(settings: Settings, args: argparse.Namespace) -> tuple[Bot, AsyncEngine] | None:
     bot = create_bot(settings)  # checks BOT_TOKEN before touching the database
     engine = create_engine(settings.database_url)
-    if getattr(args, "migrate", False):
-        await migrations.upgrade(engine)
-    if not await _schema_is_current(engine):
-        await engine.dispose()
-        await bot.session.close()
-        return None
-    return bot, engine
+    try:
+        await _reachable(engine)
+        if getattr(args, "migrate", False):
+            await migrations.upgrade(engine)
+        if await _schema_is_current(engine):
+            return bot, engine
+    except BaseException:
+        await _close(bot, engine)
+        raise
+    await _close(bot, engine)
+    return None
+
+
+async def _close(
+    bot: Bot, engine: AsyncEngine, dp: Dispatcher | None = None, redis: Redis | None = None
+) -> None:
+    # The engine goes last: disposing it checkpoints SQLite's write-ahead log.
+    await bot.session.close()
+    if dp is not None:
+        await dp.storage.close()
+    if redis is not None:
+        await redis.aclose()
+    await engine.dispose()
 
 
 def _dispatcher(settings: Settings, engine: AsyncEngine) -> tuple[Dispatcher, Redis | None]:
@@ -62,16 +145,47 @@ async def run_polling(settings: Settings, args: argparse.Namespace) -> int:
     dp, redis = _dispatcher(settings, engine)
     try:
         await bot.delete_webhook(drop_pending_updates=False)
+        await _poll_until_stopped(dp, bot)
+    finally:
+        await _close(bot, engine, dp, redis)
+    return 0
+
+
+async def _poll_until_stopped(dp: Dispatcher, bot: Bot) -> None:
+    """Long polling until SIGTERM or SIGINT, finishing the update in flight before stopping."""
+    in_flight = UpdatesInFlight()
+    in_flight.install(dp)
+    polling = asyncio.Event()
+    dp.startup.register(polling.set)
+
+    async def stop() -> None:
+        await polling.wait()  # stop_polling() refuses before polling has started
+        log.info("Stopping: finishing the update in flight")
+        await in_flight.drain()
+        await dp.stop_polling()
+
+    stopping: list[asyncio.Task[None]] = []
+
+    def on_signal() -> None:
+        if not stopping:
+            stopping.append(asyncio.create_task(stop()))
+
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_signal)
+    try:
         # Without handle_as_tasks each update is confirmed to Telegram only after its handler
         # finished, so a crash mid-update means Telegram delivers it again (and the processed-
         # update table keeps that from doing anything twice).
-        await dp.start_polling(bot, handle_as_tasks=False, handle_signals=True)
+        await dp.start_polling(bot, handle_as_tasks=False, handle_signals=False)
     finally:
-        await bot.session.close()
-        if redis is not None:
-            await redis.aclose()
-        await engine.dispose()
-    return 0
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+        for task in stopping:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def run_webhook(settings: Settings, args: argparse.Namespace) -> int:
@@ -86,10 +200,7 @@ async def run_webhook(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await serve(dp, bot, settings, url=url, secret=secret)
     finally:
-        await bot.session.close()
-        if redis is not None:
-            await redis.aclose()
-        await engine.dispose()
+        await _close(bot, engine, dp, redis)
     return 0
 
 
@@ -98,6 +209,7 @@ async def import_roster(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = create_engine(settings.database_url)
     try:
+        await _reachable(engine)
         if not await _schema_is_current(engine):
             return 1
         return await import_roster_file(
@@ -116,6 +228,7 @@ async def demo_data(settings: Settings, _args: argparse.Namespace) -> int:
 
     engine = create_engine(settings.database_url)
     try:
+        await _reachable(engine)
         await migrations.upgrade(engine)
         async with create_session_pool(engine).begin() as session:
             summary = await create_demo_data(session, settings)

@@ -10,3 +10,9 @@ class Joining(StatesGroup):
     school = State()
     subject = State()
     request_name = State()
+
+
+class Broadcasting(StatesGroup):
+    compose = State()
+    audience = State()
+    schedule = State()

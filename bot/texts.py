@@ -12,14 +12,17 @@ import gettext
 import html
 import io
 from collections.abc import Iterable, Mapping
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiogram.utils.i18n import I18n
+from babel.dates import format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from markupsafe import Markup
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -88,6 +91,15 @@ def all_translations(key: str) -> frozenset[str]:
     return frozenset(i18n.gettext(key, locale=locale) for locale in i18n.available_locales)
 
 
+def format_number(value: int | float, locale: str) -> str:
+    """1240 as «1 240» in Russian and «1,240» in English."""
+    return str(format_decimal(value, locale=locale))
+
+
+def format_moment(value: datetime, tz: tzinfo, locale: str) -> str:
+    return str(format_datetime(value.astimezone(tz), "dd.MM.yyyy HH:mm", locale=locale))
+
+
 class Templates:
     """Per-locale jinja2 templates with autoescape; `t` is available inside them."""
 
@@ -104,6 +116,10 @@ class Templates:
             )
             env.globals["t"] = lambda key, _locale=locale, **kw: Markup(
                 t(key, locale=_locale, **kw)
+            )
+            env.filters["number"] = lambda value, _locale=locale: format_number(value, _locale)
+            env.filters["datetime"] = lambda value, tz, _locale=locale: format_moment(
+                value, tz, _locale
             )
             self._envs[locale] = env
 

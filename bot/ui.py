@@ -6,7 +6,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommandScopeChat
+from aiogram.types import BotCommandScopeChat, ReplyKeyboardMarkup
 
 from bot.keyboards.menus import command_list, main_menu
 from bot.texts import Templates
@@ -29,13 +29,21 @@ async def set_person_commands(bot: Bot, person: Person, locale: str) -> None:
         log.warning("could not set commands for person %s", person.id, exc_info=True)
 
 
-async def send_main_menu(
-    bot: Bot, person: Person, templates: Templates, locale: str, *, greeting: bool = False
-) -> None:
-    if person.telegram_id is None:
-        return
+def main_menu_message(
+    person: Person, templates: Templates, locale: str, *, greeting: bool = False
+) -> tuple[str, ReplyKeyboardMarkup]:
     text = templates.render(
         "menu.html", locale, person=person, roles=sorted(person.role_set), greeting=greeting
     )
-    await bot.send_message(person.telegram_id, text, reply_markup=main_menu(person.role_set))
+    return text, main_menu(person.role_set)
+
+
+async def send_main_menu(
+    bot: Bot, person: Person, templates: Templates, locale: str, *, greeting: bool = False
+) -> None:
+    """To the person who is talking to the bot right now (a direct reply)."""
+    if person.telegram_id is None:
+        return
+    text, keyboard = main_menu_message(person, templates, locale, greeting=greeting)
+    await bot.send_message(person.telegram_id, text, reply_markup=keyboard)
     await set_person_commands(bot, person, locale)

@@ -6,14 +6,20 @@ is read at import time, so tests build `Settings(...)` directly.
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import time
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("ru", "en")
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/nastavnik.sqlite3"
+# Telegram accepts 1-256 of these characters in a webhook secret; 16 is our minimum.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class SettingsError(Exception):
@@ -37,7 +43,8 @@ class Settings(BaseSettings):
 
     timezone: str = "Europe/Moscow"
     default_locale: str = "ru"
-    bootstrap_admin_ids: list[int] = Field(default_factory=list)
+    # NoDecode: operators write "1,2" as often as "[1,2]"; `_id_list` reads both.
+    bootstrap_admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     region_name: str = "Ставропольский край"
     privacy_policy_url: str = "https://example.org/privacy"
 
@@ -54,6 +61,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Delivery outbox: Telegram's limits and the recipients' quiet hours.
+    outbox_rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    outbox_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    outbox_concurrency: int = Field(default=16, ge=1, le=256)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -61,6 +76,26 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("bootstrap_admin_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise ValueError("write Telegram ids as 1,2 or [1, 2]") from exc
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
         return value
 
     @field_validator("default_locale")
@@ -105,13 +140,13 @@ class Settings(BaseSettings):
         return token
 
     def require_webhook(self) -> tuple[str, str]:
-        if not self.webhook_base_url:
-            raise SettingsError("WEBHOOK_BASE_URL", "missing")
-        if self.webhook_secret is None or len(self.webhook_secret.get_secret_value()) < 16:
+        """The public webhook URL and its secret; Telegram only calls HTTPS addresses."""
+        if not (self.webhook_base_url or "").startswith("https://"):
+            raise SettingsError("WEBHOOK_BASE_URL", "public_url")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(secret):
             raise SettingsError("WEBHOOK_SECRET", "weak")
-        return self.webhook_base_url.rstrip("/") + self.webhook_path, (
-            self.webhook_secret.get_secret_value()
-        )
+        return (self.webhook_base_url or "").rstrip("/") + self.webhook_path, secret
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -121,4 +156,4 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]).upper() if first["loc"] else "SETTINGS"
-        raise SettingsError(field, str(first["msg"])) from None
+        raise SettingsError(field, str(first["msg"]).removeprefix("Value error, ")) from None

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -24,18 +25,23 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def _on(connection: Connection, database_url: str) -> Config:
+    # env.py runs the migrations on this (synchronous) connection instead of opening its own.
+    config = alembic_config(database_url)
+    config.attributes["connection"] = connection
+    return config
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    config = alembic_config(str(engine.url))
+    url = engine.url.render_as_string(hide_password=False)
     async with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        await connection.run_sync(lambda _: command.upgrade(config, revision))
+        await connection.run_sync(lambda sync: command.upgrade(_on(sync, url), revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    config = alembic_config(str(engine.url))
+    url = engine.url.render_as_string(hide_password=False)
     async with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        await connection.run_sync(lambda _: command.downgrade(config, revision))
+        await connection.run_sync(lambda sync: command.downgrade(_on(sync, url), revision))
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -5,6 +5,7 @@ control use Redis (its database is flushed before each test)."""
 from __future__ import annotations
 
 import os
+from datetime import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,6 +38,10 @@ def settings(tmp_path: Path) -> Settings:
         redis_url=os.environ.get("REDIS_URL") or None,
         bootstrap_admin_ids=[ADMIN_ID],
         privacy_policy_url="https://example.org/privacy",
+        # No quiet hours, so a test does not depend on the time of day it runs at; the quiet
+        # hours tests set their own.
+        quiet_hours_start=time(0, 0),
+        quiet_hours_end=time(0, 0),
     )
 
 

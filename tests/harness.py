@@ -17,6 +17,9 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.limiter import LocalRateLimiter
+from bot.delivery.sender import OutboxSender
+from bot.scheduler import JobContext, resolve
 from tests.factories import (
     make_callback,
     make_contact_message,
@@ -92,6 +95,28 @@ class Harness:
             text="…",
         )
         return await self.feed(update_with(callback_query=make_callback(user, data, message)))
+
+    async def deliver(self) -> int:
+        """Run the outbox sender over everything due now, without pacing (tests need no waits)."""
+        settings = self.dp["settings"]
+        sender = OutboxSender(
+            self.bot,
+            self.session_pool,
+            settings,
+            LocalRateLimiter(rate_per_second=1_000_000, chat_interval=0),
+        )
+        return await sender.drain()
+
+    async def run_job(self, path: str) -> None:
+        """Run a scheduled job once, as the scheduler would ("bot.delivery.progress:tick")."""
+        context = JobContext(
+            bot=self.bot,
+            session_pool=self.session_pool,
+            settings=self.dp["settings"],
+            texts=self.dp["texts"],
+            templates=self.dp["templates"],
+        )
+        await resolve(path)(context)
 
     # --- what the bot did -------------------------------------------------------------------
     @property

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -43,6 +44,8 @@ class RecordingSession(BaseSession):
         self.files: dict[str, bytes] = {}
         # What each request was answered with, by id(request): message ids for pressing buttons.
         self.answers: dict[int, Any] = {}
+        # Chats whose person blocked the bot: every request to them is refused with 403.
+        self.blocked_chats: set[int] = set()
 
     def fail_next(
         self, error: Exception, *, method: type[TelegramMethod[Any]] | None = None
@@ -62,6 +65,11 @@ class RecordingSession(BaseSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         self.requests.append(method)
+        chat_id = getattr(method, "chat_id", None)
+        if chat_id is not None and int(chat_id) in self.blocked_chats:
+            raise TelegramForbiddenError(
+                method=method, message="Forbidden: bot was blocked by the user"
+            )
         if self._failures:
             wanted, error = self._failures[0]
             if wanted is None or isinstance(method, wanted):

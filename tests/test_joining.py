@@ -105,10 +105,12 @@ async def test_request_to_join_is_approved_by_coordinator(
     assert "фамилию и имя" in harness.last_text(TEACHER_ID)
     await harness.send(TEACHER_ID, "Сидоров Пётр Ильич")
     assert "Заявка отправлена" in harness.last_text(TEACHER_ID)
+    assert await harness.deliver() == 1
 
     card = harness.last_text(COORDINATOR_ID)
     assert "Сидоров Пётр Ильич" in card and "Математика" in card
     await harness.press(COORDINATOR_ID, "Принять")
+    assert await harness.deliver() == 1
 
     db.expire_all()
     request = await db.scalar(select(JoinRequest))

@@ -8,12 +8,14 @@ from aiogram import Router
 def get_routers() -> list[Router]:
     from bot.handlers import (
         admin,
+        broadcasts,
         communities,
         errors,
         fallback,
         invites,
         join_requests,
         menu,
+        navigation,
         people,
         privacy,
         roster,
@@ -22,9 +24,11 @@ def get_routers() -> list[Router]:
 
     routers = [
         errors.router,
+        navigation.router,  # /cancel and /menu leave any dialog
         privacy.router,  # /privacy, /mydata and /forget work in any state, even mid-dialog
         start.router,
         join_requests.router,
+        broadcasts.router,  # its dialog takes documents before the roster upload does
         roster.router,
         invites.router,
         admin.router,

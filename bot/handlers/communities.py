@@ -1,5 +1,235 @@
-"""(filled in by the feature that owns it)"""
+"""Network communities: teachers join and leave, coordinators add and switch them on and off."""
 
-from aiogram import Router
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import CommunityCb
+from bot.errors import DomainError
+from bot.filters import HasRole, MenuButton
+from bot.keyboards.communities import manage_keyboard, skip_description_keyboard, teacher_keyboard
+from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
+from bot.services import communities
+from bot.services.onboarding import coordinated_municipalities
+from bot.states_communities import Communities
+from bot.texts import Templates, all_translations, t
+from storage.models import Municipality, Person, Role
+from storage.repositories.places import PlacesRepo
 
 router = Router(name=__name__)
+router.message.filter(F.chat.type == "private", HasRole())
+router.callback_query.filter(HasRole())
+
+MEMBERS = (Role.TEACHER, Role.SCHOOL_LEADER)
+
+
+def _is_menu_button(text: str) -> bool:
+    keys = {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
+    return any(text in all_translations(key) for key in keys)
+
+
+def _typed_answer(message: Message) -> bool:
+    """Text meant for the dialog: not a command and not a menu button (those go elsewhere)."""
+    text = message.text or ""
+    return bool(text) and not text.startswith("/") and not _is_menu_button(text)
+
+
+# --- teachers -----------------------------------------------------------------------------
+
+
+@router.message(Command("communities"), HasRole(*MEMBERS))
+@router.message(MenuButton("menu.communities"), HasRole(*MEMBERS))
+async def cmd_communities(
+    message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
+) -> None:
+    views = await communities.open_to(session, person)
+    await message.answer(
+        templates.render("communities.html", i18n.current_locale, views=views),
+        reply_markup=teacher_keyboard(views) if views else None,
+    )
+
+
+@router.callback_query(CommunityCb.filter(F.action.in_({"join", "leave"})), HasRole(*MEMBERS))
+async def cb_join_or_leave(
+    callback: CallbackQuery,
+    callback_data: CommunityCb,
+    person: Person,
+    session: AsyncSession,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    if callback_data.action == "join":
+        community = await communities.join(session, person, callback_data.community_id)
+        await callback.answer(t("communities.joined", name=community.name))
+    else:
+        community = await communities.leave(session, person, callback_data.community_id)
+        await callback.answer(t("communities.left", name=community.name))
+    views = await communities.open_to(session, person)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(
+            templates.render("communities.html", i18n.current_locale, views=views),
+            reply_markup=teacher_keyboard(views) if views else None,
+        )
+
+
+# --- coordinators -------------------------------------------------------------------------
+
+
+async def _send_management(
+    bot: Bot,
+    chat_id: int,
+    person: Person,
+    session: AsyncSession,
+    templates: Templates,
+    locale: str,
+) -> None:
+    views = await communities.managed_by(session, person)
+    municipalities = await _municipalities(session, person)
+    await bot.send_message(
+        chat_id,
+        templates.render(
+            "communities_manage.html",
+            locale,
+            views=views,
+            municipalities={m.id: m.name for m in municipalities},
+        ),
+        reply_markup=manage_keyboard(views, municipalities),
+    )
+
+
+async def _municipalities(session: AsyncSession, person: Person) -> list[Municipality]:
+    places = PlacesRepo(session)
+    found = [await places.municipality(i) for i in coordinated_municipalities(person)]
+    return [m for m in found if m is not None]
+
+
+@router.message(MenuButton("menu.manage_communities"), HasRole(Role.COORDINATOR))
+async def on_manage(
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    bot: Bot,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    await state.clear()
+    await _send_management(bot, message.chat.id, person, session, templates, i18n.current_locale)
+
+
+@router.callback_query(
+    CommunityCb.filter(F.action.in_({"activate", "deactivate"})), HasRole(Role.COORDINATOR)
+)
+async def cb_switch(
+    callback: CallbackQuery,
+    callback_data: CommunityCb,
+    person: Person,
+    session: AsyncSession,
+    bot: Bot,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    active = callback_data.action == "activate"
+    community = await communities.set_active(
+        session, person, callback_data.community_id, active=active
+    )
+    key = "communities.activated" if active else "communities.deactivated"
+    await callback.answer(t(key, name=community.name))
+    await _send_management(
+        bot, callback.from_user.id, person, session, templates, i18n.current_locale
+    )
+
+
+@router.callback_query(CommunityCb.filter(F.action == "add"), HasRole(Role.COORDINATOR))
+async def cb_add(
+    callback: CallbackQuery, callback_data: CommunityCb, person: Person, state: FSMContext, bot: Bot
+) -> None:
+    municipality_id = callback_data.community_id
+    if municipality_id not in coordinated_municipalities(person):
+        raise DomainError("communities.not_yours")
+    await callback.answer()
+    await state.set_state(Communities.name)
+    await state.update_data(municipality_id=municipality_id)
+    await bot.send_message(callback.from_user.id, t("communities.ask_name"))
+
+
+@router.message(Communities.name, F.text, _typed_answer, HasRole(Role.COORDINATOR))
+async def on_name(message: Message, session: AsyncSession, state: FSMContext) -> None:
+    data = await state.get_data()
+    name = communities.clean_name(message.text or "")
+    await communities.check_name_free(session, data["municipality_id"], name)
+    await state.update_data(name=name)
+    await state.set_state(Communities.description)
+    await message.answer(t("communities.ask_description"), reply_markup=skip_description_keyboard())
+
+
+@router.message(Communities.description, F.text, _typed_answer, HasRole(Role.COORDINATOR))
+async def on_description(
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    bot: Bot,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    await _finish_adding(
+        bot, message.chat.id, person, session, state, templates, i18n, message.text or ""
+    )
+
+
+@router.callback_query(
+    Communities.description,
+    CommunityCb.filter(F.action == "skip_description"),
+    HasRole(Role.COORDINATOR),
+)
+async def cb_skip_description(
+    callback: CallbackQuery,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    bot: Bot,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    await _finish_adding(bot, callback.from_user.id, person, session, state, templates, i18n, None)
+
+
+@router.message(StateFilter(Communities.name, Communities.description), ~F.text)
+async def on_not_text(message: Message) -> None:
+    await message.answer(t("communities.text_please"))
+
+
+async def _finish_adding(
+    bot: Bot,
+    chat_id: int,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    templates: Templates,
+    i18n: I18n,
+    description: str | None,
+) -> None:
+    data = await state.get_data()
+    if "municipality_id" not in data or "name" not in data:
+        await state.clear()
+        await bot.send_message(chat_id, t("communities.dialog_lost"))
+        return
+    community = await communities.add_community(
+        session,
+        person,
+        municipality_id=data["municipality_id"],
+        name=data["name"],
+        description=description,
+    )
+    await state.clear()
+    await bot.send_message(chat_id, t("communities.added", name=community.name))
+    await _send_management(bot, chat_id, person, session, templates, i18n.current_locale)

@@ -1,5 +1,215 @@
-"""(filled in by the feature that owns it)"""
+"""Coordinators hand out invite links: to a roster person, or to a school for a new person."""
 
-from aiogram import Router
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import InviteCb
+from bot.filters import HasRole, MenuButton
+from bot.keyboards.invites import (
+    invites_menu_keyboard,
+    people_keyboard,
+    roles_keyboard,
+    schools_keyboard,
+)
+from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
+from bot.services import invites
+from bot.states_invites import InviteFlow
+from bot.texts import Templates, all_translations, t
+from config.settings import Settings
+from storage.models import Person, Role
 
 router = Router(name=__name__)
+router.message.filter(F.chat.type == "private", HasRole(Role.COORDINATOR))
+router.callback_query.filter(HasRole(Role.COORDINATOR))
+
+
+def _is_search_text(text: str | None) -> bool:
+    """Typed text, not a command or a menu button pressed mid-dialog."""
+    if not text or text.startswith("/"):
+        return False
+    keys = {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
+    return not any(text in all_translations(key) for key in keys)
+
+
+async def _reply(callback: CallbackQuery, text: str, **kwargs: object) -> None:
+    await callback.answer()
+    await callback.bot.send_message(callback.from_user.id, text, **kwargs)  # type: ignore[union-attr, arg-type]
+
+
+async def _send_link(
+    callback: CallbackQuery,
+    bot: Bot,
+    settings: Settings,
+    templates: Templates,
+    i18n: I18n,
+    new: invites.NewInvite,
+    *,
+    whom: str,
+    role: Role,
+) -> None:
+    me = await bot.me()
+    text = templates.render(
+        "invite_link.html",
+        i18n.current_locale,
+        whom=whom,
+        role=role,
+        link=invites.deep_link(me.username or "", new.code),
+        expires=new.invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
+    )
+    await _reply(callback, text)
+
+
+@router.message(Command("invite"))
+@router.message(MenuButton("menu.invites"))
+async def cmd_invites(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(t("invites.menu"), reply_markup=invites_menu_keyboard())
+
+
+# --- a personal invite for someone on the roster -----------------------------------------------
+
+
+@router.callback_query(InviteCb.filter(F.action == "person"))
+async def cb_personal(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(InviteFlow.search)
+    await _reply(callback, t("invites.ask_surname"))
+
+
+@router.message(InviteFlow.search, F.text.func(_is_search_text))
+async def on_search(
+    message: Message, person: Person, session: AsyncSession, state: FSMContext
+) -> None:
+    found = await invites.search_unjoined(session, person, message.text or "")
+    if not found.people:
+        await message.answer(t("invites.no_matches"))
+        return
+    text = t("invites.pick_person")
+    if found.total > len(found.people):
+        # Stay in the search so a longer part of the name narrows the list.
+        text += "\n" + t("invites.more_matches", shown=len(found.people), total=found.total)
+    else:
+        await state.clear()
+    await message.answer(text, reply_markup=people_keyboard(found.people))
+
+
+@router.message(InviteFlow.search, ~F.text)
+async def on_search_not_text(message: Message) -> None:
+    await message.answer(t("invites.ask_surname"))
+
+
+@router.callback_query(InviteCb.filter(F.action == "pick"))
+async def cb_pick_person(
+    callback: CallbackQuery,
+    callback_data: InviteCb,
+    person: Person,
+    session: AsyncSession,
+    bot: Bot,
+    settings: Settings,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    invitee = await invites.invitable_person(session, person, callback_data.value)
+    roles = invites.roles_to_offer(invitee)
+    if len(roles) > 1:
+        await _reply(
+            callback,
+            t("invites.pick_role_for", name=invitee.full_name or ""),
+            reply_markup=roles_keyboard("prole", invitee.id, roles),
+        )
+        return
+    await _create_personal(
+        callback, callback_data.value, roles[0], person, session, bot, settings, templates, i18n
+    )
+
+
+@router.callback_query(InviteCb.filter(F.action == "prole"))
+async def cb_person_role(
+    callback: CallbackQuery,
+    callback_data: InviteCb,
+    person: Person,
+    session: AsyncSession,
+    bot: Bot,
+    settings: Settings,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    role = invites.invitable_role(callback_data.extra)
+    await _create_personal(
+        callback, callback_data.value, role, person, session, bot, settings, templates, i18n
+    )
+
+
+async def _create_personal(
+    callback: CallbackQuery,
+    person_id: int,
+    role: Role,
+    coordinator: Person,
+    session: AsyncSession,
+    bot: Bot,
+    settings: Settings,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    invitee, new = await invites.create_person_invite(
+        session, coordinator, person_id, role, timedelta(days=settings.invite_ttl_days)
+    )
+    await _send_link(
+        callback, bot, settings, templates, i18n, new, whom=invitee.full_name or "", role=role
+    )
+
+
+# --- a school invite for a new person ----------------------------------------------------------
+
+
+@router.callback_query(InviteCb.filter(F.action.in_({"school", "spage"})))
+async def cb_schools(
+    callback: CallbackQuery, callback_data: InviteCb, person: Person, session: AsyncSession
+) -> None:
+    schools = await invites.coordinator_schools(session, person)
+    if not schools:
+        await _reply(callback, t("invites.no_schools"))
+        return
+    keyboard = schools_keyboard(schools, callback_data.value)
+    if callback_data.action == "spage" and isinstance(callback.message, Message):
+        await callback.answer()
+        await callback.message.edit_reply_markup(reply_markup=keyboard)
+        return
+    await _reply(callback, t("invites.pick_school"), reply_markup=keyboard)
+
+
+@router.callback_query(InviteCb.filter(F.action == "sch"))
+async def cb_school(
+    callback: CallbackQuery, callback_data: InviteCb, person: Person, session: AsyncSession
+) -> None:
+    school = await invites.coordinator_school(session, person, callback_data.value)
+    await _reply(
+        callback,
+        t("invites.pick_role_school", school=school.label),
+        reply_markup=roles_keyboard("srole", school.id, invites.INVITABLE_ROLES),
+    )
+
+
+@router.callback_query(InviteCb.filter(F.action == "srole"))
+async def cb_school_role(
+    callback: CallbackQuery,
+    callback_data: InviteCb,
+    person: Person,
+    session: AsyncSession,
+    bot: Bot,
+    settings: Settings,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    role = invites.invitable_role(callback_data.extra)
+    school, new = await invites.create_school_invite(
+        session, person, callback_data.value, role, timedelta(days=settings.invite_ttl_days)
+    )
+    await _send_link(callback, bot, settings, templates, i18n, new, whom=school.label, role=role)

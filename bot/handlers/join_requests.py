@@ -8,12 +8,13 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import JoinDecisionCb
+from bot.delivery.outbox import enqueue_message
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.joining import decision_keyboard
 from bot.services import onboarding
-from bot.services.notify import notify
 from bot.texts import Templates, t
-from bot.ui import send_main_menu
+from bot.ui import main_menu_message, set_person_commands
+from config.settings import Settings
 from storage.models import Person, Role
 from storage.repositories.places import PlacesRepo
 
@@ -53,6 +54,7 @@ async def cb_decide(
     person: Person,
     session: AsyncSession,
     bot: Bot,
+    settings: Settings,
     templates: Templates,
     i18n: I18n,
 ) -> None:
@@ -67,7 +69,17 @@ async def cb_decide(
     locale = applicant.locale or i18n.default_locale
     with i18n.use_locale(locale):
         if callback_data.approve:
-            await notify(bot, applicant, t("join.you_are_approved"))
-            await send_main_menu(bot, applicant, templates, locale, greeting=True)
+            text, keyboard = main_menu_message(applicant, templates, locale, greeting=True)
+            text = t("join.you_are_approved") + "\n\n" + text
+            await set_person_commands(bot, applicant, locale)
         else:
-            await notify(bot, applicant, t("join.you_are_declined"))
+            text, keyboard = t("join.you_are_declined"), None
+        await enqueue_message(
+            session,
+            settings,
+            applicant,
+            text,
+            kind="join_decision",
+            reply_markup=keyboard,
+            dedup_key=f"join_decision:{request.id}",
+        )

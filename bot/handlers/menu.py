@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
@@ -17,14 +16,6 @@ from storage.models import Person
 router = Router(name=__name__)
 router.message.filter(HasRole())
 router.callback_query.filter(HasRole())
-
-
-@router.message(Command("menu"))
-async def cmd_menu(
-    message: Message, person: Person, state: FSMContext, bot: Bot, templates: Templates, i18n: I18n
-) -> None:
-    await state.clear()
-    await send_main_menu(bot, person, templates, i18n.current_locale)
 
 
 @router.message(Command("help"))
@@ -64,9 +55,3 @@ async def cb_language(
     await callback.answer()
     with i18n.use_locale(callback_data.locale):
         await send_main_menu(bot, person, templates, callback_data.locale)
-
-
-@router.message(Command("cancel"))
-async def cmd_cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(t("common.cancelled"))

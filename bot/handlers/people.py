@@ -1,5 +1,63 @@
-"""(filled in by the feature that owns it)"""
+"""Who works with whom: a teacher's tutor, a tutor's teachers."""
 
-from aiogram import Router
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.filters import HasRole, MenuButton
+from bot.services import assignments
+from bot.texts import Templates
+from storage.models import Person, Role
+from storage.repositories.people import PeopleRepo
 
 router = Router(name=__name__)
+router.message.filter(F.chat.type == "private", HasRole())
+
+# A tutor of a whole district could have hundreds of teachers; one message shows this many.
+TEACHERS_SHOWN = 40
+
+
+@router.message(MenuButton("menu.my_tutor"), HasRole(Role.TEACHER))
+async def on_my_tutor(
+    message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
+) -> None:
+    tutors = await assignments.tutors_of(session, person)
+    coordinators = (
+        await PeopleRepo(session).with_role(
+            Role.COORDINATOR, municipality_id=person.municipality_id
+        )
+        if not tutors and person.municipality_id is not None
+        else []
+    )
+    await message.answer(
+        templates.render(
+            "my_tutor.html", i18n.current_locale, tutors=tutors, coordinators=coordinators
+        )
+    )
+
+
+@router.message(Command("teachers"), HasRole(Role.TUTOR))
+@router.message(MenuButton("menu.my_teachers"), HasRole(Role.TUTOR))
+async def on_my_teachers(
+    message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
+) -> None:
+    assigned = await assignments.assigned_to(session, person)
+    teachers = assigned.teachers
+    schools = await assignments.schools_by_id(
+        session, {t.school_id for t in teachers if t.school_id is not None}
+    )
+    await message.answer(
+        templates.render(
+            "my_teachers.html",
+            i18n.current_locale,
+            assigned=assigned,
+            teachers=teachers[:TEACHERS_SHOWN],
+            hidden=max(0, len(teachers) - TEACHERS_SHOWN),
+            total=len(teachers),
+            schools=schools,
+        )
+    )

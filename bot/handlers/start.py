@@ -10,6 +10,8 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ConsentCb, JoinPickCb
+from bot.delivery.outbox import enqueue_message
+from bot.errors import DomainError
 from bot.keyboards.joining import (
     consent_keyboard,
     decision_keyboard,
@@ -19,7 +21,6 @@ from bot.keyboards.joining import (
     skip_keyboard,
 )
 from bot.services import invites, onboarding
-from bot.services.notify import notify
 from bot.states import Joining
 from bot.texts import Templates, all_translations, t
 from bot.ui import send_main_menu
@@ -105,13 +106,18 @@ async def cb_consent_given(
     )
     await onboarding.grant_bootstrap_admin(session, person, settings)
     if callback_data.code:
-        person = await invites.redeem(
-            session,
-            callback_data.code,
-            telegram_id=callback.from_user.id,
-            locale=i18n.current_locale,
-            guest=None if person.is_registered else person,
-        )
+        try:
+            person = await invites.redeem(
+                session,
+                callback_data.code,
+                telegram_id=callback.from_user.id,
+                locale=i18n.current_locale,
+                guest=None if person.is_registered else person,
+            )
+        except DomainError as refusal:
+            # The invite cannot be used, but the consent just given stands: say why and go on
+            # to the other ways of joining.
+            await bot.send_message(callback.from_user.id, t(refusal.key, **refusal.params))
     if person.is_registered:
         await _after_identified(bot, person, state, templates, i18n)
     else:
@@ -278,7 +284,7 @@ async def on_request_name(
     person: Person | None,
     session: AsyncSession,
     state: FSMContext,
-    bot: Bot,
+    settings: Settings,
     templates: Templates,
     i18n: I18n,
 ) -> None:
@@ -303,7 +309,15 @@ async def on_request_name(
         locale = coordinator.locale or i18n.default_locale
         with i18n.use_locale(locale):
             card = templates.render("join_request.html", locale, request=request, school=school)
-            await notify(bot, coordinator, card, reply_markup=decision_keyboard(request.id))
+            await enqueue_message(
+                session,
+                settings,
+                coordinator,
+                card,
+                kind="join_request",
+                reply_markup=decision_keyboard(request.id),
+                dedup_key=f"join_request:{request.id}:to:{coordinator.id}",
+            )
 
 
 @router.message(StateFilter(Joining.municipality, Joining.school))

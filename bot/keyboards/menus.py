@@ -13,12 +13,13 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.SCHOOL_LEADER: (),
     Role.TUTOR: ("menu.my_teachers",),
     Role.COORDINATOR: (
+        "menu.broadcasts",
         "menu.roster",
         "menu.invites",
         "menu.join_requests",
         "menu.manage_communities",
     ),
-    Role.ADMIN: ("menu.municipalities",),
+    Role.ADMIN: ("menu.broadcasts", "menu.municipalities"),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
 
@@ -26,8 +27,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.TEACHER: ("communities",),
     Role.SCHOOL_LEADER: (),
     Role.TUTOR: ("teachers",),
-    Role.COORDINATOR: ("roster", "invite", "requests"),
-    Role.ADMIN: ("municipalities",),
+    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests"),
+    Role.ADMIN: ("broadcast", "municipalities"),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
 GUEST_COMMANDS = ("start", "privacy", "help")

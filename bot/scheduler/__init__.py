@@ -17,6 +17,7 @@ from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.texts import Templates, Texts
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ class JobContext:
     bot: Bot
     session_pool: async_sessionmaker[AsyncSession]
     settings: Settings
+    texts: Texts
+    templates: Templates
 
 
 Job = Callable[[JobContext], Awaitable[None]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from storage.models import Invite, InviteKind, Person, Role, School
+from bot.services.onboarding import coordinated_municipalities
+from storage.models import Invite, InviteKind, Person, PersonStatus, Role, School
 from storage.repositories.people import PeopleRepo
+from storage.repositories.places import PlacesRepo
 
 # What Telegram allows in a /start payload.
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -88,6 +91,11 @@ async def redeem(
     target = await people.get(invite.person_id) if invite.person_id else None
     if target is not None and target.telegram_id not in (None, telegram_id):
         raise DomainError("invite.used")
+    # Someone already in the program under another record: linking this account to a second
+    # person would break the one-account-one-person rule (and the unique telegram_id).
+    holder = await people.by_telegram_id(telegram_id)
+    if holder is not None and holder is not guest and (target is None or holder.id != target.id):
+        raise DomainError("invites.already_joined")
 
     # Claim atomically: of two simultaneous uses only one updates the row.
     claimed = await session.execute(
@@ -116,3 +124,117 @@ async def redeem(
     invite.used_by_id = target.id
     await session.flush()
     return target
+
+
+# --- coordinators hand out invites -----------------------------------------------------------
+
+SEARCH_MIN, SEARCH_MAX = 2, 100
+SEARCH_LIMIT = 10
+# Roles a coordinator may invite someone into; coordinators are invited by the region's admin.
+INVITABLE_ROLES = (Role.TEACHER, Role.TUTOR, Role.SCHOOL_LEADER)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    people: Sequence[Person]
+    total: int
+
+
+def clean_search(raw: str) -> str:
+    text = " ".join(raw.split())
+    if not SEARCH_MIN <= len(text) <= SEARCH_MAX:
+        raise DomainError("invites.search_invalid", min=SEARCH_MIN, max=SEARCH_MAX)
+    return text
+
+
+async def search_unjoined(session: AsyncSession, coordinator: Person, raw: str) -> SearchResult:
+    """People of the coordinator's municipalities who have not joined yet, by part of a name."""
+    people, total = await PeopleRepo(session).unjoined_matching(
+        coordinated_municipalities(coordinator), clean_search(raw), limit=SEARCH_LIMIT
+    )
+    return SearchResult(people=people, total=total)
+
+
+async def invitable_person(session: AsyncSession, coordinator: Person, person_id: int) -> Person:
+    """The roster person behind a button, if this coordinator may still invite them."""
+    person = await PeopleRepo(session).get(person_id)
+    if person is None or person.municipality_id not in coordinated_municipalities(coordinator):
+        raise DomainError("invites.person_gone")
+    if person.status == PersonStatus.FORGOTTEN:
+        raise DomainError("invites.person_gone")
+    if person.telegram_id is not None:
+        raise DomainError("invites.person_joined", name=person.full_name or "")
+    return person
+
+
+def roles_to_offer(person: Person) -> list[Role]:
+    """The person's own roster roles a coordinator may invite into; all of them if none."""
+    own = [role for role in INVITABLE_ROLES if role in person.role_set]
+    return own or list(INVITABLE_ROLES)
+
+
+def invitable_role(raw: str) -> Role:
+    try:
+        role = Role(raw)
+    except ValueError:
+        raise DomainError("invites.role_invalid") from None
+    if role not in INVITABLE_ROLES:
+        raise DomainError("invites.role_invalid")
+    return role
+
+
+async def create_person_invite(
+    session: AsyncSession, coordinator: Person, person_id: int, role: Role, ttl: timedelta
+) -> tuple[Person, NewInvite]:
+    person = await invitable_person(session, coordinator, person_id)
+    if role not in roles_to_offer(person):
+        raise DomainError("invites.role_invalid")
+    assert person.municipality_id is not None  # invitable_person checked it is theirs
+    # A new link replaces any earlier one still lying in a chat somewhere.
+    await session.execute(
+        update(Invite)
+        .where(
+            Invite.person_id == person.id,
+            Invite.used_at.is_(None),
+            Invite.expires_at > datetime.now(UTC),
+        )
+        .values(expires_at=datetime.now(UTC))
+    )
+    new = await create_invite(
+        session,
+        created_by=coordinator,
+        role=role,
+        municipality_id=person.municipality_id,
+        ttl=ttl,
+        person=person,
+    )
+    return person, new
+
+
+async def coordinator_schools(session: AsyncSession, coordinator: Person) -> Sequence[School]:
+    return await PlacesRepo(session).schools_of(coordinated_municipalities(coordinator))
+
+
+async def coordinator_school(session: AsyncSession, coordinator: Person, school_id: int) -> School:
+    school = await PlacesRepo(session).school(school_id)
+    if school is None or school.municipality_id not in coordinated_municipalities(coordinator):
+        raise DomainError("invites.school_gone")
+    return school
+
+
+async def create_school_invite(
+    session: AsyncSession, coordinator: Person, school_id: int, role: Role, ttl: timedelta
+) -> tuple[School, NewInvite]:
+    """A single-use link that joins a new person to this school in this role."""
+    school = await coordinator_school(session, coordinator, school_id)
+    if role not in INVITABLE_ROLES:
+        raise DomainError("invites.role_invalid")
+    new = await create_invite(
+        session,
+        created_by=coordinator,
+        role=role,
+        municipality_id=school.municipality_id,
+        ttl=ttl,
+        school=school,
+    )
+    return school, new

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, PersonRole, PersonStatus, Role
@@ -70,3 +70,49 @@ class PeopleRepo:
             PersonRole(role=role, municipality_id=municipality_id, region_id=region_id)
         )
         await self.session.flush()
+
+    async def unjoined_matching(
+        self, municipality_ids: Sequence[int], needle: str, *, limit: int
+    ) -> tuple[Sequence[Person], int]:
+        """Roster people of these municipalities without a Telegram account whose name contains
+        `needle`: the first `limit` by name, and how many there are in all.
+
+        SQLite folds case only for ASCII, so the usual spellings of a Cyrillic surname
+        (as typed, lower case, capitalised, upper case) are each looked for."""
+        if not municipality_ids:
+            return [], 0
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        spellings = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
+        condition = (
+            Person.municipality_id.in_(municipality_ids),
+            Person.telegram_id.is_(None),
+            Person.status != PersonStatus.FORGOTTEN,
+            or_(*(Person.full_name.like(f"%{s}%", escape="\\") for s in spellings)),
+        )
+        total = await self.session.scalar(
+            select(func.count()).select_from(Person).where(*condition)
+        )
+        found = await self.session.scalars(
+            select(Person).where(*condition).order_by(Person.full_name, Person.id).limit(limit)
+        )
+        return found.all(), int(total or 0)
+
+    async def by_phone(self, phone: str) -> Person | None:
+        """The first person with this phone (phones of made-up demo people are unique)."""
+        return await self.session.scalar(
+            select(Person).where(Person.phone == phone).order_by(Person.id).limit(1)
+        )
+
+    async def counts_by_municipality(self, municipality_ids: Sequence[int]) -> dict[int, int]:
+        """How many people (forgotten ones aside) each municipality has."""
+        if not municipality_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Person.municipality_id, func.count())
+            .where(
+                Person.municipality_id.in_(municipality_ids),
+                Person.status != PersonStatus.FORGOTTEN,
+            )
+            .group_by(Person.municipality_id)
+        )
+        return {int(mid): int(count) for mid, count in rows if mid is not None}

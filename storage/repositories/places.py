@@ -57,3 +57,39 @@ class PlacesRepo:
     async def add(self, item: Region | Municipality | School) -> None:
         self.session.add(item)
         await self.session.flush()
+
+    async def municipality_by_folded_name(self, region_id: int, name: str) -> Municipality | None:
+        """Case-insensitive for any alphabet (SQLite's lower() folds ASCII only)."""
+        folded = name.strip().casefold()
+        for municipality in await self.municipalities(region_id):
+            if municipality.name.casefold() == folded:
+                return municipality
+        return None
+
+    async def school_by_folded_name(self, municipality_id: int, name: str) -> School | None:
+        folded = name.strip().casefold()
+        for school in await self.schools(municipality_id):
+            if school.name.casefold() == folded:
+                return school
+        return None
+
+    async def schools_of(self, municipality_ids: Sequence[int]) -> Sequence[School]:
+        if not municipality_ids:
+            return []
+        return (
+            await self.session.scalars(
+                select(School)
+                .where(School.municipality_id.in_(municipality_ids))
+                .order_by(School.name)
+            )
+        ).all()
+
+    async def school_counts(self, municipality_ids: Sequence[int]) -> dict[int, int]:
+        if not municipality_ids:
+            return {}
+        rows = await self.session.execute(
+            select(School.municipality_id, func.count())
+            .where(School.municipality_id.in_(municipality_ids))
+            .group_by(School.municipality_id)
+        )
+        return {municipality_id: int(count) for municipality_id, count in rows}

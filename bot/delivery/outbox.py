@@ -1,0 +1,150 @@
+"""Putting messages into the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.quiet_hours import next_daytime
+from config.settings import Settings
+from storage.db import insert_ignoring_conflicts
+from storage.models import Broadcast, Delivery, DeliveryStatus, Municipality, Person, PersonStatus
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+_MARKUP_KINDS: dict[str, type[Markup]] = {
+    "inline": InlineKeyboardMarkup,
+    "reply": ReplyKeyboardMarkup,
+    "remove": ReplyKeyboardRemove,
+}
+
+
+def dump_markup(markup: Markup) -> dict[str, Any]:
+    kind = next(k for k, cls in _MARKUP_KINDS.items() if isinstance(markup, cls))
+    return {"kind": kind, "data": markup.model_dump(mode="json", exclude_none=True)}
+
+
+def load_markup(stored: dict[str, Any] | None) -> Markup | None:
+    if not stored:
+        return None
+    return _MARKUP_KINDS[stored["kind"]].model_validate(stored["data"])
+
+
+class Priority(enum.IntEnum):
+    """Lower goes first."""
+
+    INTERACTIVE = 0  # someone is waiting for it: a decision on their request, an answer
+    URGENT = 10  # escalations, last-minute changes
+    ROUTINE = 50  # reminders
+    BROADCAST = 100
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    chat_id: int
+    timezone: str
+
+
+async def recipient_timezones(
+    session: AsyncSession, municipality_ids: Iterable[int | None], default: str
+) -> dict[int | None, str]:
+    ids = {m for m in municipality_ids if m is not None}
+    zones: dict[int | None, str] = {None: default}
+    if ids:
+        rows = await session.execute(
+            select(Municipality.id, Municipality.timezone).where(Municipality.id.in_(ids))
+        )
+        zones.update({mid: tz or default for mid, tz in rows.all()})
+    return zones
+
+
+def _first_attempt(
+    settings: Settings, timezone: str, urgent: bool, not_before: datetime
+) -> datetime:
+    if urgent:
+        return not_before
+    return next_daytime(
+        not_before, ZoneInfo(timezone), settings.quiet_hours_start, settings.quiet_hours_end
+    )
+
+
+async def enqueue_message(
+    session: AsyncSession,
+    settings: Settings,
+    person: Person,
+    text: str,
+    *,
+    kind: str,
+    priority: Priority = Priority.INTERACTIVE,
+    urgent: bool = True,
+    reply_markup: Markup | None = None,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue `text` for `person`; False when they cannot receive it or it is already queued."""
+    if person.telegram_id is None or person.status != PersonStatus.ACTIVE:
+        return False
+    zones = await recipient_timezones(session, [person.municipality_id], settings.timezone)
+    timezone = zones.get(person.municipality_id, settings.timezone)
+    payload: dict[str, Any] = {"text": text}
+    if reply_markup is not None:
+        payload["markup"] = dump_markup(reply_markup)
+    values = {
+        "person_id": person.id,
+        "chat_id": person.telegram_id,
+        "kind": kind,
+        "priority": int(priority),
+        "urgent": urgent,
+        "timezone": timezone,
+        "payload": payload,
+        "dedup_key": dedup_key,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": _first_attempt(
+            settings, timezone, urgent, not_before or datetime.now(UTC)
+        ),
+    }
+    if dedup_key is None:
+        await session.execute(insert(Delivery).values(**values))
+        return True
+    result = await session.execute(insert_ignoring_conflicts(session, Delivery).values(**values))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def enqueue_broadcast(
+    session: AsyncSession,
+    settings: Settings,
+    broadcast: Broadcast,
+    recipients: Iterable[Recipient],
+    *,
+    not_before: datetime | None = None,
+) -> int:
+    """One row per recipient, written in bulk (10,000 rows is one statement, not 10,000)."""
+    start = not_before or datetime.now(UTC)
+    rows = [
+        {
+            "person_id": r.person_id,
+            "chat_id": r.chat_id,
+            "kind": "broadcast",
+            "priority": int(Priority.BROADCAST),
+            "urgent": False,
+            "timezone": r.timezone,
+            "broadcast_id": broadcast.id,
+            "payload": {},
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": _first_attempt(settings, r.timezone, False, start),
+        }
+        for r in recipients
+    ]
+    if rows:
+        await session.execute(insert(Delivery), rows)
+    return len(rows)

@@ -1,0 +1,24 @@
+"""Telegram takes at most 4096 characters of text in one message."""
+
+from __future__ import annotations
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` characters, cut at line breaks where there are any (then at
+    spaces, then anywhere), so a long announcement reads naturally across messages."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = window.rfind("\n")
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut < limit // 2:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    if rest or not parts:
+        parts.append(rest)
+    return parts

@@ -1,0 +1,37 @@
+"""Leaving a dialog: /cancel and /menu work in any state, before any dialog sees them."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+
+from bot.texts import Templates, t
+from bot.ui import send_main_menu
+from storage.models import Person
+
+router = Router(name=__name__)
+
+
+@router.message(Command("cancel"))
+async def cmd_cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(t("common.cancelled"))
+
+
+@router.message(Command("menu"))
+async def cmd_menu(
+    message: Message,
+    person: Person | None,
+    state: FSMContext,
+    bot: Bot,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    await state.clear()
+    if person is None or person.consent_at is None or not person.is_registered:
+        await message.answer(t("fallback.not_registered"))
+        return
+    await send_main_menu(bot, person, templates, i18n.current_locale)

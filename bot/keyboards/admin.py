@@ -1,0 +1,60 @@
+"""Buttons of the admin's municipalities screen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import AdminCb
+from bot.services.admin import SCHOOL_FLAGS
+from bot.texts import t
+from storage.models import Municipality
+
+PAGE_SIZE = 8
+FLAG_KEYS = {
+    "low_results": "admin.flag_low_results",
+    "unfavourable_conditions": "admin.flag_unfavourable_conditions",
+    "is_leader": "admin.flag_is_leader",
+}
+
+
+def _button(text: str, action: str, value: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=AdminCb(action=action, value=value).pack())
+
+
+def overview_keyboard(has_municipalities: bool) -> InlineKeyboardMarkup:
+    rows = [[_button(t("admin.add_municipality_button"), "add_mun")]]
+    if has_municipalities:
+        rows.append([_button(t("admin.invite_coordinator_button"), "coord")])
+        rows.append([_button(t("admin.add_school_button"), "school")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def municipalities_keyboard(
+    municipalities: Sequence[Municipality], purpose: str, page: int = 0
+) -> InlineKeyboardMarkup:
+    """Pick a municipality for `purpose` (`coord_mun` or `school_mun`)."""
+    pages = max(1, (len(municipalities) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    rows = [
+        [_button(m.name, purpose, m.id)]
+        for m in municipalities[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
+    nav = []
+    if page > 0:
+        nav.append(_button("◀", f"{purpose}_page", page - 1))
+    if page < pages - 1:
+        nav.append(_button("▶", f"{purpose}_page", page + 1))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def school_flags_keyboard(flags: Sequence[str]) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(("✅ " if flag in flags else "▫️ ") + t(FLAG_KEYS[flag]), "flag", index)]
+        for index, flag in enumerate(SCHOOL_FLAGS)
+    ]
+    rows.append([_button(t("admin.save_school_button"), "save")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

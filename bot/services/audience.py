@@ -1,0 +1,199 @@
+"""Who a broadcast reaches: segments combined as a person would say them.
+
+Within one kind of segment the choices add up (school A or school B); different kinds narrow
+down (teachers of school A who teach maths). The scope is the sender's own: a coordinator's
+municipalities, an admin's region. Later features add segments (event registrants, survey
+non-responders) with `register_segment`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.outbox import Recipient, recipient_timezones
+from bot.errors import DomainError
+from config.settings import Settings
+from storage.models import (
+    Community,
+    CommunityMembership,
+    Municipality,
+    Person,
+    PersonRole,
+    PersonStatus,
+    PersonSubject,
+    Role,
+    School,
+)
+
+# A named segment from another feature: given its argument (an event id, a survey id), the
+# ids of the people in it.
+SegmentBuilder = Callable[[int], Select[int]]
+_SEGMENTS: dict[str, SegmentBuilder] = {}
+
+BROADCAST_ROLES = (Role.TEACHER, Role.SCHOOL_LEADER, Role.TUTOR, Role.COORDINATOR)
+
+
+def register_segment(name: str, builder: SegmentBuilder) -> None:
+    _SEGMENTS[name] = builder
+
+
+def known_segments() -> tuple[str, ...]:
+    return tuple(sorted(_SEGMENTS))
+
+
+@dataclass
+class Audience:
+    municipality_ids: list[int] = field(default_factory=list)
+    school_ids: list[int] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    community_ids: list[int] = field(default_factory=list)
+    # name -> argument, for segments registered by other features
+    segments: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "municipality_ids": self.municipality_ids,
+            "school_ids": self.school_ids,
+            "subjects": self.subjects,
+            "roles": self.roles,
+            "community_ids": self.community_ids,
+            "segments": self.segments,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Audience:
+        return cls(
+            municipality_ids=[int(x) for x in data.get("municipality_ids", [])],
+            school_ids=[int(x) for x in data.get("school_ids", [])],
+            subjects=[str(x) for x in data.get("subjects", [])],
+            roles=[str(x) for x in data.get("roles", [])],
+            community_ids=[int(x) for x in data.get("community_ids", [])],
+            segments={str(k): int(v) for k, v in data.get("segments", {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The municipalities a sender may reach; the sender does not receive their own message."""
+
+    municipality_ids: tuple[int, ...]
+    sender_id: int | None = None
+
+    def allows(self, municipality_id: int | None) -> bool:
+        return municipality_id in self.municipality_ids
+
+
+async def sender_scope(session: AsyncSession, sender: Person) -> Scope:
+    ids: set[int] = set()
+    for grant in sender.roles:
+        if grant.role == Role.COORDINATOR and grant.municipality_id is not None:
+            ids.add(grant.municipality_id)
+        if grant.role == Role.ADMIN and grant.region_id is not None:
+            rows = await session.scalars(
+                select(Municipality.id).where(Municipality.region_id == grant.region_id)
+            )
+            ids.update(rows.all())
+    if not ids:
+        raise DomainError("broadcast.not_allowed")
+    return Scope(tuple(sorted(ids)), sender.id)
+
+
+async def validate(session: AsyncSession, scope: Scope, audience: Audience) -> Audience:
+    """Refuse anything outside the sender's scope (a crafted or stale button)."""
+    if any(not scope.allows(m) for m in audience.municipality_ids):
+        raise DomainError("broadcast.foreign_choice")
+    if audience.school_ids:
+        owners = await session.scalars(
+            select(School.municipality_id).where(School.id.in_(audience.school_ids))
+        )
+        found = owners.all()
+        if len(found) != len(set(audience.school_ids)) or not all(scope.allows(m) for m in found):
+            raise DomainError("broadcast.foreign_choice")
+    if audience.community_ids:
+        owners = await session.scalars(
+            select(Community.municipality_id).where(Community.id.in_(audience.community_ids))
+        )
+        found = owners.all()
+        if len(found) != len(set(audience.community_ids)) or not all(
+            scope.allows(m) for m in found
+        ):
+            raise DomainError("broadcast.foreign_choice")
+    if any(role not in {r.value for r in BROADCAST_ROLES} for role in audience.roles):
+        raise DomainError("broadcast.foreign_choice")
+    if any(name not in _SEGMENTS for name in audience.segments):
+        raise DomainError("broadcast.foreign_choice")
+    return audience
+
+
+def _people_query(scope: Scope, audience: Audience) -> Select[int, int | None, int | None]:
+    municipalities = audience.municipality_ids or list(scope.municipality_ids)
+    query = select(Person.id, Person.telegram_id, Person.municipality_id).where(
+        Person.status == PersonStatus.ACTIVE,
+        Person.telegram_id.is_not(None),
+        Person.consent_at.is_not(None),
+        Person.municipality_id.in_(municipalities),
+    )
+    if scope.sender_id is not None:
+        query = query.where(Person.id != scope.sender_id)
+    if audience.school_ids:
+        query = query.where(Person.school_id.in_(audience.school_ids))
+    if audience.subjects:
+        query = query.where(
+            exists().where(
+                PersonSubject.person_id == Person.id, PersonSubject.subject.in_(audience.subjects)
+            )
+        )
+    if audience.roles:
+        query = query.where(
+            exists().where(
+                PersonRole.person_id == Person.id,
+                PersonRole.role.in_([Role(r) for r in audience.roles]),
+            )
+        )
+    if audience.community_ids:
+        query = query.where(
+            exists().where(
+                CommunityMembership.person_id == Person.id,
+                CommunityMembership.community_id.in_(audience.community_ids),
+            )
+        )
+    for name, argument in audience.segments.items():
+        query = query.where(Person.id.in_(_SEGMENTS[name](argument)))
+    return query
+
+
+async def count(session: AsyncSession, scope: Scope, audience: Audience) -> int:
+    subquery = _people_query(scope, audience).subquery()
+    return int(await session.scalar(select(func.count()).select_from(subquery)) or 0)
+
+
+async def recipients(
+    session: AsyncSession, scope: Scope, audience: Audience, settings: Settings
+) -> list[Recipient]:
+    rows = (await session.execute(_people_query(scope, audience).order_by(Person.id))).all()
+    zones = await recipient_timezones(session, {row[2] for row in rows}, settings.timezone)
+    return [
+        Recipient(
+            person_id=row[0],
+            chat_id=row[1] or 0,  # the query keeps only people with a Telegram id
+            timezone=zones.get(row[2], settings.timezone),
+        )
+        for row in rows
+    ]
+
+
+async def subjects_in_scope(session: AsyncSession, scope: Scope) -> Sequence[str]:
+    rows = await session.scalars(
+        select(PersonSubject.subject)
+        .join(Person, Person.id == PersonSubject.person_id)
+        .where(Person.municipality_id.in_(scope.municipality_ids))
+        .distinct()
+        .order_by(PersonSubject.subject)
+    )
+    return rows.all()

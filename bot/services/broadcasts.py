@@ -1,0 +1,247 @@
+"""Coordinators' announcements: composing rules, creating, cancelling, progress and reports."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.outbox import enqueue_broadcast
+from bot.errors import DomainError
+from bot.services import audience as audiences
+from config.settings import Settings
+from storage.models import (
+    Broadcast,
+    BroadcastStatus,
+    Delivery,
+    DeliveryStatus,
+    Municipality,
+    Person,
+    School,
+)
+from storage.repositories.outbox import OutboxRepo
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+ATTACHMENT_KINDS = ("photo", "document")
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
+SCHEDULE_FORMAT = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?\s+(\d{1,2})[:.](\d{2})")
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    attachment_kind: str | None = None
+    attachment_file_id: str | None = None
+
+
+def check_draft(draft: Draft) -> Draft:
+    if draft.attachment_kind is not None and draft.attachment_kind not in ATTACHMENT_KINDS:
+        raise DomainError("broadcast.unsupported")
+    if draft.attachment_kind is None and not draft.text.strip():
+        raise DomainError("broadcast.empty")
+    limit = CAPTION_LIMIT if draft.attachment_kind else TEXT_LIMIT
+    if len(draft.text) > limit:
+        raise DomainError("broadcast.too_long", limit=limit, length=len(draft.text))
+    return draft
+
+
+def parse_schedule(raw: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """ "25.12 09:30" or "25.12.2026 09:30", local time of the sender's municipality."""
+    match = SCHEDULE_FORMAT.fullmatch(raw.strip())
+    if match is None:
+        raise DomainError("broadcast.schedule_format")
+    day, month, year, hour, minute = match.groups()
+    local_now = now.astimezone(tz)
+    try:
+        moment = datetime(
+            int(year) if year else local_now.year,
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            tzinfo=tz,
+        )
+    except ValueError:
+        raise DomainError("broadcast.schedule_format") from None
+    if not year and moment < local_now:
+        moment = moment.replace(year=moment.year + 1)
+    if moment <= local_now:
+        raise DomainError("broadcast.schedule_past")
+    if moment - local_now > MAX_SCHEDULE_AHEAD:
+        raise DomainError("broadcast.schedule_too_far")
+    return moment.astimezone(UTC)
+
+
+async def sender_timezone(
+    session: AsyncSession, scope: audiences.Scope, settings: Settings
+) -> ZoneInfo:
+    if len(scope.municipality_ids) == 1:
+        municipality = await session.get(Municipality, scope.municipality_ids[0])
+        if municipality is not None and municipality.timezone:
+            return ZoneInfo(municipality.timezone)
+    return settings.tz
+
+
+async def create(
+    session: AsyncSession,
+    settings: Settings,
+    author: Person,
+    *,
+    draft_key: str,
+    draft: Draft,
+    audience: audiences.Audience,
+    scheduled_at: datetime | None = None,
+) -> Broadcast:
+    """The broadcast and one queued delivery per recipient, in one transaction."""
+    check_draft(draft)
+    if await session.scalar(select(Broadcast.id).where(Broadcast.draft_key == draft_key)):
+        raise DomainError("broadcast.already_sent")
+    scope = await audiences.sender_scope(session, author)
+    await audiences.validate(session, scope, audience)
+    recipients = await audiences.recipients(session, scope, audience, settings)
+    if not recipients:
+        raise DomainError("broadcast.empty_audience")
+    now = datetime.now(UTC)
+    if scheduled_at is not None and scheduled_at <= now:
+        raise DomainError("broadcast.schedule_past")
+    reached = audience.municipality_ids or list(scope.municipality_ids)
+    broadcast = Broadcast(
+        author_id=author.id,
+        municipality_id=reached[0] if len(reached) == 1 else None,
+        region_id=await _region_of(session, reached[0]),
+        text=draft.text,
+        attachment_kind=draft.attachment_kind,
+        attachment_file_id=draft.attachment_file_id,
+        audience=audience.to_dict(),
+        recipients=len(recipients),
+        status=BroadcastStatus.SCHEDULED if scheduled_at else BroadcastStatus.SENDING,
+        scheduled_at=scheduled_at,
+        started_at=None if scheduled_at else now,
+        draft_key=draft_key,
+    )
+    session.add(broadcast)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The same draft sent from two devices at once: the other press won.
+        raise DomainError("broadcast.already_sent") from None
+    await enqueue_broadcast(session, settings, broadcast, recipients, not_before=scheduled_at)
+    return broadcast
+
+
+async def _region_of(session: AsyncSession, municipality_id: int) -> int | None:
+    return await session.scalar(
+        select(Municipality.region_id).where(Municipality.id == municipality_id)
+    )
+
+
+async def visible(session: AsyncSession, person: Person, broadcast_id: int) -> Broadcast:
+    """A broadcast the person may see and stop: one sent to their own scope."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise DomainError("broadcast.not_found")
+    scope = await audiences.sender_scope(session, person)
+    reached = audiences.Audience.from_dict(broadcast.audience).municipality_ids
+    if broadcast.author_id != person.id and not (
+        (broadcast.municipality_id is not None and scope.allows(broadcast.municipality_id))
+        or (reached and all(scope.allows(m) for m in reached))
+    ):
+        raise DomainError("broadcast.not_found")
+    return broadcast
+
+
+async def cancel(session: AsyncSession, person: Person, broadcast_id: int) -> int:
+    """Stop what has not gone out yet; the number of messages that will not be sent."""
+    broadcast = await visible(session, person, broadcast_id)
+    if broadcast.status not in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING):
+        raise DomainError("broadcast.not_running")
+    broadcast.status = BroadcastStatus.CANCELLED
+    broadcast.finished_at = datetime.now(UTC)
+    return await OutboxRepo(session).cancel_pending(broadcast.id)
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    sent: int
+    blocked: int
+    failed: int
+    unknown: int
+    waiting: int
+    cancelled: int
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.blocked + self.failed + self.unknown + self.cancelled
+
+    @property
+    def finished(self) -> bool:
+        return self.waiting == 0
+
+
+async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
+    counts = await OutboxRepo(session).counts_by_status(broadcast.id)
+    return Progress(
+        total=broadcast.recipients,
+        sent=counts.get(DeliveryStatus.SENT, 0),
+        blocked=counts.get(DeliveryStatus.BLOCKED, 0),
+        failed=counts.get(DeliveryStatus.FAILED, 0),
+        unknown=counts.get(DeliveryStatus.UNKNOWN, 0),
+        waiting=counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0),
+        cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
+    )
+
+
+async def history(session: AsyncSession, person: Person, limit: int = 10) -> Sequence[Broadcast]:
+    scope = await audiences.sender_scope(session, person)
+    rows = await session.scalars(
+        select(Broadcast)
+        .where(
+            (Broadcast.author_id == person.id)
+            | (Broadcast.municipality_id.in_(scope.municipality_ids))
+        )
+        .order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
+        .limit(limit)
+    )
+    return rows.all()
+
+
+async def failures_workbook(
+    session: AsyncSession,
+    person: Person,
+    broadcast_id: int,
+    headers: Sequence[str],
+    status_names: dict[DeliveryStatus, str],
+) -> bytes:
+    """The recipients the broadcast did not reach, for the coordinator's report."""
+    broadcast = await visible(session, person, broadcast_id)
+    rows = await session.execute(
+        select(Person.full_name, School.name, Delivery.status, Delivery.error)
+        .select_from(Delivery)
+        .outerjoin(Person, Person.id == Delivery.person_id)
+        .outerjoin(School, School.id == Person.school_id)
+        .where(
+            Delivery.broadcast_id == broadcast.id,
+            Delivery.status.in_(
+                [DeliveryStatus.BLOCKED, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN]
+            ),
+        )
+        .order_by(School.name, Person.full_name)
+    )
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(headers))
+    for name, school, status, error in rows.all():
+        sheet.append([name or "—", school or "—", status_names[status], error or ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

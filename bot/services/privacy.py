@@ -1,0 +1,258 @@
+"""A person's own data: the profile, the full export (/mydata) and forgetting (/forget).
+
+What /forget removes and what it keeps:
+- the person row stays, so anonymous aggregates (how many teachers of a school, of a role,
+  took part) still add up, but everything that names or reaches the person is cleared:
+  full name, phone, Telegram id, language, consent; the status becomes FORGOTTEN;
+- roles and school stay (they are what the aggregates count), subjects go (in a village
+  school «the chemistry teacher» is one person);
+- community memberships stay: with no name, phone or Telegram id left they are only counts,
+  and the program's KPI «share of teachers in network communities» counts them;
+- tutor assignments stay for the same reason (the views leave forgotten people out);
+- join requests go (they hold the name as typed), invites addressed to the person go;
+- every FSM record of the Telegram user goes: in the database and, with Redis, in Redis.
+After this, /start begins from zero and nothing links the old roster entry back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.fsm_storage import forget_user_states
+from bot.services import assignments
+from storage.models import (
+    FsmRecord,
+    Invite,
+    JoinRequest,
+    Municipality,
+    Person,
+    PersonStatus,
+    School,
+)
+from storage.repositories.assignments import AssignmentsRepo
+from storage.repositories.communities import CommunitiesRepo
+from storage.repositories.places import PlacesRepo
+
+# aiogram's RedisStorage keys (DefaultKeyBuilder(with_destiny=True)):
+# fsm:<chat_id>[:<thread_id>]:<user_id>:<destiny>:<state|data|lock>
+_REDIS_KEY_PATTERN = "fsm:*:{user_id}:*"
+_REDIS_FSM_PARTS = frozenset({"state", "data"})
+
+
+@dataclass(frozen=True)
+class Profile:
+    person: Person
+    school: School | None
+    municipality: Municipality | None
+    tutors: list[assignments.TutorOfTeacher]
+    communities: list[str]
+
+
+async def profile(session: AsyncSession, person: Person) -> Profile:
+    places = PlacesRepo(session)
+    school = await places.school(person.school_id) if person.school_id else None
+    municipality = (
+        await places.municipality(person.municipality_id) if person.municipality_id else None
+    )
+    memberships = await CommunitiesRepo(session).memberships_of(person.id)
+    return Profile(
+        person=person,
+        school=school,
+        municipality=municipality,
+        tutors=await assignments.tutors_of(session, person),
+        communities=[community.name for community, _ in memberships],
+    )
+
+
+# --- /mydata ------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
+        return value.value
+    return value
+
+
+def _row(item: Any, *fields: str) -> dict[str, Any]:
+    return {name: _plain(getattr(item, name)) for name in fields}
+
+
+def is_fsm_key_of(key: str, user_id: int) -> bool:
+    parts = key.split(":")
+    return (
+        len(parts) >= 5
+        and parts[0] == "fsm"
+        and parts[-3] == str(user_id)
+        and parts[-1] in _REDIS_FSM_PARTS
+    )
+
+
+async def _redis_fsm_keys(redis: Redis, user_id: int) -> list[str]:
+    keys: list[str] = []
+    async for raw in redis.scan_iter(match=_REDIS_KEY_PATTERN.format(user_id=user_id)):
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        # The pattern's `*` also matches other users whose ids end or start alike; the exact
+        # user segment decides. Locks are left alone: the current update holds one.
+        if is_fsm_key_of(key, user_id):
+            keys.append(key)
+    return sorted(keys)
+
+
+async def _fsm_snapshot(
+    session: AsyncSession, redis: Redis | None, user_id: int
+) -> list[dict[str, Any]]:
+    records = (
+        await session.scalars(
+            select(FsmRecord).where(FsmRecord.user_id == user_id).order_by(FsmRecord.key)
+        )
+    ).all()
+    snapshot = [
+        {"storage": "database", **_row(record, "key", "state", "data", "updated_at")}
+        for record in records
+    ]
+    if redis is not None:
+        for key in await _redis_fsm_keys(redis, user_id):
+            raw = await redis.get(key)
+            value = raw.decode() if isinstance(raw, bytes) else raw
+            snapshot.append({"storage": "redis", "key": key, "value": value})
+    return snapshot
+
+
+async def export(session: AsyncSession, person: Person, redis: Redis | None) -> dict[str, Any]:
+    """Everything stored about the person, and only about them."""
+    places = PlacesRepo(session)
+    school = await places.school(person.school_id) if person.school_id else None
+    municipality = (
+        await places.municipality(person.municipality_id) if person.municipality_id else None
+    )
+    role_rows = []
+    for grant in person.roles:
+        scope_municipality = (
+            await places.municipality(grant.municipality_id) if grant.municipality_id else None
+        )
+        role_rows.append(
+            {
+                "role": grant.role.value,
+                "municipality_id": grant.municipality_id,
+                "municipality": scope_municipality.name if scope_municipality else None,
+                "region_id": grant.region_id,
+            }
+        )
+    assignment_rows = [
+        {
+            **_row(a, "id", "starts_on", "ends_on", "school_id"),
+            "as": "tutor" if a.tutor_id == person.id else "teacher",
+            "tutor_id": a.tutor_id,
+            "teacher_id": a.teacher_id,
+        }
+        for a in await AssignmentsRepo(session).involving(person.id)
+    ]
+    memberships = [
+        {
+            "community_id": community.id,
+            "community": community.name,
+            "joined_at": _plain(membership.joined_at),
+        }
+        for community, membership in await CommunitiesRepo(session).memberships_of(person.id)
+    ]
+    join_requests = (
+        await session.scalars(
+            select(JoinRequest).where(JoinRequest.person_id == person.id).order_by(JoinRequest.id)
+        )
+    ).all()
+    invite_fields = ("id", "kind", "role", "municipality_id", "school_id", "created_at")
+    invites_for = await _invites(session, Invite.person_id == person.id)
+    invites_created = await _invites(session, Invite.created_by_id == person.id)
+    invites_used = await _invites(session, Invite.used_by_id == person.id)
+    return {
+        "person": _row(
+            person,
+            "id",
+            "full_name",
+            "phone",
+            "telegram_id",
+            "locale",
+            "status",
+            "consent_at",
+            "created_at",
+            "updated_at",
+            "municipality_id",
+            "school_id",
+        ),
+        "municipality": municipality.name if municipality else None,
+        "school": school.name if school else None,
+        "roles": role_rows,
+        "subjects": person.subject_names,
+        "tutor_assignments": assignment_rows,
+        "community_memberships": memberships,
+        "join_requests": [
+            _row(
+                r,
+                "id",
+                "full_name",
+                "subject",
+                "status",
+                "municipality_id",
+                "school_id",
+                "created_at",
+                "decided_at",
+            )
+            for r in join_requests
+        ],
+        "invites_for_me": [_row(i, *invite_fields, "expires_at", "used_at") for i in invites_for],
+        "invites_created": [
+            _row(i, *invite_fields, "expires_at", "used_at") for i in invites_created
+        ],
+        "invites_used": [_row(i, *invite_fields, "used_at") for i in invites_used],
+        "dialog_state": (
+            await _fsm_snapshot(session, redis, person.telegram_id) if person.telegram_id else []
+        ),
+    }
+
+
+async def _invites(session: AsyncSession, condition: Any) -> Sequence[Invite]:
+    return (await session.scalars(select(Invite).where(condition).order_by(Invite.id))).all()
+
+
+def export_bytes(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+# --- /forget ------------------------------------------------------------------------------
+
+
+async def forget_redis_states(redis: Redis, user_id: int) -> int:
+    keys = await _redis_fsm_keys(redis, user_id)
+    if keys:
+        await redis.delete(*keys)
+    return len(keys)
+
+
+async def forget(
+    session: AsyncSession, person: Person | None, *, telegram_id: int, redis: Redis | None
+) -> None:
+    """Anonymize the person and remove every dialog state of the Telegram user."""
+    if person is not None:
+        await session.execute(delete(JoinRequest).where(JoinRequest.person_id == person.id))
+        await session.execute(delete(Invite).where(Invite.person_id == person.id))
+        person.subjects.clear()
+        person.full_name = None
+        person.phone = None
+        person.telegram_id = None
+        person.locale = None
+        person.consent_at = None
+        person.status = PersonStatus.FORGOTTEN
+        await session.flush()
+    await forget_user_states(session, telegram_id)
+    if redis is not None:
+        await forget_redis_states(redis, telegram_id)

@@ -1,0 +1,144 @@
+"""The real entry point, `python -m bot`, run as a subprocess against a local Bot API stub."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.botapi_stub import BotApiStub, RecordedCall
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FAKE_TOKEN = "123456:AAE-fake-token-for-the-local-stub-0000"
+ANNA = 700_001
+START_SECONDS = 30
+STOP_SECONDS = 10
+# Settings the outer environment may carry that must not leak into the child.
+OUTER_SETTINGS = ("BOT_TOKEN", "DATABASE_URL", "REDIS_URL", "TELEGRAM_API_URL", "TIMEZONE")
+
+
+def child_env(**settings: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in OUTER_SETTINGS}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.update(settings)
+    return env
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[BotApiStub]:
+    server = BotApiStub()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def _consent_to_anna(call: RecordedCall) -> bool:
+    return (
+        call.method == "sendMessage"
+        and int(call.params.get("chat_id", 0)) == ANNA
+        and "персональных данных" in str(call.params.get("text", ""))
+    )
+
+
+async def test_run_answers_start_and_stops_cleanly_on_sigterm(
+    stub: BotApiStub, tmp_path: Path
+) -> None:
+    database = tmp_path / "x.sqlite3"
+    stub.queue_text(ANNA, "/start")  # update id 1
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--migrate",
+        cwd=tmp_path,
+        env=child_env(
+            BOT_TOKEN=FAKE_TOKEN,
+            TELEGRAM_API_URL=stub.url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        try:
+            await stub.wait_for(_consent_to_anna, within=START_SECONDS)
+        except TimeoutError:
+            process.kill()
+            _, stderr = await process.communicate()
+            pytest.fail(f"no consent message; calls={stub.calls}\n{stderr.decode()}")
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(STOP_SECONDS):
+            _, stderr = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert stub.calls_of("deleteWebhook"), "polling starts by removing any webhook"
+    # The engine was disposed: SQLite folded its write-ahead log back into the database.
+    wal = database.with_name(database.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    # SIGTERM came while the /start was still being handled: it was finished and committed.
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        handled = connection.execute("SELECT update_id FROM processed_updates").fetchall()
+    assert handled == [(1,)]
+
+
+async def _run_cli(tmp_path: Path, **settings: str) -> tuple[int, list[str]]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=child_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", **settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(START_SECONDS):
+            _, stderr = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, stderr.decode().splitlines()
+
+
+async def test_run_without_token_says_where_to_get_one(tmp_path: Path) -> None:
+    code, lines = await _run_cli(tmp_path)
+
+    assert code != 0
+    assert len(lines) == 1, lines
+    assert "BOT_TOKEN" in lines[0]
+    assert "@BotFather" in lines[0]
+    assert not (tmp_path / "x.sqlite3").exists(), "nothing is touched before the token is known"
+
+
+async def test_run_with_malformed_token_is_one_line(tmp_path: Path) -> None:
+    code, lines = await _run_cli(tmp_path, BOT_TOKEN="not-a-token")
+
+    assert code != 0
+    assert len(lines) == 1, lines
+    assert "BOT_TOKEN" in lines[0]
+    assert "Traceback" not in lines[0]
+
+
+async def test_unknown_timezone_is_one_line_naming_it(tmp_path: Path) -> None:
+    code, lines = await _run_cli(tmp_path, BOT_TOKEN=FAKE_TOKEN, TIMEZONE="Mars/Olympus")
+
+    assert code != 0
+    assert len(lines) == 1, lines
+    assert "TIMEZONE" in lines[0]
+    assert "Mars/Olympus" in lines[0]

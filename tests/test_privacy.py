@@ -1,0 +1,332 @@
+"""Personal data: /privacy for anyone, the profile, /mydata (own data only) and /forget."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiogram.methods import SendDocument, SendMessage
+from aiogram.types import BufferedInputFile, ReplyKeyboardRemove
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.privacy import is_fsm_key_of
+from storage.models import (
+    Base,
+    Community,
+    CommunityMembership,
+    FsmRecord,
+    Invite,
+    InviteKind,
+    JoinRequest,
+    Person,
+    PersonStatus,
+    Role,
+)
+from tests import seed
+from tests.harness import Harness
+
+TEACHER_ID = 3001
+OTHER_ID = 3002
+TUTOR_ID = 3003
+TEACHER_NAME = "Сидорова Мария Петровна"
+TEACHER_PHONE = "+79185550101"
+OTHER_NAME = "Кузнецов Олег Викторович"
+OTHER_PHONE = "+79185550202"
+
+
+async def arrange_teacher(db: AsyncSession) -> tuple[Person, Person, Community]:
+    mun, school, leader = await seed.place(db)
+    teacher = await seed.person(
+        db,
+        name=TEACHER_NAME,
+        roles=[Role.TEACHER],
+        municipality=mun,
+        school=school,
+        telegram_id=TEACHER_ID,
+        phone=TEACHER_PHONE,
+        subjects=["Химия"],
+    )
+    await seed.person(
+        db,
+        name=OTHER_NAME,
+        roles=[Role.TEACHER],
+        municipality=mun,
+        school=school,
+        telegram_id=OTHER_ID,
+        phone=OTHER_PHONE,
+        subjects=["Физика"],
+    )
+    tutor = await seed.person(
+        db,
+        name="Волкова Ирина Сергеевна",
+        roles=[Role.TUTOR],
+        municipality=mun,
+        school=leader,
+        telegram_id=TUTOR_ID,
+        phone="+79185550303",
+    )
+    await seed.assign_tutor(db, tutor, teacher)
+    community = Community(municipality_id=mun.id, name="Соцветие естественников")
+    db.add(community)
+    await db.flush()
+    db.add(CommunityMembership(community_id=community.id, person_id=teacher.id))
+    await db.flush()
+    return teacher, tutor, community
+
+
+def exported(harness: Harness, chat_id: int) -> dict[str, Any]:
+    documents = [r for r in harness.sent_to(chat_id) if isinstance(r, SendDocument)]
+    assert documents, "no file was sent"
+    document = documents[-1].document
+    assert isinstance(document, BufferedInputFile)
+    data: dict[str, Any] = json.loads(document.data.decode("utf-8"))
+    return data
+
+
+async def test_privacy_works_before_consent_and_stores_nothing(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await harness.send(TEACHER_ID, "/privacy")
+
+    text = harness.last_text(TEACHER_ID)
+    assert "Что хранится" in text and "/forget" in text and "/mydata" in text
+    assert "https://example.org/privacy" in text
+    assert await db.scalar(select(func.count()).select_from(Person)) == 0
+
+
+async def test_privacy_answers_mid_dialog_and_keeps_the_dialog(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await seed.place(db)
+    await db.commit()
+    await harness.send(TEACHER_ID, "/start")
+    await harness.press(TEACHER_ID, "Согласен")
+    await harness.send(TEACHER_ID, "📝 Подать заявку")
+    context = harness.dp.fsm.get_context(harness.bot, TEACHER_ID, TEACHER_ID)
+    state_before = await context.get_state()
+
+    await harness.send(TEACHER_ID, "/privacy")
+
+    assert "Что хранится" in harness.last_text(TEACHER_ID)
+    assert state_before is not None and await context.get_state() == state_before
+
+
+async def test_mydata_before_consent_says_nothing_is_stored(harness: Harness) -> None:
+    await harness.send(TEACHER_ID, "/mydata")
+
+    assert "ничего не хранится" in harness.last_text(TEACHER_ID)
+    assert not [r for r in harness.sent_to(TEACHER_ID) if isinstance(r, SendDocument)]
+
+
+async def test_profile_button_shows_own_data_without_tutor_phone(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange_teacher(db)
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "👤 Мои данные")
+
+    text = harness.last_text(TEACHER_ID)
+    assert TEACHER_NAME in text
+    assert "МКОУ СОШ № 2 с. Кугульта" in text and "Грачёвский муниципальный округ" in text
+    assert "педагог" in text and "Химия" in text
+    assert "Волкова Ирина Сергеевна" in text and "Соцветие естественников" in text
+    assert "+79185550303" not in text and OTHER_NAME not in text
+    assert harness.buttons(TEACHER_ID) == [
+        "📄 Скачать всё (файл)",
+        "🗑 Удалить мои данные",
+        "🌐 Язык",
+    ]
+
+
+async def test_profile_language_button_offers_languages(harness: Harness, db: AsyncSession) -> None:
+    await arrange_teacher(db)
+    await db.commit()
+    await harness.send(TEACHER_ID, "👤 Мои данные")
+
+    await harness.press(TEACHER_ID, "Язык")
+
+    assert harness.last_text(TEACHER_ID) == "Выберите язык:"
+    assert harness.buttons(TEACHER_ID) == ["English", "Русский"]
+
+
+async def test_mydata_holds_everything_about_the_person_and_nobody_else(
+    harness: Harness, db: AsyncSession
+) -> None:
+    teacher, tutor, community = await arrange_teacher(db)
+    db.add(
+        JoinRequest(
+            person_id=teacher.id,
+            municipality_id=teacher.municipality_id,
+            school_id=teacher.school_id,
+            full_name=TEACHER_NAME,
+        )
+    )
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "/mydata")
+
+    data = exported(harness, TEACHER_ID)
+    assert data["person"]["full_name"] == TEACHER_NAME
+    assert data["person"]["phone"] == TEACHER_PHONE
+    assert data["person"]["telegram_id"] == TEACHER_ID
+    assert data["school"] == "МКОУ СОШ № 2 с. Кугульта"
+    assert data["municipality"] == "Грачёвский муниципальный округ"
+    assert [r["role"] for r in data["roles"]] == ["teacher"]
+    assert data["subjects"] == ["Химия"]
+    assert data["tutor_assignments"][0]["tutor_id"] == tutor.id
+    assert data["tutor_assignments"][0]["as"] == "teacher"
+    assert data["community_memberships"][0]["community"] == community.name
+    assert data["join_requests"][0]["full_name"] == TEACHER_NAME
+    assert "dialog_state" in data
+    raw = json.dumps(data, ensure_ascii=False)
+    assert OTHER_NAME not in raw and OTHER_PHONE not in raw and "+79185550303" not in raw
+
+
+async def test_download_button_sends_the_same_file(harness: Harness, db: AsyncSession) -> None:
+    await arrange_teacher(db)
+    await db.commit()
+    await harness.send(TEACHER_ID, "👤 Мои данные")
+
+    await harness.press(TEACHER_ID, "Скачать всё")
+
+    data = exported(harness, TEACHER_ID)
+    assert data["person"]["full_name"] == TEACHER_NAME
+    document = next(r for r in harness.sent_to(TEACHER_ID) if isinstance(r, SendDocument))
+    assert isinstance(document.document, BufferedInputFile)
+    assert (document.document.filename or "").endswith(".json")
+    assert "Сидорова" in document.document.data.decode("utf-8")  # UTF-8, not \u escapes
+
+
+async def test_forget_cancel_changes_nothing(harness: Harness, db: AsyncSession) -> None:
+    await arrange_teacher(db)
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "/forget")
+    assert "Удалить ваши персональные данные?" in harness.last_text(TEACHER_ID)
+    await harness.press(TEACHER_ID, "Нет, оставить")
+
+    assert "ничего не удалено" in harness.last_text(TEACHER_ID)
+    db.expire_all()
+    person = await db.scalar(select(Person).where(Person.telegram_id == TEACHER_ID))
+    assert person is not None
+    assert person.full_name == TEACHER_NAME and person.phone == TEACHER_PHONE
+    assert person.status == PersonStatus.ACTIVE and person.consent_at is not None
+    assert person.subject_names == ["Химия"]
+
+
+async def _all_values(db: AsyncSession) -> list[str]:
+    values: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        for row in (await db.execute(select(table))).all():
+            values.extend(json.dumps(v, ensure_ascii=False, default=str) for v in row)
+    return values
+
+
+async def test_forget_confirm_anonymizes_everywhere(
+    harness: Harness, db: AsyncSession, redis: Redis | None
+) -> None:
+    teacher, _, community = await arrange_teacher(db)
+    db.add(
+        JoinRequest(
+            person_id=teacher.id,
+            municipality_id=teacher.municipality_id,
+            school_id=teacher.school_id,
+            full_name=TEACHER_NAME,
+        )
+    )
+    assert teacher.municipality_id is not None
+    db.add(
+        Invite(
+            code_hash="f" * 64,
+            kind=InviteKind.PERSON,
+            role=Role.TEACHER,
+            person_id=teacher.id,
+            municipality_id=teacher.municipality_id,
+            expires_at=datetime.now(UTC) + timedelta(days=3),
+        )
+    )
+    await db.commit()
+    teacher_id, community_id = teacher.id, community.id
+    # A dialog left half-way, in whichever storage the bot runs on.
+    await harness.send(TEACHER_ID, "/start")
+    if redis is None:
+        db.add(FsmRecord(key=f"fsm:-100:{TEACHER_ID}:default", user_id=TEACHER_ID, state="x"))
+        db.add(FsmRecord(key=f"fsm:{OTHER_ID}:{OTHER_ID}:default", user_id=OTHER_ID, state="y"))
+        await db.commit()
+    else:
+        await redis.set(f"fsm:-100:{TEACHER_ID}:default:state", "x")
+        await redis.set(f"fsm:-100:{TEACHER_ID}:default:data", "{}")
+        await redis.set(f"fsm:{OTHER_ID}:{OTHER_ID}:default:state", "y")
+
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+
+    goodbye = next(
+        r
+        for r in harness.sent_to(TEACHER_ID)
+        if isinstance(r, SendMessage) and "данные удалены" in r.text
+    )
+    assert isinstance(goodbye.reply_markup, ReplyKeyboardRemove)
+    db.expire_all()
+    values = "\n".join(await _all_values(db))
+    assert TEACHER_NAME not in values
+    assert TEACHER_PHONE not in values
+    assert str(TEACHER_ID) not in values
+    forgotten = await db.get(Person, teacher_id)
+    assert forgotten is not None and forgotten.status == PersonStatus.FORGOTTEN
+    assert forgotten.consent_at is None and forgotten.locale is None
+    assert forgotten.subject_names == [] and forgotten.role_set == {Role.TEACHER}
+    assert await db.scalar(select(func.count()).select_from(JoinRequest)) == 0
+    assert await db.scalar(select(func.count()).select_from(Invite)) == 0
+    # Memberships stay as anonymous counts.
+    assert await db.get(CommunityMembership, (community_id, teacher_id)) is not None
+    # Someone else's dialog is untouched.
+    if redis is None:
+        assert await db.scalar(select(FsmRecord).where(FsmRecord.user_id == TEACHER_ID)) is None
+        assert await db.scalar(select(FsmRecord).where(FsmRecord.user_id == OTHER_ID)) is not None
+    else:
+        # (The flood counter's key expires within seconds and is not FSM state.)
+        assert [k async for k in redis.scan_iter(match=f"fsm:*{TEACHER_ID}*")] == []
+        assert await redis.get(f"fsm:{OTHER_ID}:{OTHER_ID}:default:state") == b"y"
+
+
+async def test_after_forget_start_asks_consent_and_does_not_relink(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange_teacher(db)
+    await db.commit()
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+
+    await harness.send(TEACHER_ID, "/start")
+    assert "персональных данных" in harness.last_text(TEACHER_ID)
+    assert harness.buttons(TEACHER_ID) == ["✅ Согласен(на)", "Не согласен(на)"]
+    await harness.press(TEACHER_ID, "Согласен")
+    await harness.share_contact(TEACHER_ID, TEACHER_PHONE)
+
+    db.expire_all()
+    person = await db.scalar(select(Person).where(Person.telegram_id == TEACHER_ID))
+    assert person is not None and not person.is_registered and person.full_name is None
+    assert TEACHER_NAME not in harness.last_text(TEACHER_ID)
+
+
+async def test_forget_before_consent_says_nothing_is_stored(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await harness.send(TEACHER_ID, "/forget")
+
+    assert "ничего не хранится" in harness.last_text(TEACHER_ID)
+    assert await db.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_redis_key_match_is_exact_on_the_user_segment() -> None:
+    assert is_fsm_key_of("fsm:3001:3001:default:state", 3001)
+    assert is_fsm_key_of("fsm:-100123:77:3001:default:data", 3001)  # a forum thread
+    assert not is_fsm_key_of("fsm:3001:13001:default:state", 3001)
+    assert not is_fsm_key_of("fsm:3001:30011:default:state", 3001)
+    assert not is_fsm_key_of("fsm:3001:42:default:state", 3001)  # their chat, another user
+    assert not is_fsm_key_of("fsm:3001:3001:default:lock", 3001)
