@@ -24,6 +24,7 @@ from bot.handlers import get_routers
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.domain_errors import DomainErrorMiddleware
 from bot.middlewares.flood import FloodMiddleware, LocalRateCounter, RateCounter, RedisRateCounter
+from bot.middlewares.in_flight import UpdatesInFlight
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.person import PersonMiddleware
 from bot.scheduler import JobContext, Scheduler
@@ -99,6 +100,10 @@ def create_dispatcher(
         scheduler=scheduler,
         redis=redis,
     )
+    in_flight = UpdatesInFlight()
+    dp["in_flight"] = in_flight
+    # First, so "finished" includes the commit when a stopping bot waits for it.
+    dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(PersonMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(texts))
@@ -111,8 +116,11 @@ def create_dispatcher(
     async def on_startup(bot: Bot) -> None:
         scheduler.start(
             JobContext(
-                bot=bot, session_pool=session_pool, settings=settings,
-                texts=texts, templates=templates,
+                bot=bot,
+                session_pool=session_pool,
+                settings=settings,
+                texts=texts,
+                templates=templates,
             )
         )
         sender = create_outbox_sender(bot, session_pool, settings, redis)

@@ -65,3 +65,15 @@ class AudienceCb(CallbackData, prefix="au"):
     kind: str
     value: int = 0
     page: int = 0
+
+
+class QuestionCb(CallbackData, prefix="qu"):
+    action: str
+    thread_id: int = 0
+    value: int = 0
+
+
+class ConsultationCb(CallbackData, prefix="co"):
+    action: str
+    value: int = 0
+    extra: str = ""

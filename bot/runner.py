@@ -8,16 +8,14 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher
-from aiogram.types import TelegramObject
+from aiogram import Bot, Dispatcher
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_bot, create_dispatcher
+from bot.middlewares.in_flight import UpdatesInFlight
 from bot.texts import t
 from config.settings import Settings, SettingsError
 from storage import migrate as migrations
@@ -26,53 +24,6 @@ from storage.db import create_engine, create_session_pool
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-class UpdatesInFlight(BaseMiddleware):
-    """Lets a stopping bot finish the update it is handling instead of cutting it off.
-
-    Outermost of the update middlewares, so "finished" includes the commit. Once a stop was
-    asked for, a new update is held here unhandled until polling is cancelled: it is neither
-    recorded nor confirmed to Telegram, which delivers it again to the next process.
-    """
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._stopping = False
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if self._stopping:
-            await asyncio.Event().wait()  # until polling is cancelled
-        self._count += 1
-        self._idle.clear()
-        try:
-            return await handler(event, data)
-        finally:
-            self._count -= 1
-            if not self._count:
-                self._idle.set()
-
-    async def drain(self) -> None:
-        """Take no new updates and wait for those being handled."""
-        self._stopping = True
-        await self._idle.wait()
-
-    def install(self, dp: Dispatcher) -> None:
-        # MiddlewareManager can only append, so the others are registered again after this one.
-        manager = dp.update.outer_middleware
-        others = list(manager)
-        for middleware in others:
-            manager.unregister(middleware)
-        manager.register(self)
-        for middleware in others:
-            manager.register(middleware)
 
 
 async def _reachable(engine: AsyncEngine) -> None:
@@ -153,8 +104,7 @@ async def run_polling(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _poll_until_stopped(dp: Dispatcher, bot: Bot) -> None:
     """Long polling until SIGTERM or SIGINT, finishing the update in flight before stopping."""
-    in_flight = UpdatesInFlight()
-    in_flight.install(dp)
+    in_flight: UpdatesInFlight = dp["in_flight"]
     polling = asyncio.Event()
     dp.startup.register(polling.set)
 

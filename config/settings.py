@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
 
+    # Questions to tutors (each municipality may override): hours count only local daytime.
+    sla_remind_hours: int = Field(default=24, ge=1, le=24 * 30)
+    sla_escalate_hours: int = Field(default=48, ge=1, le=24 * 60)
+    thread_autoclose_days: int = Field(default=7, ge=1, le=365)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -115,6 +115,10 @@ class Municipality(Base):
     name: Mapped[str] = mapped_column(String(200))
     # None means the deployment's TIMEZONE.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Questions to tutors: None means the deployment's default (settings).
+    sla_remind_hours: Mapped[int | None] = mapped_column(Integer)
+    sla_escalate_hours: Mapped[int | None] = mapped_column(Integer)
+    thread_autoclose_days: Mapped[int | None] = mapped_column(Integer)
 
     region: Mapped[Region] = relationship(lazy="raise")
 
@@ -416,12 +420,146 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
 
 
+class ThreadStatus(enum.StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class MessageDirection(enum.StrEnum):
+    FROM_TEACHER = "from_teacher"
+    FROM_TUTOR = "from_tutor"
+
+
+class ConsultationFormat(enum.StrEnum):
+    IN_PERSON = "in_person"  # очно
+    ONLINE = "online"  # онлайн
+    VIDEO = "video"  # видеосвязь
+    PHONE = "phone"  # телефон
+
+
+class CompetenceBlock(enum.StrEnum):
+    """The four blocks of professional competence named in the seeds."""
+
+    SUBJECT = "subject"  # предметные
+    METHODICAL = "methodical"  # методические
+    PSYCHOLOGICAL = "psychological"  # психолого-педагогические
+    COMMUNICATIVE = "communicative"  # коммуникативные
+
+
+class Thread(Base):
+    """A teacher's question (обращение) and everything said in it."""
+
+    __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_status_activity", "status", "last_activity_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    # Who answers: the tutor (or their substitute); None means the coordinators' queue.
+    tutor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
+    status: Mapped[ThreadStatus] = mapped_column(_enum(ThreadStatus))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_activity_at: Mapped[datetime]
+    # When the teacher's latest unanswered message came in (SLA clocks run from here).
+    waiting_since: Mapped[datetime | None]
+    first_answer_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_automatically: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ThreadMessage(Base):
+    """One relayed message: where it was written and where its copy went, so replies and
+    edits find their way across."""
+
+    __tablename__ = "thread_messages"
+    __table_args__ = (
+        Index("ix_thread_messages_relayed", "relayed_chat_id", "relayed_message_id"),
+        Index("ix_thread_messages_source", "source_chat_id", "source_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    direction: Mapped[MessageDirection] = mapped_column(_enum(MessageDirection))
+    content_kind: Mapped[str] = mapped_column(String(16))
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int] = mapped_column(BigInteger)
+    relayed_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    relayed_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    edited_at: Mapped[datetime | None]
+
+
+class TutorSubstitute(Base):
+    """A tutor who is away names a colleague who answers for them meanwhile."""
+
+    __tablename__ = "tutor_substitutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class Consultation(Base):
+    """A consultation as the municipal report counts it."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tutor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    format: Mapped[ConsultationFormat] = mapped_column(_enum(ConsultationFormat))
+    block: Mapped[CompetenceBlock] = mapped_column(_enum(CompetenceBlock))
+    topic: Mapped[str] = mapped_column(String(300))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    # With the whole school team rather than named teachers.
+    whole_school: Mapped[bool] = mapped_column(Boolean, default=False)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ConsultationTeacher(Base):
+    __tablename__ = "consultation_teachers"
+
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True
+    )
+    teacher_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 __all__ = [
     "Base",
     "Broadcast",
     "BroadcastStatus",
     "Community",
     "CommunityMembership",
+    "CompetenceBlock",
+    "Consultation",
+    "ConsultationFormat",
+    "ConsultationTeacher",
     "Delivery",
     "DeliveryStatus",
     "FsmRecord",
@@ -429,6 +567,7 @@ __all__ = [
     "InviteKind",
     "JoinRequest",
     "JoinRequestStatus",
+    "MessageDirection",
     "Municipality",
     "Person",
     "PersonRole",
@@ -439,5 +578,9 @@ __all__ = [
     "Role",
     "RosterUpload",
     "School",
+    "Thread",
+    "ThreadMessage",
+    "ThreadStatus",
     "TutorAssignment",
+    "TutorSubstitute",
 ]

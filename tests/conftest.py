@@ -5,8 +5,8 @@ control use Redis (its database is flushed before each test)."""
 from __future__ import annotations
 
 import os
-from datetime import time
 from collections.abc import AsyncIterator
+from datetime import time
 from pathlib import Path
 
 import pytest

@@ -11,9 +11,10 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from tests.botapi_stub import BotApiStub, RecordedCall
+from tests.botapi_stub import BotApiStub, RecordedCall, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "123456:AAE-fake-token-for-the-local-stub-0000"
@@ -92,6 +93,67 @@ async def test_run_answers_start_and_stops_cleanly_on_sigterm(
     with contextlib.closing(sqlite3.connect(database)) as connection:
         handled = connection.execute("SELECT update_id FROM processed_updates").fetchall()
     assert handled == [(1,)]
+
+
+async def test_webhook_serves_updates_and_stops_cleanly_on_sigterm(
+    stub: BotApiStub, tmp_path: Path
+) -> None:
+    port, secret = free_port(), "entrypoint-secret-0123456789"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "webhook",
+        "--migrate",
+        cwd=tmp_path,
+        env=child_env(
+            BOT_TOKEN=FAKE_TOKEN,
+            TELEGRAM_API_URL=stub.url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}",
+            WEBHOOK_BASE_URL="https://bot.example.org",
+            WEBHOOK_SECRET=secret,
+            WEBHOOK_HOST="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    update = {
+        "update_id": 77,
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": ANNA, "type": "private", "first_name": "Анна"},
+            "from": {"id": ANNA, "is_bot": False, "first_name": "Анна", "language_code": "ru"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    try:
+        set_webhook = await stub.wait_for(lambda c: c.method == "setWebhook", START_SECONDS)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/telegram/webhook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+            ) as response,
+        ):
+            assert response.status == 200
+        await stub.wait_for(_consent_to_anna, STOP_SECONDS)
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(STOP_SECONDS):
+            _, stderr = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert set_webhook.params["url"] == "https://bot.example.org/telegram/webhook"
+    assert set_webhook.params["secret_token"] == secret
+    assert not stub.calls_of("deleteWebhook"), "other processes still serve the webhook"
 
 
 async def _run_cli(tmp_path: Path, **settings: str) -> tuple[int, list[str]]:

@@ -253,7 +253,9 @@ async def test_two_senders_never_send_a_row_twice(
 
 
 async def test_non_urgent_waits_for_daytime(db: AsyncSession, settings: Settings) -> None:
-    settings = settings.model_copy(update={"quiet_hours_start": time(21), "quiet_hours_end": time(8)})
+    settings = settings.model_copy(
+        update={"quiet_hours_start": time(21), "quiet_hours_end": time(8)}
+    )
     person = await teacher(db)
     late_evening = datetime(2026, 11, 25, 22, 30, tzinfo=MSK)
     assert await enqueue_message(

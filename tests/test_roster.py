@@ -411,3 +411,101 @@ async def test_template_is_a_valid_workbook_that_imports_as_is(
     assert "Новых участников: 2" in report
     assert "Новых назначений наставников: 1" in report
     assert "Ошибок" not in report
+
+
+async def test_schools_sheet_updates_flags_and_reports_bad_values(
+    harness: Harness, db: AsyncSession
+) -> None:
+    _, low, _, _ = await coordinator_place(db)
+    low_id = low.id
+    schools = [
+        ["МКОУ СОШ № 2 с. Кугульта", "СОШ № 2", "да", "да", "нет"],  # gains ШНСУ
+        ["МБОУ СОШ № 7", "СОШ № 7", "может быть", "нет", "нет"],  # row 3: bad flag
+        ["", "Без названия", "нет", "нет", "нет"],  # row 4: no name
+    ]
+    people = [["Петрова Анна Ивановна", "", "СОШ № 7", "учитель", "", ""]]
+
+    await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(people, schools))
+
+    report = harness.last_text(COORDINATOR_ID)
+    assert "Будет создано школ: 0, обновлено: 1" in report
+    assert "Лист «Школы», строка 3: в столбце «ШНОР (да/нет)»" in report
+    assert "«может быть»" in report
+    assert "Лист «Школы», строка 4: не указано название школы" in report
+    assert "Строка 2: школа «СОШ № 7» не найдена" in report
+
+    await harness.press(COORDINATOR_ID, "Применить")
+
+    db.expire_all()
+    school = await db.get(School, low_id)
+    assert school is not None and school.low_results and school.unfavourable_conditions
+    assert await count(db, School) == 2
+
+
+async def test_tutor_already_in_the_municipality_is_found_by_name(
+    harness: Harness, db: AsyncSession
+) -> None:
+    mun, _, leader, _ = await coordinator_place(db)
+    tutor = await seed.person(
+        db, name="Орлов Игорь Петрович", roles=[Role.TUTOR], municipality=mun, school=leader
+    )
+    tutor_id = tutor.id
+    await seed.person(
+        db, name="Орлова Ирина Петровна", roles=[Role.TUTOR], municipality=mun, school=leader
+    )
+    await db.commit()
+    people = [
+        ["Петрова Анна Ивановна", "", "СОШ № 2", "учитель", "", "орлов  игорь петрович"],
+        ["Смирнова Ирина Олеговна", "", "СОШ № 2", "учитель", "", "Орлова Ирина Петровна"],
+    ]
+
+    await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(people))
+    assert "Новых назначений наставников: 2" in harness.last_text(COORDINATOR_ID)
+    await harness.press(COORDINATOR_ID, "Применить")
+
+    db.expire_all()
+    anna = await db.scalar(select(Person).where(Person.full_name == "Петрова Анна Ивановна"))
+    assert anna is not None
+    pair = await db.scalar(select(TutorAssignment).where(TutorAssignment.teacher_id == anna.id))
+    assert pair is not None and pair.tutor_id == tutor_id
+
+
+async def test_ambiguous_tutor_name_asks_for_a_phone(harness: Harness, db: AsyncSession) -> None:
+    await coordinator_place(db)
+    people = [
+        ["Орлов Игорь Петрович", "8 918 444-55-66", "СОШ № 1", "наставник", "", ""],
+        ["Орлов Игорь Петрович", "8 918 444-55-77", "СОШ № 2", "наставник", "", ""],
+        ["Петрова Анна Ивановна", "", "СОШ № 2", "учитель", "", "Орлов Игорь Петрович"],
+    ]
+
+    await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(people))
+
+    assert "Строка 4: наставников «Орлов Игорь Петрович» несколько" in harness.last_text(
+        COORDINATOR_ID
+    )
+
+
+async def test_report_speaks_english_to_an_english_coordinator(
+    harness: Harness, db: AsyncSession
+) -> None:
+    _, _, _, coordinator = await coordinator_place(db)
+    coordinator.locale = "en"
+    await db.commit()
+    harness.user(COORDINATOR_ID, language_code="en")
+
+    await harness.upload(
+        COORDINATOR_ID,
+        "roster.xlsx",
+        xlsx(
+            [
+                ["Petrova Anna", "+7 918 111-22-33", "СОШ № 2", "teacher", "", ""],
+                ["", "", "", "", "", "x"],
+            ],
+            header=["Full name", "Phone", "School", "Role", "Subjects", "Tutor (name or phone)"],
+        ),
+    )
+
+    report = harness.last_text(COORDINATOR_ID)
+    assert "New people: 1" in report
+    assert "Row 3: no full name" in report
+    assert harness.buttons(COORDINATOR_ID) == ["✅ Apply", "Cancel"]

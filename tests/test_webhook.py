@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiogram.methods import DeleteWebhook, SendMessage, SetWebhook
+from aiogram import Bot
+from aiogram.methods import DeleteWebhook, SendMessage, SetWebhook, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_bot, create_dispatcher
-from bot.webhook import HEALTH_PATH, create_webhook_app, serve
+from bot.webhook import GATE, HEALTH_PATH, create_webhook_app, serve
 from config.settings import Settings
+from tests.botapi_stub import free_port
 from tests.factories import make_message, make_user, update_with
 from tests.harness import text_of
 from tests.recording_session import RecordingSession
@@ -30,9 +32,34 @@ ANNA = 710_001
 WebhookClient = TestClient[web.Request, web.Application]
 
 
+class HeldSession(RecordingSession):
+    """Holds every sendMessage until released: an update still in flight at shutdown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (the signature of BaseSession)
+    ) -> TelegramType:
+        if isinstance(method, SendMessage):
+            self.sending.set()
+            await self.release.wait()
+        return await super().make_request(bot, method, timeout)
+
+
 @pytest.fixture
 def api() -> RecordingSession:
-    return RecordingSession()
+    return HeldSession()
+
+
+def held(api: RecordingSession) -> HeldSession:
+    assert isinstance(api, HeldSession)
+    return api
 
 
 @pytest.fixture
@@ -66,6 +93,7 @@ def sent_to_anna(api: RecordingSession) -> list[str]:
 async def test_update_with_the_secret_is_handled_before_the_answer(
     client: WebhookClient, settings: Settings, api: RecordingSession
 ) -> None:
+    held(api).release.set()
     response = await client.post(
         settings.webhook_path, json=start_update(), headers={SECRET_HEADER: SECRET}
     )
@@ -97,12 +125,6 @@ async def test_health_check_answers_ok(client: WebhookClient) -> None:
     assert await response.text() == "ok"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_serve_sets_the_webhook_and_stops_on_sigterm_keeping_it(
     settings: Settings,
     session_pool: async_sessionmaker[AsyncSession],
@@ -116,6 +138,7 @@ async def test_serve_sets_the_webhook_and_stops_on_sigterm_keeping_it(
     dp = create_dispatcher(settings, session_pool, redis=redis)
     url = "https://bot.example.org" + settings.webhook_path
     serving = asyncio.create_task(serve(dp, bot, settings, url=url, secret=SECRET))
+    held(api).release.set()
     base = f"http://127.0.0.1:{settings.webhook_port}"
     async with aiohttp.ClientSession() as http:
         # The recording session has no event to wait on; serve() is up once it set the webhook.
@@ -143,3 +166,36 @@ async def test_serve_sets_the_webhook_and_stops_on_sigterm_keeping_it(
     assert len(sent_to_anna(api)) == 1
     # Other processes behind the balancer keep serving the webhook.
     assert not any(isinstance(r, DeleteWebhook) for r in api.requests)
+
+
+async def test_stopping_finishes_updates_in_flight_and_turns_new_ones_away(
+    client: WebhookClient, settings: Settings, api: RecordingSession
+) -> None:
+    session = held(api)
+    assert client.app is not None
+    gate = client.app[GATE]
+    in_flight = asyncio.create_task(
+        client.post(settings.webhook_path, json=start_update(), headers={SECRET_HEADER: SECRET})
+    )
+    async with asyncio.timeout(10):
+        await session.sending.wait()
+
+    gate.close()
+    draining = asyncio.create_task(gate.drain())
+    late = await client.post(
+        settings.webhook_path, json=start_update(), headers={SECRET_HEADER: SECRET}
+    )
+    health = await client.get(HEALTH_PATH)
+    await asyncio.sleep(0.05)
+    assert not draining.done(), "the update in flight is still being handled"
+
+    session.release.set()
+    async with asyncio.timeout(10):
+        finished = await in_flight
+        await draining
+
+    # Telegram retries a 503 later; the balancer takes this process out of rotation.
+    assert late.status == 503
+    assert health.status == 503
+    assert finished.status == 200
+    assert len(sent_to_anna(api)) == 1

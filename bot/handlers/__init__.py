@@ -10,6 +10,7 @@ def get_routers() -> list[Router]:
         admin,
         broadcasts,
         communities,
+        consultations,
         errors,
         fallback,
         invites,
@@ -18,6 +19,7 @@ def get_routers() -> list[Router]:
         navigation,
         people,
         privacy,
+        questions,
         roster,
         start,
     )
@@ -29,6 +31,8 @@ def get_routers() -> list[Router]:
         start.router,
         join_requests.router,
         broadcasts.router,  # its dialog takes documents before the roster upload does
+        questions.router,  # replies to relayed questions, before anything else takes them
+        consultations.router,
         roster.router,
         invites.router,
         admin.router,

@@ -9,10 +9,12 @@ from storage.models import Role
 
 # Menu buttons per role, in the order they appear; a person with several roles gets them all.
 MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("menu.my_tutor", "menu.communities"),
+    Role.TEACHER: ("menu.ask_tutor", "menu.my_tutor", "menu.my_consultations", "menu.communities"),
     Role.SCHOOL_LEADER: (),
-    Role.TUTOR: ("menu.my_teachers",),
+    Role.TUTOR: ("menu.tutor_questions", "menu.tutor_consultations", "menu.my_teachers"),
     Role.COORDINATOR: (
+        "menu.questions_overview",
+        "menu.consultations_report",
         "menu.broadcasts",
         "menu.roster",
         "menu.invites",
@@ -24,9 +26,9 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
 COMMON_MENU = ("menu.profile", "menu.help")
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("communities",),
+    Role.TEACHER: ("ask", "communities"),
     Role.SCHOOL_LEADER: (),
-    Role.TUTOR: ("teachers",),
+    Role.TUTOR: ("questions", "consult", "teachers"),
     Role.COORDINATOR: ("broadcast", "roster", "invite", "requests"),
     Role.ADMIN: ("broadcast", "municipalities"),
 }

@@ -10,6 +10,7 @@ school), never duplicates them. Grants and subjects are only ever added by an im
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -181,7 +182,9 @@ async def plan_import(
     if parsed.schools_sheet_unusable:
         report.problems.append(Problem(SCHOOLS_SHEET, 1, "roster.problem.schools_sheet_no_name"))
     school_lookup = _plan_schools(plan, existing_schools, parsed.schools)
-    _plan_people(plan, parsed.rows, school_lookup, known)
+    # Seconds of pure Python for a region's roster: off the event loop, so the bot keeps
+    # answering everyone else meanwhile.
+    await asyncio.to_thread(_plan_people, plan, parsed.rows, school_lookup, known)
     report.problems.sort(key=lambda p: (p.sheet != SCHOOLS_SHEET, p.row))
     return plan
 
@@ -441,7 +444,11 @@ def _resolve_tutors(
     for planned in people:
         if planned.existing is not None:
             in_file.add(planned.existing.id)
-        if Role.TUTOR in planned.roles:
+        # Grants are only ever added, so someone who already tutors stays a tutor.
+        already_tutor = planned.existing is not None and any(
+            role == Role.TUTOR for role, _ in planned.existing.grants
+        )
+        if Role.TUTOR in planned.roles or already_tutor:
             if planned.phone:
                 by_phone.setdefault(planned.phone, []).append(planned)
             by_name.setdefault(name_key(planned.full_name), []).append(planned)
@@ -620,7 +627,7 @@ async def dry_run_upload(
 ) -> tuple[RosterUpload, RosterReport]:
     """Reads the file, keeps it for "apply" and reports what applying would do."""
     municipality_id = coordinator_municipality(coordinator)
-    parsed = read_file(content, filename)
+    parsed = await asyncio.to_thread(read_file, content, filename)
     name = await _municipality_name(session, municipality_id)
     plan = await plan_import(session, municipality_id, name, parsed)
     upload = await RosterRepo(session).add_upload(
@@ -647,7 +654,7 @@ async def _own_upload(session: AsyncSession, coordinator: Person, upload_id: int
 
 async def apply_upload(session: AsyncSession, coordinator: Person, upload_id: int) -> RosterReport:
     upload = await _own_upload(session, coordinator, upload_id)
-    parsed = read_file(upload.content, upload.filename)
+    parsed = await asyncio.to_thread(read_file, upload.content, upload.filename)
     name = await _municipality_name(session, upload.municipality_id)
     plan = await plan_import(session, upload.municipality_id, name, parsed)
     if not plan.report.has_changes:

@@ -14,7 +14,6 @@ from bot.errors import DomainError
 from bot.services.roster import RosterReport, apply_plan, plain, plan_import, read_file
 from bot.texts import LOCALES_DIR, Templates, Texts, t
 from config.settings import Settings
-from storage.models import Municipality
 from storage.repositories.places import PlacesRepo
 
 
@@ -29,15 +28,6 @@ def render_report(report: RosterReport, filename: str, *, applied: bool) -> str:
         problems=[Markup(problem.text()) for problem in report.problems],
     )
     return plain(text)
-
-
-async def _municipality(places: PlacesRepo, region_id: int, name: str) -> Municipality | None:
-    # Compared in Python: SQLite's lower() folds only ASCII, and the names are Cyrillic.
-    wanted = " ".join(name.split()).casefold()
-    for municipality in await places.municipalities(region_id):
-        if " ".join(municipality.name.split()).casefold() == wanted:
-            return municipality
-    return None
 
 
 def _read(file: Path) -> bytes | None:
@@ -70,7 +60,9 @@ async def import_roster_file(
     async with session_pool() as session:
         places = PlacesRepo(session)
         region = await places.region_by_name(settings.region_name)
-        found = await _municipality(places, region.id, municipality) if region else None
+        found = (
+            await places.municipality_by_folded_name(region.id, municipality) if region else None
+        )
         if found is None:
             print(
                 plain(

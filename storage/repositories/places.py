@@ -34,14 +34,6 @@ class PlacesRepo:
             query = query.where(Municipality.region_id == region_id)
         return (await self.session.scalars(query)).all()
 
-    async def municipality_by_name(self, region_id: int, name: str) -> Municipality | None:
-        return await self.session.scalar(
-            select(Municipality).where(
-                Municipality.region_id == region_id,
-                func.lower(Municipality.name) == name.strip().lower(),
-            )
-        )
-
     async def school(self, school_id: int) -> School | None:
         return await self.session.get(School, school_id)
 
@@ -60,14 +52,14 @@ class PlacesRepo:
 
     async def municipality_by_folded_name(self, region_id: int, name: str) -> Municipality | None:
         """Case-insensitive for any alphabet (SQLite's lower() folds ASCII only)."""
-        folded = name.strip().casefold()
+        folded = " ".join(name.split()).casefold()
         for municipality in await self.municipalities(region_id):
-            if municipality.name.casefold() == folded:
+            if " ".join(municipality.name.split()).casefold() == folded:
                 return municipality
         return None
 
     async def school_by_folded_name(self, municipality_id: int, name: str) -> School | None:
-        folded = name.strip().casefold()
+        folded = " ".join(name.split()).casefold()
         for school in await self.schools(municipality_id):
             if school.name.casefold() == folded:
                 return school
