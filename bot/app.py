@@ -89,6 +89,7 @@ def create_dispatcher(
     scheduler = scheduler or Scheduler(settings)
     scheduler.every("bot.scheduler.housekeeping:purge", timedelta(hours=1))
     scheduler.every("bot.delivery.progress:tick", timedelta(seconds=3))
+    scheduler.every("bot.scheduler.questions:sweep", timedelta(minutes=5))
 
     dp = Dispatcher(
         storage=storage,

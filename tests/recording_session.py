@@ -17,6 +17,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import (
     AnswerCallbackQuery,
+    CopyMessage,
     EditMessageReplyMarkup,
     EditMessageText,
     GetFile,
@@ -27,7 +28,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, File, Message, User
+from aiogram.types import Chat, File, Message, MessageId, User
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -88,6 +89,8 @@ class RecordingSession(BaseSession):
             )
         if isinstance(method, (SendMessage, SendDocument, SendPhoto, EditMessageText)):
             return self._message_for(method)
+        if isinstance(method, CopyMessage):
+            return MessageId(message_id=next(self._message_ids))
         if isinstance(method, (AnswerCallbackQuery, EditMessageReplyMarkup)):
             return True
         return True

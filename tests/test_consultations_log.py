@@ -10,17 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import create_dispatcher
 from bot.callbacks import ConsultationCb
 from bot.services.consultations import parse_duration, program_year
+from config.settings import Settings
 from storage.models import (
     CompetenceBlock,
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
-    Municipality,
-    Person,
     Role,
-    School,
     Thread,
     ThreadStatus,
     TutorAssignment,
@@ -33,16 +32,18 @@ OTHER_TUTOR_ID = 3002
 TEACHER_ID = 1001
 
 
-@dataclass
+@dataclass(frozen=True)
 class World:
-    mun: Municipality
-    school: School
-    leader: School
-    tutor: Person
-    other_tutor: Person
-    teacher: Person
-    colleague: Person
-    stranger: Person
+    """Ids only: arranged rows expire on commit and may not be read outside a query."""
+
+    mun: int
+    school: int
+    leader: int
+    tutor: int
+    other_tutor: int
+    teacher: int
+    colleague: int
+    stranger: int
 
 
 def moscow_today() -> date:
@@ -86,26 +87,37 @@ async def arrange(db: AsyncSession) -> World:
     await seed.assign_tutor(db, tutor, teacher)
     await seed.assign_tutor(db, tutor, colleague)
     await seed.assign_tutor(db, other_tutor, stranger)
+    world = World(
+        mun.id,
+        school.id,
+        leader.id,
+        tutor.id,
+        other_tutor.id,
+        teacher.id,
+        colleague.id,
+        stranger.id,
+    )
     await db.commit()
-    return World(mun, school, leader, tutor, other_tutor, teacher, colleague, stranger)
+    return world
 
 
 async def add_consultation(
     db: AsyncSession,
+    world: World,
     *,
-    tutor: Person,
-    school: School,
-    teachers: list[Person],
+    tutor: int,
+    teachers: list[int],
     held_on: date,
+    school: int | None = None,
     topic: str = "Формирующее оценивание",
     whole_school: bool = False,
     created_at: datetime | None = None,
     duration: int = 45,
-) -> Consultation:
+) -> int:
     consultation = Consultation(
-        tutor_id=tutor.id,
-        school_id=school.id,
-        municipality_id=school.municipality_id,
+        tutor_id=tutor,
+        school_id=school or world.school,
+        municipality_id=world.mun,
         held_on=held_on,
         format=ConsultationFormat.IN_PERSON,
         block=CompetenceBlock.METHODICAL,
@@ -117,15 +129,16 @@ async def add_consultation(
     )
     db.add(consultation)
     await db.flush()
-    db.add_all(ConsultationTeacher(consultation_id=consultation.id, teacher_id=t.id) for t in teachers)
+    consultation_id = consultation.id
+    db.add_all(ConsultationTeacher(consultation_id=consultation_id, teacher_id=t) for t in teachers)
     await db.commit()
-    return consultation
+    return consultation_id
 
 
-async def consultations_of(db: AsyncSession, tutor: Person) -> list[Consultation]:
+async def consultations_of(db: AsyncSession, tutor: int) -> list[Consultation]:
     db.expire_all()
     return list(
-        (await db.scalars(select(Consultation).where(Consultation.tutor_id == tutor.id))).all()
+        (await db.scalars(select(Consultation).where(Consultation.tutor_id == tutor))).all()
     )
 
 
@@ -179,8 +192,8 @@ async def test_whole_dialog_saves_the_consultation(harness: Harness, db: AsyncSe
 
     assert "Консультация записана" in harness.texts_to(TUTOR_ID)[-1]
     (saved,) = await consultations_of(db, world.tutor)
-    assert saved.school_id == world.school.id
-    assert saved.municipality_id == world.mun.id
+    assert saved.school_id == world.school
+    assert saved.municipality_id == world.mun
     assert saved.held_on == moscow_today() - timedelta(days=1)
     assert saved.format == ConsultationFormat.VIDEO
     assert saved.block == CompetenceBlock.METHODICAL
@@ -195,12 +208,14 @@ async def test_whole_dialog_saves_the_consultation(harness: Harness, db: AsyncSe
             )
         )
     )
-    assert teachers == {world.teacher.id, world.colleague.id}
+    assert teachers == {world.teacher, world.colleague}
 
 
 async def test_whole_school_team_and_skipped_outcome(harness: Harness, db: AsyncSession) -> None:
     world = await arrange(db)
-    db.add(TutorAssignment(tutor_id=world.tutor.id, school_id=world.school.id, starts_on=date(2026, 9, 1)))
+    db.add(
+        TutorAssignment(tutor_id=world.tutor, school_id=world.school, starts_on=date(2026, 9, 1))
+    )
     await db.commit()
 
     await harness.send(TUTOR_ID, "/consult")
@@ -302,13 +317,33 @@ async def test_foreign_school_by_crafted_button_is_refused(
     await harness.send(TUTOR_ID, "📝 Консультации")
     await harness.press(TUTOR_ID, "Записать консультацию")
 
-    await harness.callback(TUTOR_ID, ConsultationCb(action="school", value=world.leader.id).pack())
+    await harness.callback(TUTOR_ID, ConsultationCb(action="school", value=world.leader).pack())
     assert "не закреплена за вами" in harness.last_text(TUTOR_ID)
     await harness.press(TUTOR_ID, "СОШ № 2")
-    await harness.callback(
-        TUTOR_ID, ConsultationCb(action="teacher", value=world.stranger.id).pack()
-    )
+    await harness.callback(TUTOR_ID, ConsultationCb(action="teacher", value=world.stranger).pack())
     assert "не закреплён за вами" in harness.last_text(TUTOR_ID)
+
+
+async def test_dialog_resumes_after_a_restart(
+    harness: Harness, db: AsyncSession, settings: Settings
+) -> None:
+    world = await arrange(db)
+    await to_duration_step(harness)
+
+    # A new dispatcher on the same database: the answers so far were kept in the FSM data.
+    restarted = Harness(
+        dp=create_dispatcher(settings, harness.session_pool, redis=harness.dp["redis"]),
+        bot=harness.bot,
+        api=harness.api,
+        session_pool=harness.session_pool,
+    )
+    await restarted.send(TUTOR_ID, "45")
+    await restarted.press(TUTOR_ID, "Пропустить")
+    await restarted.press(TUTOR_ID, "Сохранить")
+    await restarted.dp.storage.close()
+
+    (saved,) = await consultations_of(db, world.tutor)
+    assert (saved.topic, saved.duration_minutes) == ("Подготовка к ВПР по математике", 45)
 
 
 async def test_menu_button_leaves_the_dialog_step(harness: Harness, db: AsyncSession) -> None:
@@ -330,7 +365,7 @@ async def test_change_within_seven_days_and_refusal_after(
 ) -> None:
     world = await arrange(db)
     entry = await add_consultation(
-        db, tutor=world.tutor, school=world.school, teachers=[world.teacher], held_on=moscow_today()
+        db, world, tutor=world.tutor, teachers=[world.teacher], held_on=moscow_today()
     )
 
     await harness.send(TUTOR_ID, "📝 Консультации")
@@ -346,33 +381,33 @@ async def test_change_within_seven_days_and_refusal_after(
     await harness.press(TUTOR_ID, "Тема")
     await harness.send(TUTOR_ID, "Смысловое чтение")
     db.expire_all()
-    changed = await db.get(Consultation, entry.id)
+    changed = await db.get(Consultation, entry)
     assert changed is not None
     assert (changed.duration_minutes, changed.topic) == (60, "Смысловое чтение")
 
     await db.execute(
         update(Consultation)
-        .where(Consultation.id == entry.id)
+        .where(Consultation.id == entry)
         .values(created_at=datetime.now(UTC) - timedelta(days=8))
     )
     await db.commit()
     await harness.press(TUTOR_ID, "Изменить №1")
     assert "больше 7 дней назад" in harness.last_text(TUTOR_ID)
     await harness.callback(
-        TUTOR_ID, ConsultationCb(action="edit_field", value=entry.id, extra="topic").pack()
+        TUTOR_ID, ConsultationCb(action="edit_field", value=entry, extra="topic").pack()
     )
     assert "больше 7 дней назад" in harness.last_text(TUTOR_ID)
-    await harness.callback(TUTOR_ID, ConsultationCb(action="delete_yes", value=entry.id).pack())
+    await harness.callback(TUTOR_ID, ConsultationCb(action="delete_yes", value=entry).pack())
     assert "больше 7 дней назад" in harness.last_text(TUTOR_ID)
     db.expire_all()
-    kept = await db.get(Consultation, entry.id)
+    kept = await db.get(Consultation, entry)
     assert kept is not None and kept.topic == "Смысловое чтение"
 
 
 async def test_delete_asks_for_confirmation(harness: Harness, db: AsyncSession) -> None:
     world = await arrange(db)
     entry = await add_consultation(
-        db, tutor=world.tutor, school=world.school, teachers=[world.teacher], held_on=moscow_today()
+        db, world, tutor=world.tutor, teachers=[world.teacher], held_on=moscow_today()
     )
     await harness.send(TUTOR_ID, "/consult")
     await harness.press(TUTOR_ID, "Мои консультации за месяц")
@@ -388,7 +423,7 @@ async def test_delete_asks_for_confirmation(harness: Harness, db: AsyncSession) 
     assert await consultations_of(db, world.tutor) == []
     links = list(
         await db.scalars(
-            select(ConsultationTeacher).where(ConsultationTeacher.consultation_id == entry.id)
+            select(ConsultationTeacher).where(ConsultationTeacher.consultation_id == entry)
         )
     )
     assert links == []
@@ -400,8 +435,8 @@ async def test_another_tutors_entry_cannot_be_changed_or_deleted(
     world = await arrange(db)
     foreign = await add_consultation(
         db,
+        world,
         tutor=world.other_tutor,
-        school=world.school,
         teachers=[world.stranger],
         held_on=moscow_today(),
         topic="Чужая консультация",
@@ -411,10 +446,10 @@ async def test_another_tutors_entry_cannot_be_changed_or_deleted(
     assert "Чужая консультация" not in harness.last_text(TUTOR_ID)
 
     for action in ("edit", "delete", "delete_yes"):
-        await harness.callback(TUTOR_ID, ConsultationCb(action=action, value=foreign.id).pack())
+        await harness.callback(TUTOR_ID, ConsultationCb(action=action, value=foreign).pack())
         assert "нет среди ваших консультаций" in harness.last_text(TUTOR_ID)
     db.expire_all()
-    assert await db.get(Consultation, foreign.id) is not None
+    assert await db.get(Consultation, foreign) is not None
 
 
 # --- from a question thread ----------------------------------------------------------------
@@ -424,16 +459,18 @@ async def test_thread_becomes_a_consultation_prefilled(harness: Harness, db: Asy
     world = await arrange(db)
     now = datetime.now(UTC)
     thread = Thread(
-        teacher_id=world.teacher.id,
-        tutor_id=world.tutor.id,
-        municipality_id=world.mun.id,
-        school_id=world.school.id,
+        teacher_id=world.teacher,
+        tutor_id=world.tutor,
+        municipality_id=world.mun,
+        school_id=world.school,
         status=ThreadStatus.ANSWERED,
         last_activity_at=now,
     )
     db.add(thread)
+    await db.flush()
+    thread_id = thread.id
     await db.commit()
-    button = ConsultationCb(action="from_thread", value=thread.id).pack()
+    button = ConsultationCb(action="from_thread", value=thread_id).pack()
 
     await harness.callback(OTHER_TUTOR_ID, button)
     assert "обращение не у вас" in harness.last_text(OTHER_TUTOR_ID)
@@ -450,9 +487,9 @@ async def test_thread_becomes_a_consultation_prefilled(harness: Harness, db: Asy
     await harness.press(TUTOR_ID, "Сохранить")
 
     (saved,) = await consultations_of(db, world.tutor)
-    assert saved.thread_id == thread.id
-    assert saved.school_id == world.school.id
+    assert saved.thread_id == thread_id
+    assert saved.school_id == world.school
     assert saved.held_on == moscow_today()
     assert saved.format == ConsultationFormat.ONLINE
     assert saved.block == CompetenceBlock.PSYCHOLOGICAL
-    assert list(await db.scalars(select(ConsultationTeacher.teacher_id))) == [world.teacher.id]
+    assert list(await db.scalars(select(ConsultationTeacher.teacher_id))) == [world.teacher]

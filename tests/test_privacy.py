@@ -17,13 +17,19 @@ from storage.models import (
     Base,
     Community,
     CommunityMembership,
+    Delivery,
+    DeliveryStatus,
     FsmRecord,
     Invite,
     InviteKind,
     JoinRequest,
+    MessageDirection,
     Person,
     PersonStatus,
     Role,
+    Thread,
+    ThreadMessage,
+    ThreadStatus,
 )
 from tests import seed
 from tests.harness import Harness
@@ -249,6 +255,43 @@ async def test_forget_confirm_anonymizes_everywhere(
             expires_at=datetime.now(UTC) + timedelta(days=3),
         )
     )
+    thread = Thread(
+        teacher_id=teacher.id,
+        municipality_id=teacher.municipality_id,
+        status=ThreadStatus.CLOSED,
+        last_activity_at=datetime.now(UTC),
+        rating=5,
+        rating_comment=f"Спасибо! {TEACHER_NAME}",
+    )
+    db.add(thread)
+    await db.flush()
+    db.add(
+        ThreadMessage(
+            thread_id=thread.id,
+            author_id=teacher.id,
+            direction=MessageDirection.FROM_TEACHER,
+            content_kind="text",
+            source_chat_id=TEACHER_ID,
+            source_message_id=1,
+            relayed_chat_id=4242,
+            relayed_message_id=2,
+        )
+    )
+    for status in (DeliveryStatus.SENT, DeliveryStatus.PENDING):
+        db.add(
+            Delivery(
+                person_id=teacher.id,
+                chat_id=TEACHER_ID,
+                kind="test",
+                priority=0,
+                urgent=True,
+                timezone="Europe/Moscow",
+                payload={"text": f"Здравствуйте, {TEACHER_NAME}"},
+                status=status,
+                attempts=0,
+                next_attempt_at=datetime.now(UTC),
+            )
+        )
     await db.commit()
     teacher_id, community_id = teacher.id, community.id
     # A dialog left half-way, in whichever storage the bot runs on.
@@ -282,6 +325,11 @@ async def test_forget_confirm_anonymizes_everywhere(
     assert forgotten.subject_names == [] and forgotten.role_set == {Role.TEACHER}
     assert await db.scalar(select(func.count()).select_from(JoinRequest)) == 0
     assert await db.scalar(select(func.count()).select_from(Invite)) == 0
+    # The question stays as an anonymous count with its rating; what routed it is gone.
+    kept = await db.scalar(select(Thread))
+    assert kept is not None and kept.rating == 5 and kept.rating_comment is None
+    assert await db.scalar(select(func.count()).select_from(ThreadMessage)) == 0
+    assert await db.scalar(select(func.count()).select_from(Delivery)) == 1
     # Memberships stay as anonymous counts.
     assert await db.get(CommunityMembership, (community_id, teacher_id)) is not None
     # Someone else's dialog is untouched.

@@ -64,7 +64,11 @@ async def _advance(
         broadcast.report_sent = True
         report = templates.render("broadcast_report.html", locale, broadcast=broadcast, p=state)
         await enqueue_message(
-            session, context.settings, author, report, kind="broadcast_report",
+            session,
+            context.settings,
+            author,
+            report,
+            kind="broadcast_report",
             priority=Priority.URGENT,
             reply_markup=report_keyboard(broadcast.id) if state.total > state.sent else None,
             dedup_key=f"broadcast_report:{broadcast.id}",
@@ -94,7 +98,9 @@ async def _show(context: JobContext, broadcast: Broadcast, text: str, *, finishe
         return
     try:
         await context.bot.edit_message_text(
-            text=text, chat_id=chat_id, message_id=message_id,
+            text=text,
+            chat_id=chat_id,
+            message_id=message_id,
             reply_markup=None if finished else progress_keyboard(broadcast.id),
         )
     except TelegramBadRequest as error:

@@ -405,7 +405,12 @@ async def cb_save(
     await state.clear()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await _say(bot, callback.from_user.id, t("consultations.saved"), tutor_menu_keyboard())
+    await _say(
+        bot,
+        callback.from_user.id,
+        t("consultations.saved", days=consultations.EDIT_WINDOW.days),
+        tutor_menu_keyboard(),
+    )
 
 
 @router.callback_query(ConsultationCb.filter(F.action == "cancel"), TUTOR)
@@ -442,11 +447,11 @@ async def on_text_instead_of_button(message: Message) -> None:
         LogConsultation.outcome,
         EditConsultation.value,
     ),
-    _meant_for_dialog,
+    F.text.is_(None),
     TUTOR,
 )
 async def on_not_text(message: Message) -> None:
-    # Reached only by photos, stickers, voice and the like: typed answers are taken above.
+    # Photos, stickers, voice and the like where a typed answer is expected.
     await message.answer(t("consultations.send_text"))
 
 

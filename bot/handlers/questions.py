@@ -167,6 +167,10 @@ async def on_answer(
     settings: Settings,
 ) -> None:
     await _step_aside(message, state)
+    if questions.content_kind(message) is None:
+        # Stay in the answering mode: the tutor can send a text or a file instead.
+        await message.answer(t("questions.cannot_relay"))
+        return
     thread_id = int((await state.get_data()).get("thread_id", 0))
     await state.clear()
     await _answer(message, person, session, bot, settings, thread_id)
@@ -210,6 +214,8 @@ async def cb_close(
 ) -> None:
     thread = await questions.close_by_teacher(session, settings, person, callback_data.thread_id)
     await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
     if await state.get_state() == QuestionFlow.asking.state:
         await state.clear()
     await bot.send_message(

@@ -394,7 +394,10 @@ async def views_of(
             consultation=c,
             school=schools.get(c.school_id),
             tutor=people.get(c.tutor_id) if c.tutor_id is not None else None,
-            teachers=[people[i] for i in teacher_ids[c.id] if i in people],
+            teachers=sorted(
+                (people[i] for i in teacher_ids[c.id] if i in people),
+                key=lambda p: (p.full_name or "", p.id),
+            ),
         )
         for c in consultations
     ]

@@ -23,12 +23,16 @@ from datetime import date, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fsm_storage import forget_user_states
 from bot.services import assignments
 from storage.models import (
+    Consultation,
+    ConsultationTeacher,
+    Delivery,
+    DeliveryStatus,
     FsmRecord,
     Invite,
     JoinRequest,
@@ -36,6 +40,9 @@ from storage.models import (
     Person,
     PersonStatus,
     School,
+    Thread,
+    ThreadMessage,
+    TutorSubstitute,
 )
 from storage.repositories.assignments import AssignmentsRepo
 from storage.repositories.communities import CommunitiesRepo
@@ -214,10 +221,54 @@ async def export(session: AsyncSession, person: Person, redis: Redis | None) -> 
             _row(i, *invite_fields, "expires_at", "used_at") for i in invites_created
         ],
         "invites_used": [_row(i, *invite_fields, "used_at") for i in invites_used],
+        "questions": await _questions(session, person),
+        "consultations": await _consultations(session, person),
+        "messages_to_me": [
+            _row(d, "id", "kind", "status", "created_at", "sent_at")
+            for d in (
+                await session.scalars(
+                    select(Delivery).where(Delivery.person_id == person.id).order_by(Delivery.id)
+                )
+            ).all()
+        ],
         "dialog_state": (
             await _fsm_snapshot(session, redis, person.telegram_id) if person.telegram_id else []
         ),
     }
+
+
+async def _questions(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    threads = await session.scalars(
+        select(Thread)
+        .where((Thread.teacher_id == person.id) | (Thread.tutor_id == person.id))
+        .order_by(Thread.id)
+    )
+    fields = ("id", "status", "created_at", "first_answer_at", "closed_at", "rating")
+    return [
+        {
+            **_row(thread, *fields),
+            "as": "teacher" if thread.teacher_id == person.id else "tutor",
+            # The teacher's own words about the help; a tutor does not get them in their file.
+            "rating_comment": thread.rating_comment if thread.teacher_id == person.id else None,
+        }
+        for thread in threads.all()
+    ]
+
+
+async def _consultations(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    with_me = select(ConsultationTeacher.consultation_id).where(
+        ConsultationTeacher.teacher_id == person.id
+    )
+    rows = await session.scalars(
+        select(Consultation)
+        .where((Consultation.tutor_id == person.id) | Consultation.id.in_(with_me))
+        .order_by(Consultation.held_on, Consultation.id)
+    )
+    fields = ("id", "held_on", "format", "block", "topic", "duration_minutes", "outcome")
+    return [
+        {**_row(c, *fields, "school_id"), "as": "tutor" if c.tutor_id == person.id else "teacher"}
+        for c in rows.all()
+    ]
 
 
 async def _invites(session: AsyncSession, condition: Any) -> Sequence[Invite]:
@@ -238,6 +289,35 @@ async def forget_redis_states(redis: Redis, user_id: int) -> int:
     return len(keys)
 
 
+async def _forget_conversations(session: AsyncSession, person: Person, telegram_id: int) -> None:
+    """Questions stay as anonymous counts (status, times, rating); what reaches or quotes the
+    person goes: the chat ids that route replies, their comment, queued messages to them."""
+    await session.execute(
+        delete(ThreadMessage).where(
+            (ThreadMessage.source_chat_id == telegram_id)
+            | (ThreadMessage.relayed_chat_id == telegram_id)
+        )
+    )
+    await session.execute(
+        update(Thread).where(Thread.teacher_id == person.id).values(rating_comment=None)
+    )
+    await session.execute(
+        delete(TutorSubstitute).where(
+            (TutorSubstitute.tutor_id == person.id) | (TutorSubstitute.substitute_id == person.id)
+        )
+    )
+    await session.execute(
+        delete(Delivery).where(
+            Delivery.person_id == person.id, Delivery.status == DeliveryStatus.PENDING
+        )
+    )
+    await session.execute(
+        update(Delivery)
+        .where((Delivery.person_id == person.id) | (Delivery.chat_id == telegram_id))
+        .values(chat_id=0, payload={}, error=None)
+    )
+
+
 async def forget(
     session: AsyncSession, person: Person | None, *, telegram_id: int, redis: Redis | None
 ) -> None:
@@ -245,6 +325,7 @@ async def forget(
     if person is not None:
         await session.execute(delete(JoinRequest).where(JoinRequest.person_id == person.id))
         await session.execute(delete(Invite).where(Invite.person_id == person.id))
+        await _forget_conversations(session, person, telegram_id)
         person.subjects.clear()
         person.full_name = None
         person.phone = None

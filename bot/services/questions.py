@@ -15,6 +15,7 @@ written, and the relayed message id must be known at once to record the pair.
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +53,8 @@ from storage.models import (
 from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 from storage.repositories.threads import ThreadsRepo
+
+log = logging.getLogger(__name__)
 
 # What the relay carries; anything else (stickers, locations, polls…) is refused with a message.
 CARRIED_KINDS = ("text", "photo", "document", "voice", "video", "audio")
@@ -435,23 +438,29 @@ async def carry_edit(session: AsyncSession, bot: Bot, message: Message) -> int:
         thread = await ThreadsRepo(session).get(record.thread_id)
         if thread is None or thread.status == ThreadStatus.CLOSED:
             continue
-        if message.text is not None:
-            await bot.edit_message_text(
-                chat_id=record.relayed_chat_id,
-                message_id=record.relayed_message_id,
-                text=message.text,
-                entities=message.entities,
-                parse_mode=None,
-            )
-        elif message.caption is not None:
-            await bot.edit_message_caption(
-                chat_id=record.relayed_chat_id,
-                message_id=record.relayed_message_id,
-                caption=message.caption,
-                caption_entities=message.caption_entities,
-                parse_mode=None,
-            )
-        else:
+        try:
+            if message.text is not None:
+                await bot.edit_message_text(
+                    chat_id=record.relayed_chat_id,
+                    message_id=record.relayed_message_id,
+                    text=message.text,
+                    entities=message.entities,
+                    parse_mode=None,
+                )
+            elif message.caption is not None:
+                await bot.edit_message_caption(
+                    chat_id=record.relayed_chat_id,
+                    message_id=record.relayed_message_id,
+                    caption=message.caption,
+                    caption_entities=message.caption_entities,
+                    parse_mode=None,
+                )
+            else:
+                continue
+        except (TelegramBadRequest, TelegramForbiddenError):
+            # The copy was deleted, is too old to edit, or its reader blocked the bot: the
+            # edit cannot be carried and the sender does not need to hear about it.
+            log.info("edit of thread message %s not carried", record.id)
             continue
         record.edited_at = datetime.now(UTC)
         edited += 1
@@ -567,12 +576,16 @@ async def assign(
             reply_markup=tutor_card_keyboard(thread.id, locale),
         )
         copies: list[tuple[ThreadMessage, int]] = []
+        copied_sources: set[tuple[int, int]] = set()
         for record in await repo.messages(thread.id):
+            source = (record.source_chat_id, record.source_message_id)
             if (
                 record.direction != MessageDirection.FROM_TEACHER
                 or record.content_kind == CARD_KIND
+                or source in copied_sources
             ):
                 continue
+            copied_sources.add(source)
             copied = await bot.copy_message(
                 chat_id=receiver.telegram_id,
                 from_chat_id=record.source_chat_id,
@@ -596,8 +609,21 @@ async def assign(
         )
     )
     for record, copied_id in copies:
-        record.relayed_chat_id = receiver.telegram_id
-        record.relayed_message_id = copied_id
+        # A new pair beside the old one: a reply to the previous tutor's copy still finds the
+        # thread (and is refused as no longer theirs), an edit reaches both copies.
+        await repo.add(
+            ThreadMessage(
+                thread_id=thread.id,
+                author_id=record.author_id,
+                direction=record.direction,
+                content_kind=record.content_kind,
+                source_chat_id=record.source_chat_id,
+                source_message_id=record.source_message_id,
+                relayed_chat_id=receiver.telegram_id,
+                relayed_message_id=copied_id,
+                created_at=record.created_at,
+            )
+        )
     thread.tutor_id = chosen.id
     thread.reminded_at = None
     thread.escalated_at = None
@@ -714,9 +740,14 @@ class HistoryLine:
 
 
 async def history(session: AsyncSession, thread: Thread) -> list[HistoryLine]:
-    records = [
-        r for r in await ThreadsRepo(session).messages(thread.id) if r.content_kind != CARD_KIND
-    ]
+    records: list[ThreadMessage] = []
+    seen: set[tuple[int, int]] = set()
+    for record in await ThreadsRepo(session).messages(thread.id):
+        source = (record.source_chat_id, record.source_message_id)
+        if record.content_kind == CARD_KIND or source in seen:
+            continue  # the bot's own cards, and second copies made when a thread moved
+        seen.add(source)
+        records.append(record)
     names = await _names(session, {r.author_id for r in records if r.author_id})
     return [
         HistoryLine(
