@@ -265,15 +265,11 @@ async def run_killed_outbox(
             first.send_signal(signal.SIGKILL)
 
     server.on_accept = kill_at_half
-    await first.wait()
+    await _wait_or_kill(first, deadline)
     server.on_accept = None
     restarted = time.monotonic()
     second = await asyncio.create_subprocess_exec(*command, cwd=REPO_ROOT)
-    try:
-        await asyncio.wait_for(second.wait(), max(deadline - time.monotonic(), 1.0))
-    except TimeoutError:
-        second.kill()
-        await second.wait()
+    await _wait_or_kill(second, deadline)
     finished = time.monotonic()
     statuses, unknown = await statuses_and_unknown(settings)
     note = (
@@ -290,6 +286,14 @@ async def run_killed_outbox(
         unknown,
         note,
     )
+
+
+async def _wait_or_kill(process: asyncio.subprocess.Process, deadline: float) -> None:
+    try:
+        await asyncio.wait_for(process.wait(), max(deadline - time.monotonic(), 1.0))
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 async def worker(db_path: Path, api_url: str, rate: float, lease_seconds: float | None) -> None:

@@ -77,3 +77,9 @@ class ConsultationCb(CallbackData, prefix="co"):
     action: str
     value: int = 0
     extra: str = ""
+
+
+class MunicipalitySettingsCb(CallbackData, prefix="ms"):
+    action: str
+    municipality_id: int = 0
+    value: str = ""

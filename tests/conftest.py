@@ -21,6 +21,7 @@ from storage.models import Base
 from tests.harness import Harness
 from tests.recording_session import RecordingSession
 
+_fresh_postgres_schema: list[bool] = []
 TEST_TOKEN = "123456:TEST-token-for-the-recording-session-000"
 ADMIN_ID = 900_001
 
@@ -49,10 +50,14 @@ def settings(tmp_path: Path) -> Settings:
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings.database_url)
     async with engine.begin() as connection:
-        if settings.is_sqlite:
-            await connection.run_sync(Base.metadata.create_all)
-        else:
-            await connection.run_sync(Base.metadata.create_all)
+        if not settings.is_sqlite and not _fresh_postgres_schema:
+            # The shared database may hold tables of an older version of the models: start
+            # each test run from an empty schema.
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+            _fresh_postgres_schema.append(True)
+        await connection.run_sync(Base.metadata.create_all)
+        if not settings.is_sqlite:
             tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield engine

@@ -302,3 +302,38 @@ def test_split_text_prefers_line_breaks() -> None:
     assert [set(p.strip()) for p in parts] == [{"а"}] * 3
     assert split_text("") == [""]
     assert split_text("x" * 5000) == ["x" * 4096, "x" * 904]
+
+
+async def test_429_storm_sends_everything_once(
+    harness: Harness, db: AsyncSession, settings: Settings
+) -> None:
+    mun, school, _ = await seed.place(db)
+    for i in range(6):
+        p = await seed.person(
+            db,
+            name=f"Педагог Буря {i}",
+            roles=[Role.TEACHER],
+            municipality=mun,
+            school=school,
+            telegram_id=7500 + i,
+        )
+        assert await enqueue_message(db, settings, p, "Шторм", kind="test")
+    await db.commit()
+    for _ in range(3):
+        harness.api.fail_next(api_error(TelegramRetryAfter, retry_after=1), method=SendMessage)
+    limiter = LocalRateLimiter(1_000_000, 0)
+    sender = OutboxSender(harness.bot, harness.session_pool, settings, limiter)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while loop.time() < deadline:
+        await sender.run_once()
+        if {r.status for r in await rows(db)} == {DeliveryStatus.SENT}:
+            break
+        await asyncio.sleep(0.2)
+
+    delivered = [int(r.chat_id) for r in harness.requests if isinstance(r, SendMessage)]
+    accepted = delivered[3:]  # the first three were answered 429
+    assert sorted(accepted) == list(range(7500, 7506))
+    assert {r.status for r in await rows(db)} == {DeliveryStatus.SENT}
+    assert all(r.attempts == 1 for r in await rows(db))

@@ -34,6 +34,9 @@ async def tick(context: JobContext) -> None:
                     & (Broadcast.scheduled_at <= datetime.now(UTC))
                 )
             )
+            # With several processes each broadcast is advanced by one of them at a time, so a
+            # scheduled one gets one progress message and one report.
+            .with_for_update(skip_locked=True)
         )
         for broadcast in running.all():
             author = await session.get(Person, broadcast.author_id) if broadcast.author_id else None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import AdminCb
+from bot.callbacks import AdminCb, MunicipalitySettingsCb
 from bot.services.admin import SCHOOL_FLAGS
 from bot.texts import t
 from storage.models import Municipality
@@ -28,6 +28,11 @@ def overview_keyboard(has_municipalities: bool) -> InlineKeyboardMarkup:
     if has_municipalities:
         rows.append([_button(t("admin.invite_coordinator_button"), "coord")])
         rows.append([_button(t("admin.add_school_button"), "school")])
+        # Handled by the deadlines screen (bot/handlers/municipality_settings.py).
+        deadlines = MunicipalitySettingsCb(action="list").pack()
+        rows.append(
+            [InlineKeyboardButton(text=t("deadlines.admin_button"), callback_data=deadlines)]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -29,8 +29,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.TEACHER: ("ask", "communities"),
     Role.SCHOOL_LEADER: (),
     Role.TUTOR: ("questions", "consult", "teachers"),
-    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests"),
-    Role.ADMIN: ("broadcast", "municipalities"),
+    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines"),
+    Role.ADMIN: ("broadcast", "municipalities", "deadlines"),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
 GUEST_COMMANDS = ("start", "privacy", "help")
