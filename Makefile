@@ -24,3 +24,4 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.roster_import
+	$(PY) -m bench.outbox

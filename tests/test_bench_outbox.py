@@ -7,8 +7,6 @@ killed half-way (a row interrupted mid-request may be UNKNOWN, never sent twice)
 
 from __future__ import annotations
 
-import pytest
-
 from bench.botapi_limits import LimitedBotApi
 from bench.outbox import benchmark, markdown
 
@@ -29,9 +27,8 @@ async def test_limit_enforcing_server_answers_429_beyond_the_limits() -> None:
         await server.stop()
 
 
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 async def test_outbox_delivers_once_even_when_killed_half_way() -> None:
-    results = await benchmark(RECIPIENTS, ("A", "B", "C"), limit=LIMIT, lease_seconds=1.0)
+    results = await benchmark(RECIPIENTS, ("A", "B", "C"), limit=LIMIT, lease_seconds=0.5)
     outbox, killed, plain = results
 
     assert outbox.accepted == RECIPIENTS

@@ -337,3 +337,30 @@ async def test_429_storm_sends_everything_once(
     assert sorted(accepted) == list(range(7500, 7506))
     assert {r.status for r in await rows(db)} == {DeliveryStatus.SENT}
     assert all(r.attempts == 1 for r in await rows(db))
+
+
+async def test_running_sender_marks_a_crashed_peers_row_unknown_when_its_lease_ends(
+    harness: Harness, db: AsyncSession, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.delivery.sender as sender_module
+
+    monkeypatch.setattr(sender_module, "RECOVERY_INTERVAL_SECONDS", 0.05)
+    person = await teacher(db)
+    await queue(db, settings, person)
+    [row] = await rows(db)
+    # A process that restarted quickly: its peer's in-flight row is still leased for a moment.
+    row.status = DeliveryStatus.SENDING
+    row.lease_until = datetime.now(UTC) + timedelta(seconds=0.3)
+    await db.commit()
+    sender = OutboxSender(
+        harness.bot, harness.session_pool, settings, LocalRateLimiter(1e6, 0), idle_seconds=0.05
+    )
+
+    task = asyncio.create_task(sender.run())
+    await asyncio.sleep(0.8)
+    sender.stop()
+    await task
+
+    [row] = await rows(db)
+    assert row.status == DeliveryStatus.UNKNOWN
+    assert harness.sent_to(5001) == []

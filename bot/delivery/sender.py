@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +50,7 @@ from storage.repositories.outbox import OutboxRepo
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+RECOVERY_INTERVAL_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 30 * 60
 
@@ -93,9 +95,15 @@ class OutboxSender:
     # --- lifecycle ------------------------------------------------------------------------
     async def run(self) -> None:
         """Send until `stop()`; what is in flight then is finished, nothing new is started."""
-        await self.recover()
+        next_recovery = 0.0
         while not self._stopping.is_set():
             try:
+                if time.monotonic() >= next_recovery:
+                    # Not only at start: a restart within LEASE finds the crashed process's
+                    # rows still leased, and they must become UNKNOWN once it runs out, or their
+                    # broadcast never finishes.
+                    await self.recover()
+                    next_recovery = time.monotonic() + RECOVERY_INTERVAL_SECONDS
                 sent = await self.run_once()
             except Exception:
                 log.exception("outbox pass failed; retrying shortly")
