@@ -1,4 +1,7 @@
-"""FSM states of the dialogs, kept in one place so a newcomer sees every dialog at once."""
+"""FSM states of every dialog, in one place so a newcomer sees them all at once.
+
+What a dialog has collected so far lives in its FSM data, so a dialog interrupted by a call,
+a lost connection or a restart resumes where it stopped."""
 
 from aiogram.fsm.state import State, StatesGroup
 
@@ -16,3 +19,59 @@ class Broadcasting(StatesGroup):
     compose = State()
     audience = State()
     schedule = State()
+
+
+# The coordinator's «add a community» dialog
+class Communities(StatesGroup):
+    name = State()
+    description = State()
+
+
+# The consultation log: the tutor's «record a consultation» dialog and the
+class LogConsultation(StatesGroup):
+    school = State()
+    teachers = State()
+    held_on = State()
+    format = State()
+    block = State()
+    topic = State()
+    duration = State()
+    outcome = State()
+    confirm = State()
+
+
+class EditConsultation(StatesGroup):
+    value = State()
+
+
+# The invite and admin dialogs
+class InviteFlow(StatesGroup):
+    search = State()
+
+
+class AdminFlow(StatesGroup):
+    municipality_name = State()
+    coordinator_name = State()
+    school_name = State()
+    school_flags = State()
+
+
+# The deadlines screen (/deadlines)
+class DeadlinesFlow(StatesGroup):
+    # A deadline button was pressed: the next message is its number
+    # (data: municipality_id, deadline).
+    number = State()
+    # The zone list is open: the person may type a zone name instead (data: municipality_id).
+    zone = State()
+
+
+# questions (обращения)
+class QuestionFlow(StatesGroup):
+    # The teacher's messages are questions to their tutor until they leave with a menu button.
+    asking = State()
+    # The tutor pressed «Ответить»: their next message is the answer (data: thread_id).
+    answering = State()
+    # The teacher rated a closed thread and may add a comment (data: thread_id).
+    rating_comment = State()
+    # The tutor picked a substitute and types the last day of their absence (data: substitute_id).
+    away_until = State()

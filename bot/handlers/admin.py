@@ -20,7 +20,7 @@ from bot.keyboards.admin import (
     school_flags_keyboard,
 )
 from bot.services import admin, invites
-from bot.states_invites import AdminFlow
+from bot.states import AdminFlow
 from bot.texts import Templates, t
 from config.settings import Settings
 from storage.models import Person, Role

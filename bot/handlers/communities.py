@@ -16,7 +16,7 @@ from bot.keyboards.communities import manage_keyboard, skip_description_keyboard
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import communities
 from bot.services.onboarding import coordinated_municipalities
-from bot.states_communities import Communities
+from bot.states import Communities
 from bot.texts import Templates, all_translations, t
 from storage.models import Municipality, Person, Role
 from storage.repositories.places import PlacesRepo

@@ -36,7 +36,7 @@ from bot.keyboards.consultations import (
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import consultation_export, consultations
 from bot.services.consultations import Draft, ReportFilter
-from bot.states_consultations import EditConsultation, LogConsultation
+from bot.states import EditConsultation, LogConsultation
 from bot.texts import Templates, all_translations, t
 from config.settings import Settings
 from storage.models import Person, Role

@@ -21,7 +21,7 @@ from bot.keyboards.invites import (
 )
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import invites
-from bot.states_invites import InviteFlow
+from bot.states import InviteFlow
 from bot.texts import Templates, all_translations, t
 from config.settings import Settings
 from storage.models import Person, Role

@@ -21,7 +21,7 @@ from bot.keyboards.municipality_settings import (
     zones_keyboard,
 )
 from bot.services import municipality_settings as service
-from bot.states_municipality_settings import DeadlinesFlow
+from bot.states import DeadlinesFlow
 from bot.texts import Templates, all_translations, t
 from config.settings import Settings
 from storage.models import Municipality, Person, Role

@@ -29,7 +29,7 @@ from bot.keyboards.questions import (
     tutors_keyboard,
 )
 from bot.services import questions
-from bot.states_questions import QuestionFlow
+from bot.states import QuestionFlow
 from bot.texts import Templates, all_translations, t
 from config.settings import Settings
 from storage.models import MessageDirection, Person, Role, ThreadMessage, ThreadStatus
