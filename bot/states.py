@@ -27,7 +27,7 @@ class Communities(StatesGroup):
     description = State()
 
 
-# The consultation log: the tutor's «record a consultation» dialog and the
+# The consultation log: recording a consultation and editing one field of an entry
 class LogConsultation(StatesGroup):
     school = State()
     teachers = State()
@@ -65,7 +65,7 @@ class DeadlinesFlow(StatesGroup):
     zone = State()
 
 
-# questions (обращения)
+# Questions (обращения)
 class QuestionFlow(StatesGroup):
     # The teacher's messages are questions to their tutor until they leave with a menu button.
     asking = State()
