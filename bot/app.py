@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
@@ -110,6 +110,9 @@ def create_dispatcher(
     dp.update.outer_middleware(LocaleMiddleware(texts))
     dp.update.outer_middleware(FloodMiddleware(counter, settings.flood_messages))
     dp.update.outer_middleware(DomainErrorMiddleware())
+    # The bot talks to people one to one; in a group it would show one person's data to all.
+    dp.message.filter(F.chat.type == ChatType.PRIVATE)
+    dp.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     dp.include_routers(*get_routers())
 
     running: list[tuple[OutboxSender, asyncio.Task[None]]] = []

@@ -164,3 +164,16 @@ async def test_concurrent_messages_of_one_person_do_not_race(
 
     db.expire_all()
     assert await db.scalar(select(func.count()).select_from(JoinRequest)) == 1
+
+
+async def test_group_chats_are_ignored(harness: Harness, db: AsyncSession) -> None:
+    from aiogram.types import Chat
+
+    await registered_teacher(db)
+    user = harness.user(USER_ID)
+    group = Chat(id=-100500, type="supergroup", title="Учительская")
+    message = make_message(user, "/mydata").model_copy(update={"chat": group})
+
+    await harness.send_message(message)
+
+    assert harness.requests == []
