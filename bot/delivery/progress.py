@@ -27,7 +27,8 @@ async def tick(context: JobContext) -> None:
     texts, templates = context.texts, context.templates
     async with context.session_pool.begin() as session:
         running = await session.scalars(
-            select(Broadcast).where(
+            select(Broadcast)
+            .where(
                 (Broadcast.status == BroadcastStatus.SENDING)
                 | (
                     (Broadcast.status == BroadcastStatus.SCHEDULED)
