@@ -32,6 +32,7 @@ class JoinDecisionCb(CallbackData, prefix="jd"):
 class RosterCb(CallbackData, prefix="ro"):
     action: str
     upload_id: int = 0
+    municipality_id: int = 0
 
 
 class InviteCb(CallbackData, prefix="iv"):

@@ -509,3 +509,43 @@ async def test_report_speaks_english_to_an_english_coordinator(
     assert "New people: 1" in report
     assert "Row 3: no full name" in report
     assert harness.buttons(COORDINATOR_ID) == ["✅ Apply", "Cancel"]
+
+
+async def test_coordinator_of_two_municipalities_checks_the_file_for_the_other(
+    harness: Harness, db: AsyncSession
+) -> None:
+    first, _low, _leader, coordinator = await coordinator_place(db)
+    second, second_school, _ = await seed.place(db, municipality="Кировский городской округ")
+    db.add(PersonRole(person_id=coordinator.id, role=Role.COORDINATOR, municipality_id=second.id))
+    await db.commit()
+    second_id, second_school_id = second.id, second_school.id
+    people = [["Волкова Инна Сергеевна", "8 918 000-11-22", "СОШ № 2", "учитель", "", ""]]
+
+    await harness.upload(COORDINATOR_ID, "киров.xlsx", xlsx(people))
+    assert first.name in harness.last_text(COORDINATOR_ID)
+    await harness.press(COORDINATOR_ID, "Кировский городской округ")
+    assert "Кировский городской округ" in harness.last_text(COORDINATOR_ID)
+    await harness.press(COORDINATOR_ID, "Применить")
+
+    db.expire_all()
+    volkova = await db.scalar(select(Person).where(Person.phone == "+79180001122"))
+    assert volkova is not None
+    assert (volkova.municipality_id, volkova.school_id) == (second_id, second_school_id)
+
+
+async def test_switching_to_a_foreign_municipality_is_refused(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await coordinator_place(db)
+    foreign, _, _ = await seed.place(db, municipality="Кировский городской округ")
+    await db.commit()
+    foreign_id = foreign.id
+    await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(BASIC_PEOPLE, BASIC_SCHOOLS))
+    upload_id = await db.scalar(select(RosterUpload.id))
+
+    await harness.callback(COORDINATOR_ID, f"ro:for:{upload_id}:{foreign_id}")
+
+    assert "загрузка не найдена" in harness.last_text(COORDINATOR_ID)
+    db.expire_all()
+    upload = await db.scalar(select(RosterUpload))
+    assert upload is not None and upload.municipality_id != foreign_id

@@ -17,7 +17,7 @@ from bot.services import roster
 from bot.services.roster_parse import has_roster_extension
 from bot.texts import Templates, t
 from config.settings import Settings
-from storage.models import Person, Role
+from storage.models import Person, Role, RosterUpload
 
 router = Router(name=__name__)
 router.message.filter(HasRole(Role.COORDINATOR))
@@ -84,26 +84,75 @@ async def on_roster_file(
     upload, report = await roster.dry_run_upload(
         session, person, filename=filename, content=content
     )
+    await _send_dry_run(
+        bot, message.chat.id, session, person, upload, report, templates, i18n.current_locale
+    )
+
+
+async def _send_dry_run(
+    bot: Bot,
+    chat_id: int,
+    session: AsyncSession,
+    person: Person,
+    upload: RosterUpload,
+    report: roster.RosterReport,
+    templates: Templates,
+    locale: str,
+) -> None:
     shown = report.problems[:PROBLEMS_IN_MESSAGE]
-    await message.answer(
+    await bot.send_message(
+        chat_id,
         templates.render(
             "roster_report.html",
-            i18n.current_locale,
+            locale,
             report=report,
-            filename=filename,
+            filename=upload.filename,
             applied=False,
             problems=[Markup(problem.text()) for problem in shown],
             more=len(report.problems) - len(shown),
         ),
-        reply_markup=report_keyboard(upload.id, can_apply=report.has_changes),
+        reply_markup=report_keyboard(
+            upload.id,
+            can_apply=report.has_changes,
+            other_municipalities=await roster.other_municipalities(session, person, upload),
+        ),
     )
     if len(report.problems) > len(shown):
-        await message.answer_document(
+        await bot.send_document(
+            chat_id,
             BufferedInputFile(
                 roster.problems_xlsx(report), filename=roster.plain(t("roster.problems_filename"))
             ),
             caption=t("roster.problems_caption", count=len(report.problems)),
         )
+
+
+@router.callback_query(RosterCb.filter(F.action == "for"))
+async def cb_for_municipality(
+    callback: CallbackQuery,
+    callback_data: RosterCb,
+    person: Person,
+    session: AsyncSession,
+    bot: Bot,
+    templates: Templates,
+    i18n: I18n,
+) -> None:
+    upload, report = await roster.retarget_upload(
+        session, person, callback_data.upload_id, callback_data.municipality_id
+    )
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    await _send_dry_run(
+        bot,
+        callback.from_user.id,
+        session,
+        person,
+        upload,
+        report,
+        templates,
+        i18n.current_locale,
+    )
 
 
 @router.callback_query(RosterCb.filter(F.action == "apply"))

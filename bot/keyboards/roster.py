@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import RosterCb
@@ -19,7 +21,11 @@ def intro_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def report_keyboard(upload_id: int, *, can_apply: bool) -> InlineKeyboardMarkup:
+def report_keyboard(
+    upload_id: int, *, can_apply: bool, other_municipalities: Sequence[tuple[int, str]] = ()
+) -> InlineKeyboardMarkup:
+    """Apply / cancel, and for a coordinator of several municipalities: check the file for
+    another one instead."""
     buttons = []
     if can_apply:
         buttons.append(
@@ -34,4 +40,15 @@ def report_keyboard(upload_id: int, *, can_apply: bool) -> InlineKeyboardMarkup:
             callback_data=RosterCb(action="cancel", upload_id=upload_id).pack(),
         )
     )
-    return InlineKeyboardMarkup(inline_keyboard=[buttons])
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=t("roster.for_municipality_button", name=name),
+                callback_data=RosterCb(
+                    action="for", upload_id=upload_id, municipality_id=municipality_id
+                ).pack(),
+            )
+        ]
+        for municipality_id, name in other_municipalities
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons, *rows])

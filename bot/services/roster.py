@@ -32,6 +32,7 @@ from bot.services.roster_parse import (
 )
 from bot.texts import t
 from storage.models import Person, PersonStatus, Role, RosterUpload, School
+from storage.repositories.places import PlacesRepo
 from storage.repositories.roster import KnownPerson, RosterRepo
 
 SCHOOL_NAME_MAX, SCHOOL_SHORT_NAME_MAX = 300, 120
@@ -614,8 +615,6 @@ def coordinator_municipality(coordinator: Person) -> int:
 
 
 async def _municipality_name(session: AsyncSession, municipality_id: int) -> str:
-    from storage.repositories.places import PlacesRepo
-
     municipality = await PlacesRepo(session).municipality(municipality_id)
     if municipality is None:
         raise DomainError("roster.no_municipality")
@@ -650,6 +649,34 @@ async def _own_upload(session: AsyncSession, coordinator: Person, upload_id: int
     if upload.applied_at is not None:
         raise DomainError("roster.upload_applied")
     return upload
+
+
+async def other_municipalities(
+    session: AsyncSession, coordinator: Person, upload: RosterUpload
+) -> list[tuple[int, str]]:
+    """The coordinator's other municipalities, for a file meant for one of them."""
+    places = PlacesRepo(session)
+    return [
+        (municipality.id, municipality.name)
+        for municipality_id in onboarding.coordinated_municipalities(coordinator)
+        if municipality_id != upload.municipality_id
+        and (municipality := await places.municipality(municipality_id)) is not None
+    ]
+
+
+async def retarget_upload(
+    session: AsyncSession, coordinator: Person, upload_id: int, municipality_id: int
+) -> tuple[RosterUpload, RosterReport]:
+    """The same file checked again for another municipality the coordinator runs."""
+    if municipality_id not in onboarding.coordinated_municipalities(coordinator):
+        raise DomainError("roster.upload_not_found")
+    upload = await _own_upload(session, coordinator, upload_id)
+    upload.municipality_id = municipality_id
+    parsed = await asyncio.to_thread(read_file, upload.content, upload.filename)
+    name = await _municipality_name(session, municipality_id)
+    plan = await plan_import(session, municipality_id, name, parsed)
+    await session.flush()
+    return upload, plan.report
 
 
 async def apply_upload(session: AsyncSession, coordinator: Person, upload_id: int) -> RosterReport:
