@@ -18,8 +18,9 @@ from storage.models import Invite, InviteKind, Person, PersonStatus, Role, Schoo
 from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 
-# What Telegram allows in a /start payload.
-CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The characters Telegram allows in a /start payload. The length stays well under its 64: the
+# consent button carries the code in 64-byte callback data, and the codes issued have 32.
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,48}")
 CODE_BYTES = 24  # 32 characters of token_urlsafe: 192 bits, far beyond guessing
 
 
