@@ -124,6 +124,9 @@ class OutboxSender:
 
     async def run_once(self) -> int:
         """Claim one batch of due rows and deliver it; the number of rows taken."""
+        # Broadcasts are remembered for one batch only: a row in flight when its broadcast was
+        # stopped may come back for a retry, and must then find the broadcast stopped.
+        self._broadcasts.clear()
         async with self.pool.begin() as session:
             rows = await OutboxRepo(session).claim_due(
                 worker=self.worker, now=datetime.now(UTC), lease=LEASE, limit=self.batch_size

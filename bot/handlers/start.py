@@ -195,6 +195,9 @@ async def on_request_to_join(
     if person is None or person.consent_at is None:
         await message.answer(t("join.consent_first"))
         return
+    if person.is_registered:
+        await message.answer(t("join.already_registered"))
+        return
     municipalities = await PlacesRepo(session).municipalities()
     if not municipalities:
         await message.answer(t("join.no_municipalities"))

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import enqueue_broadcast
+from bot.delivery.split import visible_length
 from bot.errors import DomainError
 from bot.services import audience as audiences
 from config.settings import Settings
@@ -49,8 +50,9 @@ def check_draft(draft: Draft) -> Draft:
     if draft.attachment_kind is None and not draft.text.strip():
         raise DomainError("broadcast.empty")
     limit = CAPTION_LIMIT if draft.attachment_kind else TEXT_LIMIT
-    if len(draft.text) > limit:
-        raise DomainError("broadcast.too_long", limit=limit, length=len(draft.text))
+    length = visible_length(draft.text)
+    if length > limit:
+        raise DomainError("broadcast.too_long", limit=limit, length=length)
     return draft
 
 
@@ -73,7 +75,10 @@ def parse_schedule(raw: str, tz: ZoneInfo, now: datetime) -> datetime:
     except ValueError:
         raise DomainError("broadcast.schedule_format") from None
     if not year and moment < local_now:
-        moment = moment.replace(year=moment.year + 1)
+        try:
+            moment = moment.replace(year=moment.year + 1)
+        except ValueError:  # 29.02, already passed this leap year
+            raise DomainError("broadcast.schedule_past") from None
     if moment <= local_now:
         raise DomainError("broadcast.schedule_past")
     if moment - local_now > MAX_SCHEDULE_AHEAD:

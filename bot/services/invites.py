@@ -9,12 +9,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services.onboarding import coordinated_municipalities
-from storage.models import Invite, InviteKind, Person, PersonStatus, Role, School
+from storage.models import (
+    Invite,
+    InviteKind,
+    JoinRequest,
+    JoinRequestStatus,
+    Person,
+    PersonStatus,
+    Role,
+    School,
+)
 from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 
@@ -123,6 +132,12 @@ async def redeem(
         municipality_id=invite.municipality_id if invite.role == Role.COORDINATOR else None,
     )
     invite.used_by_id = target.id
+    # Joined by the invite: a request to join they sent earlier has nothing left to decide.
+    await session.execute(
+        delete(JoinRequest).where(
+            JoinRequest.person_id == target.id, JoinRequest.status == JoinRequestStatus.PENDING
+        )
+    )
     await session.flush()
     return target
 

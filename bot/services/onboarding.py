@@ -105,6 +105,9 @@ async def submit_join_request(
     full_name: str,
     subject: str | None,
 ) -> JoinRequest:
+    if guest.is_registered:
+        # Approving it would move someone already working in the program to another school.
+        raise DomainError("join.already_registered")
     school = await PlacesRepo(session).school(school_id)
     if school is None:
         raise DomainError("join.school_gone")
