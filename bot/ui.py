@@ -6,8 +6,9 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommandScopeChat, ReplyKeyboardMarkup
+from aiogram.types import BotCommandScopeChat, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
+from bot.delivery.split import split_text
 from bot.keyboards.menus import command_list, main_menu
 from bot.texts import Templates
 from storage.models import Person
@@ -36,6 +37,16 @@ def main_menu_message(
         "menu.html", locale, person=person, roles=sorted(person.role_set), greeting=greeting
     )
     return text, main_menu(person.role_set)
+
+
+async def send_long(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """A direct reply that may exceed one Telegram message: cut at line ends, buttons last."""
+    *first, last = split_text(text)
+    for part in first:
+        await bot.send_message(chat_id, part)
+    await bot.send_message(chat_id, last, reply_markup=markup)
 
 
 async def send_main_menu(

@@ -113,6 +113,7 @@ async def add_consultation(
     whole_school: bool = False,
     created_at: datetime | None = None,
     duration: int = 45,
+    outcome: str = "Договорились о взаимопосещении",
 ) -> int:
     consultation = Consultation(
         tutor_id=tutor,
@@ -123,7 +124,7 @@ async def add_consultation(
         block=CompetenceBlock.METHODICAL,
         topic=topic,
         duration_minutes=duration,
-        outcome="Договорились о взаимопосещении",
+        outcome=outcome,
         whole_school=whole_school,
         created_at=created_at or datetime.now(UTC),
     )

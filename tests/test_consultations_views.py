@@ -7,7 +7,7 @@ import io
 from datetime import datetime, timedelta
 
 import openpyxl
-from aiogram.methods import AnswerCallbackQuery, SendDocument
+from aiogram.methods import AnswerCallbackQuery, SendDocument, SendMessage
 from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -304,3 +304,114 @@ async def test_tutor_and_teacher_cannot_open_the_report(harness: Harness, db: As
     refusals = [r for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
     assert len(refusals) == 2
     assert all("кнопка устарела" in (r.text or "") for r in refusals)
+
+
+async def test_export_keeps_formula_looking_text_as_text(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """A topic typed as «=HYPERLINK(…)» must reach the report as the words typed, never as a
+    live formula in the coordinator's spreadsheet."""
+    world, _ = await arrange_two_municipalities(db)
+    await add_consultation(
+        db,
+        world,
+        tutor=world.tutor,
+        teachers=[world.teacher],
+        held_on=moscow_today(),
+        topic='=HYPERLINK("http://example.com","ВПР")',
+    )
+
+    await harness.send(COORDINATOR_ID, "📊 Консультации: отчёт")
+    await harness.press(COORDINATOR_ID, "Выгрузить в Excel")
+
+    document = harness.sent_to(COORDINATOR_ID)[-1]
+    assert isinstance(document, SendDocument)
+    assert isinstance(document.document, BufferedInputFile)
+    sheet = openpyxl.load_workbook(io.BytesIO(document.document.data)).active
+    assert sheet is not None
+    [topic_cell] = [c for c in sheet["G"][1:] if "HYPERLINK" in str(c.value)]
+    assert topic_cell.data_type == "s"
+    assert topic_cell.value == '=HYPERLINK("http://example.com","ВПР")'
+
+
+async def test_a_crafted_filter_with_unusual_digits_is_refused_politely(
+    harness: Harness, db: AsyncSession
+) -> None:
+    world, _ = await arrange_two_municipalities(db)
+    # «²» passes str.isdigit() but int() refuses it.
+    crafted = ConsultationCb(action="rep", value=world.mun, extra="all.².0").pack()
+
+    await harness.callback(COORDINATOR_ID, crafted)
+
+    assert "другому шагу" in harness.last_text(COORDINATOR_ID)
+
+
+async def test_export_survives_control_characters_in_typed_text(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """Text pasted from elsewhere may carry control characters a spreadsheet cannot hold; one
+    such entry must not make the whole municipality's export fail."""
+    world, _ = await arrange_two_municipalities(db)
+    await add_consultation(
+        db,
+        world,
+        tutor=world.tutor,
+        teachers=[world.teacher],
+        held_on=moscow_today(),
+        topic="Смысловое\x07 чтение",
+    )
+
+    await harness.send(COORDINATOR_ID, "📊 Консультации: отчёт")
+    await harness.press(COORDINATOR_ID, "Выгрузить в Excel")
+
+    document = harness.sent_to(COORDINATOR_ID)[-1]
+    assert isinstance(document, SendDocument)
+    assert isinstance(document.document, BufferedInputFile)
+    sheet = openpyxl.load_workbook(io.BytesIO(document.document.data)).active
+    assert sheet is not None
+    assert "Смысловое чтение" in [c.value for c in sheet["G"]]
+
+
+def _texts_fit(harness: Harness, chat_id: int) -> list[str]:
+    sent = [r for r in harness.sent_to(chat_id) if isinstance(r, SendMessage)]
+    assert sent and all(len(r.text) <= 4096 for r in sent), [len(r.text) for r in sent]
+    return [r.text for r in sent]
+
+
+async def test_long_consultation_lists_fit_telegrams_limit(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """Many entries with long outcomes and topics, many schools without consultations: each
+    list arrives in messages of at most 4,096 characters, nothing cut off."""
+    world, _ = await arrange_two_municipalities(db)
+    today = moscow_today()
+    for index in range(20):
+        await add_consultation(
+            db,
+            world,
+            tutor=world.tutor,
+            teachers=[world.teacher],
+            held_on=today,
+            topic=f"Тема {index:02d} " + "т" * 280,
+            outcome=f"Итог {index:02d} " + "и" * 1500,
+        )
+    for index in range(90):
+        db.add(
+            School(
+                municipality_id=world.mun,
+                name=f"МКОУ СОШ № {100 + index} с. Длинное название",
+                low_results=True,
+            )
+        )
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "🗒 Мои консультации")
+    assert "Итог 19" in "".join(_texts_fit(harness, TEACHER_ID))
+
+    await harness.callback(TUTOR_ID, ConsultationCb(action="mine", value=0, extra="").pack())
+    assert "Тема 19" in "".join(_texts_fit(harness, TUTOR_ID))
+
+    await harness.callback(
+        COORDINATOR_ID, ConsultationCb(action="no_cons", value=world.mun, extra="").pack()
+    )
+    assert "СОШ № 189" in "".join(_texts_fit(harness, COORDINATOR_ID))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import CopyMessage, EditMessageText, SendMessage
+from aiogram.methods import CopyMessage, DeleteMessage, EditMessageText, SendMessage
 from aiogram.types import (
     Audio,
     Document,
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import QuestionCb
 from storage.models import (
+    MessageDirection,
     Municipality,
     Person,
     PersonStatus,
@@ -693,3 +694,187 @@ async def test_a_menu_button_leaves_question_mode_instead_of_being_relayed(
     assert await threads(db) == []
     assert copies_to(relay, TUTOR) == []
     assert "Не понял сообщение" in relay.last_text(TEACHER)
+
+
+async def test_a_teacher_with_two_tutors_reaches_the_one_who_can_receive(
+    relay: Harness, db: AsyncSession
+) -> None:
+    """The first assigned tutor has blocked the bot: the question goes to the second assigned
+    tutor, not to the coordinators' queue."""
+    world = await arrange(db)
+    second = await seed.person(
+        db,
+        name="Орлова Елена Сергеевна",
+        roles=[Role.TUTOR],
+        municipality=world.mun,
+        school=world.leader,
+        telegram_id=OTHER_TUTOR,
+    )
+    await seed.assign_tutor(db, second, world.teacher)
+    world.tutor.status = PersonStatus.BLOCKED_BOT
+    second_id = second.id
+    await db.commit()
+
+    await relay.send(TEACHER, "/ask")
+    await send(relay, TEACHER, "Вопрос второму наставнику")
+
+    [thread] = await threads(db)
+    assert thread.tutor_id == second_id
+    assert len(copies_to(relay, OTHER_TUTOR)) == 1
+    assert "передано наставнику Орлова Е.С." in relay.last_text(TEACHER)
+
+
+async def test_an_answer_telegram_refuses_to_copy_is_reported_to_the_tutor(
+    relay: Harness, db: AsyncSession
+) -> None:
+    """A teacher who forbids voice messages: the copy of a voice answer is refused. The tutor
+    is told plainly, the half-sent header is taken back and the thread still waits."""
+    await arrange(db)
+    await relay.send(TEACHER, "/ask")
+    await send(relay, TEACHER, "Вопрос")
+    [copied] = copies_to(relay, TUTOR)
+    relay.api.fail_next(
+        TelegramBadRequest(
+            method=CopyMessage(chat_id=0, from_chat_id=0, message_id=0),
+            message="Bad Request: VOICE_MESSAGES_FORBIDDEN",
+        ),
+        method=CopyMessage,
+    )
+    relay.clear()
+    user = relay.user(TUTOR)
+    replied = Message(
+        message_id=copy_id(relay, copied),
+        date=datetime.now(UTC),
+        chat=private_chat(user),
+        from_user=BOT_USER,
+        text="…",
+    )
+    await send(
+        relay,
+        TUTOR,
+        voice=Voice(file_id="v9", file_unique_id="v9", duration=5),
+        reply_to_message=replied,
+    )
+
+    assert "не позволил передать" in relay.last_text(TUTOR)
+    assert any(isinstance(r, DeleteMessage) for r in relay.sent_to(TEACHER))
+    [thread] = await threads(db)
+    assert thread.status == ThreadStatus.OPEN
+    assert [r.content_kind for r in await content_records(db, thread.id)] == ["text"]
+
+
+async def test_a_question_telegram_refuses_to_copy_leaves_no_thread_behind(
+    relay: Harness, db: AsyncSession
+) -> None:
+    await arrange(db)
+    await relay.send(TEACHER, "/ask")
+    relay.api.fail_next(
+        TelegramBadRequest(
+            method=CopyMessage(chat_id=0, from_chat_id=0, message_id=0),
+            message="Bad Request: VOICE_MESSAGES_FORBIDDEN",
+        ),
+        method=CopyMessage,
+    )
+    await send(relay, TEACHER, voice=Voice(file_id="v1", file_unique_id="v1", duration=3))
+
+    assert "не позволил передать" in relay.last_text(TEACHER)
+    assert any(isinstance(r, DeleteMessage) for r in relay.sent_to(TUTOR)), "card taken back"
+    assert await threads(db) == []
+
+
+async def test_long_thread_lists_fit_telegrams_limits(relay: Harness, db: AsyncSession) -> None:
+    """A busy tutor (or municipality) with many open threads: every message stays within 4,096
+    characters and every keyboard within 100 buttons, and no thread is left out of the text."""
+    world = await arrange(db)
+    long_ago = datetime.now(UTC) - timedelta(hours=80)
+    numbers: list[int] = []
+    for index in range(70):
+        teacher = await seed.person(
+            db,
+            name=f"Педагогова{index} Мария Петровна",
+            roles=[Role.TEACHER],
+            municipality=world.mun,
+            school=world.school,
+        )
+        for tutor_id in (world.tutor.id, None):
+            thread = Thread(
+                teacher_id=teacher.id,
+                tutor_id=tutor_id,
+                municipality_id=world.mun.id,
+                school_id=world.school.id,
+                status=ThreadStatus.OPEN,
+                last_activity_at=long_ago,
+                waiting_since=long_ago,
+            )
+            db.add(thread)
+            await db.flush()
+            numbers.append(thread.id)
+    await db.commit()
+
+    await relay.send(TUTOR, "/questions")
+    await relay.send(COORDINATOR, "/questions")
+
+    for chat_id in (TUTOR, COORDINATOR):
+        sent = [r for r in relay.sent_to(chat_id) if isinstance(r, SendMessage)]
+        assert sent and all(len(r.text) <= 4096 for r in sent)
+        for request in sent:
+            markup = request.reply_markup
+            if markup is not None and hasattr(markup, "inline_keyboard"):
+                assert sum(len(row) for row in markup.inline_keyboard) <= 100
+    tutor_text = "\n".join(relay.texts_to(TUTOR))
+    assert all(f"№ {n} " in tutor_text for n in numbers[0::2])
+    coordinator_text = "\n".join(relay.texts_to(COORDINATOR))
+    assert all(f"№ {n} " in coordinator_text for n in numbers)
+
+
+async def test_a_long_history_is_sent_in_parts(relay: Harness, db: AsyncSession) -> None:
+    await arrange(db)
+    await relay.send(TEACHER, "/ask")
+    await send(relay, TEACHER, "Первый вопрос")
+    [thread] = await threads(db)
+    teacher_id = thread.teacher_id
+    for index in range(150):
+        db.add(
+            ThreadMessage(
+                thread_id=thread.id,
+                author_id=teacher_id,
+                direction=MessageDirection.FROM_TEACHER,
+                content_kind="text",
+                source_chat_id=TEACHER,
+                source_message_id=10_000 + index,
+            )
+        )
+    await db.commit()
+    relay.clear()
+
+    await relay.callback(TUTOR, QuestionCb(action="open", thread_id=thread.id, value=0).pack())
+
+    sent = [r for r in relay.sent_to(TUTOR) if isinstance(r, SendMessage)]
+    assert len(sent) > 1 and all(len(r.text) <= 4096 for r in sent)
+    assert f"Обращение № {thread.id}" in sent[0].text
+
+
+async def test_assigning_skips_a_history_message_telegram_cannot_copy(
+    relay: Harness, db: AsyncSession
+) -> None:
+    """The teacher deleted one of their messages before a tutor was assigned: the rest of the
+    history still moves and the thread is assigned (not refused forever)."""
+    await arrange(db, with_tutor=False)
+    await relay.send(TEACHER, "/ask")
+    await send(relay, TEACHER, "Удалённый вопрос")
+    kept = await send(relay, TEACHER, "Оставшийся вопрос")
+    await relay.deliver()
+    await relay.press(COORDINATOR, "Назначить наставника")
+    relay.api.fail_next(
+        TelegramBadRequest(
+            method=CopyMessage(chat_id=0, from_chat_id=0, message_id=0),
+            message="Bad Request: message to copy not found",
+        ),
+        method=CopyMessage,
+    )
+    await relay.press(COORDINATOR, "Петрова Анна Ивановна")
+
+    assert "передано наставнику Петрова А.И." in relay.last_text(COORDINATOR)
+    [thread] = await threads(db)
+    assert thread.tutor_id is not None
+    assert [c.message_id for c in copies_to(relay, TUTOR)][-1] == kept.message_id

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import create_dispatcher
 from bot.services.sla import daytime_hours_between
 from config.settings import Settings
-from storage.models import Delivery, Thread, ThreadStatus
+from storage.models import Delivery, Person, PersonStatus, Thread, ThreadStatus
 from tests.harness import Harness
 from tests.test_questions import COORDINATOR, TEACHER, TUTOR, arrange, relay, send, threads
 
@@ -191,3 +191,54 @@ async def test_quiet_answered_threads_close_automatically(relay: Harness, db: As
     db.expire_all()
     rated = await db.get(Thread, thread_id)
     assert rated is not None and rated.rating == 5
+
+
+async def test_a_thread_assigned_after_an_alert_gets_its_own_reminder_and_alert(
+    relay: Harness, db: AsyncSession
+) -> None:
+    """The coordinator assigns a tutor from the overdue alert: the new tutor's clock starts
+    then, so they are reminded after the remind hours (not at once), and the coordinators are
+    alerted again if the new tutor does not answer either."""
+    await arrange(db, with_tutor=False)
+    thread_id = await _ask(relay, db)
+    await _wind_back(db, thread_id, waiting_since=timedelta(hours=49))
+    await relay.run_job(SWEEP)
+    assert len(await _deliveries(db, "thread_escalate")) == 1
+    await relay.deliver()
+    await relay.press(COORDINATOR, "Назначить наставника")
+    await relay.press(COORDINATOR, "Петрова Анна Ивановна")
+    [thread] = await threads(db)
+    assert thread.tutor_id is not None
+
+    await relay.run_job(SWEEP)
+    assert await _deliveries(db, "thread_remind") == [], "not reminded minutes after assignment"
+
+    await _wind_back(db, thread_id, waiting_since=timedelta(hours=25))
+    await relay.run_job(SWEEP)
+    assert len(await _deliveries(db, "thread_remind")) == 1
+    # (Winding back moves the start of the new wait; the first wait began 49 h ago.)
+    await _wind_back(db, thread_id, waiting_since=timedelta(hours=48, minutes=30))
+    await relay.run_job(SWEEP)
+    assert len(await _deliveries(db, "thread_escalate")) == 2
+
+
+async def test_a_forgotten_teachers_open_thread_is_closed_not_chased(
+    relay: Harness, db: AsyncSession
+) -> None:
+    """After /forget nobody can answer the teacher: the sweep closes the thread quietly
+    instead of reminding the tutor and alerting the coordinators about it."""
+    await arrange(db)
+    thread_id = await _ask(relay, db)
+    teacher = await db.scalar(select(Person).where(Person.telegram_id == TEACHER))
+    assert teacher is not None
+    teacher.full_name, teacher.telegram_id, teacher.consent_at = None, None, None
+    teacher.status = PersonStatus.FORGOTTEN
+    await db.commit()
+    await _wind_back(db, thread_id, waiting_since=timedelta(hours=49))
+
+    await relay.run_job(SWEEP)
+
+    assert await _deliveries(db, "thread_remind") == []
+    assert await _deliveries(db, "thread_escalate") == []
+    [thread] = await threads(db)
+    assert thread.status == ThreadStatus.CLOSED and thread.closed_automatically

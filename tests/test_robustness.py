@@ -177,3 +177,14 @@ async def test_group_chats_are_ignored(harness: Harness, db: AsyncSession) -> No
     await harness.send_message(message)
 
     assert harness.requests == []
+
+
+async def test_a_button_with_a_huge_number_is_an_old_button(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await registered_teacher(db)
+
+    await harness.callback(USER_ID, f"cm:join:{10**20}")
+
+    [answer] = [r for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
+    assert "устарела" in (answer.text or "")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,7 @@ from bot.services import consultation_export, consultations
 from bot.services.consultations import Draft, ReportFilter
 from bot.states import EditConsultation, LogConsultation
 from bot.texts import Templates, all_translations, t
+from bot.ui import send_long
 from config.settings import Settings
 from storage.models import Person, Role
 from storage.repositories.consultations import ConsultationsRepo
@@ -73,10 +74,7 @@ async def _keep(state: FSMContext, draft: Draft) -> None:
     await state.update_data(**draft.to_data())
 
 
-async def _say(
-    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    await bot.send_message(chat_id, text, reply_markup=markup)
+# Telegram's limit for one message; long lists are sent in several.
 
 
 # --- tutor: entry point -------------------------------------------------------------------
@@ -96,12 +94,14 @@ async def cb_new(
     await callback.answer()
     schools = await consultations.loggable_schools(session, person)
     if not schools:
-        await _say(bot, callback.from_user.id, t("consultations.no_schools"))
+        await send_long(bot, callback.from_user.id, t("consultations.no_schools"))
         return
     await state.clear()
     await state.set_state(LogConsultation.school)
     await _keep(state, Draft())
-    await _say(bot, callback.from_user.id, t("consultations.ask_school"), schools_keyboard(schools))
+    await send_long(
+        bot, callback.from_user.id, t("consultations.ask_school"), schools_keyboard(schools)
+    )
 
 
 @router.callback_query(ConsultationCb.filter(F.action == "from_thread"), TUTOR)
@@ -121,12 +121,12 @@ async def cb_from_thread(
     await state.clear()
     await state.set_state(LogConsultation.block)
     await _keep(state, draft)
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         await _summary(session, templates, i18n, draft, from_thread=True),
     )
-    await _say(bot, callback.from_user.id, t("consultations.ask_block"), block_keyboard())
+    await send_long(bot, callback.from_user.id, t("consultations.ask_block"), block_keyboard())
 
 
 # --- tutor: the dialog --------------------------------------------------------------------
@@ -148,7 +148,7 @@ async def cb_school(
     await _keep(state, draft)
     await state.set_state(LogConsultation.teachers)
     teachers = await consultations.loggable_teachers(session, person, school.id)
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         t("consultations.ask_teachers", school=school.label),
@@ -206,7 +206,7 @@ async def cb_teachers_done(callback: CallbackQuery, state: FSMContext, bot: Bot)
         raise DomainError("consultations.no_teachers_chosen")
     await callback.answer()
     await state.set_state(LogConsultation.held_on)
-    await _say(bot, callback.from_user.id, t("consultations.ask_date"), date_keyboard())
+    await send_long(bot, callback.from_user.id, t("consultations.ask_date"), date_keyboard())
 
 
 async def _date_chosen(bot: Bot, chat_id: int, state: FSMContext, held_on: date) -> None:
@@ -215,10 +215,10 @@ async def _date_chosen(bot: Bot, chat_id: int, state: FSMContext, held_on: date)
     await _keep(state, draft)
     if draft.format is None:
         await state.set_state(LogConsultation.format)
-        await _say(bot, chat_id, t("consultations.ask_format"), format_keyboard())
+        await send_long(bot, chat_id, t("consultations.ask_format"), format_keyboard())
     else:
         await state.set_state(LogConsultation.block)
-        await _say(bot, chat_id, t("consultations.ask_block"), block_keyboard())
+        await send_long(bot, chat_id, t("consultations.ask_block"), block_keyboard())
 
 
 async def _today_of_draft(
@@ -251,7 +251,7 @@ async def cb_date(
     elif callback_data.extra == "yesterday":
         await _date_chosen(bot, callback.from_user.id, state, today - timedelta(days=1))
     else:
-        await _say(bot, callback.from_user.id, t("consultations.ask_date_text"))
+        await send_long(bot, callback.from_user.id, t("consultations.ask_date_text"))
 
 
 @router.message(LogConsultation.held_on, _typed_answer, TUTOR)
@@ -278,7 +278,7 @@ async def cb_format(
     draft.format = chosen.value
     await _keep(state, draft)
     await state.set_state(LogConsultation.block)
-    await _say(bot, callback.from_user.id, t("consultations.ask_block"), block_keyboard())
+    await send_long(bot, callback.from_user.id, t("consultations.ask_block"), block_keyboard())
 
 
 @router.callback_query(LogConsultation.block, ConsultationCb.filter(F.action == "block"), TUTOR)
@@ -291,7 +291,7 @@ async def cb_block(
     draft.block = chosen.value
     await _keep(state, draft)
     await state.set_state(LogConsultation.topic)
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         t(
@@ -320,7 +320,7 @@ async def _duration_chosen(bot: Bot, chat_id: int, state: FSMContext, minutes: i
     draft.duration = minutes
     await _keep(state, draft)
     await state.set_state(LogConsultation.outcome)
-    await _say(
+    await send_long(
         bot,
         chat_id,
         t("consultations.ask_outcome", max=consultations.OUTCOME_MAX),
@@ -355,7 +355,7 @@ async def _ask_confirmation(
 ) -> None:
     await state.set_state(LogConsultation.confirm)
     text = await _summary(session, templates, i18n, await _draft(state))
-    await _say(bot, chat_id, text, confirm_keyboard())
+    await send_long(bot, chat_id, text, confirm_keyboard())
 
 
 @router.message(LogConsultation.outcome, _typed_answer, TUTOR)
@@ -405,7 +405,7 @@ async def cb_save(
     await state.clear()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         t("consultations.saved", days=consultations.EDIT_WINDOW.days),
@@ -421,7 +421,7 @@ async def cb_cancel(callback: CallbackQuery, state: FSMContext, bot: Bot) -> Non
         await state.clear()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await _say(bot, callback.from_user.id, t("consultations.cancelled"))
+    await send_long(bot, callback.from_user.id, t("consultations.cancelled"))
 
 
 @router.message(
@@ -489,7 +489,7 @@ async def _send_month(
     i18n: I18n,
 ) -> None:
     views, today = await consultations.tutor_month(session, settings, person)
-    await _say(
+    await send_long(
         bot,
         chat_id,
         templates.render(
@@ -540,7 +540,7 @@ async def cb_edit(
     consultation = await consultations.own_changeable(session, person, callback_data.value)
     await callback.answer()
     entry = await _entry_text(session, templates, i18n, consultation.id)
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         entry + "\n\n" + t("consultations.edit_which"),
@@ -564,7 +564,7 @@ async def cb_edit_field(
     await state.clear()
     await state.set_state(EditConsultation.value)
     await state.update_data(consultation_id=consultation.id, field=callback_data.extra)
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         t(
@@ -614,7 +614,7 @@ async def cb_delete(
     consultation = await consultations.own_changeable(session, person, callback_data.value)
     await callback.answer()
     entry = await _entry_text(session, templates, i18n, consultation.id)
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         entry + "\n\n" + t("consultations.delete_question"),
@@ -634,7 +634,7 @@ async def cb_delete_yes(
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await _say(bot, callback.from_user.id, t("consultations.deleted"))
+    await send_long(bot, callback.from_user.id, t("consultations.deleted"))
 
 
 @router.callback_query(ConsultationCb.filter(F.action == "delete_no"), TUTOR)
@@ -642,7 +642,7 @@ async def cb_delete_no(callback: CallbackQuery, bot: Bot) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await _say(bot, callback.from_user.id, t("consultations.delete_kept"))
+    await send_long(bot, callback.from_user.id, t("consultations.delete_kept"))
 
 
 # --- teacher ------------------------------------------------------------------------------
@@ -654,18 +654,21 @@ async def on_teacher_consultations(
     person: Person,
     session: AsyncSession,
     state: FSMContext,
+    bot: Bot,
     templates: Templates,
     i18n: I18n,
 ) -> None:
     await state.clear()
     views = await consultations.teacher_consultations(session, person)
-    await message.answer(
+    await send_long(
+        bot,
+        message.chat.id,
         templates.render(
             "consultation_teacher.html",
             i18n.current_locale,
             views=views,
             limit=consultations.TEACHER_LIST_LIMIT,
-        )
+        ),
     )
 
 
@@ -723,7 +726,7 @@ async def cb_report(
     wanted = ReportFilter.unpack(callback_data.value, callback_data.extra)
     text = await _report_text(session, settings, person, wanted, templates, i18n)
     await callback.answer()
-    await _say(bot, callback.from_user.id, text, report_keyboard(wanted))
+    await send_long(bot, callback.from_user.id, text, report_keyboard(wanted))
 
 
 @router.callback_query(ConsultationCb.filter(F.action == "rep_schools"), COORDINATOR)
@@ -737,7 +740,7 @@ async def cb_report_schools(
     wanted = ReportFilter.unpack(callback_data.value, callback_data.extra)
     schools = await consultations.report_schools(session, person, wanted.municipality_id)
     await callback.answer()
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         t("consultations.pick_school"),
@@ -756,7 +759,7 @@ async def cb_report_tutors(
     wanted = ReportFilter.unpack(callback_data.value, callback_data.extra)
     tutors = await consultations.report_tutors(session, person, wanted.municipality_id)
     await callback.answer()
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         t("consultations.pick_tutor"),
@@ -781,7 +784,7 @@ async def cb_schools_without(
     today = await consultations.local_today(session, settings, callback_data.value)
     since, until = consultations.program_year(today)
     await callback.answer()
-    await _say(
+    await send_long(
         bot,
         callback.from_user.id,
         templates.render(

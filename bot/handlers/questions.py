@@ -31,6 +31,7 @@ from bot.keyboards.questions import (
 from bot.services import questions
 from bot.states import QuestionFlow
 from bot.texts import Templates, all_translations, t
+from bot.ui import send_long
 from config.settings import Settings
 from storage.models import MessageDirection, Person, Role, ThreadMessage, ThreadStatus
 from storage.repositories.threads import ThreadsRepo
@@ -67,6 +68,9 @@ class RelayedReply(Filter):
             return False
         record = await ThreadsRepo(session).by_relayed(message.chat.id, replied.message_id)
         return {"relayed": record} if record is not None else False
+
+
+# Telegram's limit for one message; long lists are sent in several.
 
 
 # --- the teacher asks -------------------------------------------------------------------------
@@ -291,7 +295,8 @@ async def cb_open(
     thread = await questions.thread_for_viewer(session, person, callback_data.thread_id)
     lines = await questions.history(session, thread)
     await callback.answer()
-    await bot.send_message(
+    await send_long(
+        bot,
         callback.from_user.id,
         templates.render(
             "question_history.html",
@@ -309,13 +314,16 @@ async def cmd_tutor_questions(
     message: Message,
     person: Person,
     session: AsyncSession,
+    bot: Bot,
     settings: Settings,
     templates: Templates,
     i18n: I18n,
 ) -> None:
     lines = await questions.tutor_threads(session, person)
     away = await questions.current_substitute(session, person)
-    await message.answer(
+    await send_long(
+        bot,
+        message.chat.id,
         templates.render(
             "question_tutor_list.html",
             i18n.current_locale,
@@ -323,7 +331,7 @@ async def cmd_tutor_questions(
             away=away,
             tz=settings.tz,
         ),
-        reply_markup=tutor_list_keyboard([line.thread.id for line in lines], away=away is not None),
+        tutor_list_keyboard([line.thread.id for line in lines], away=away is not None),
     )
 
 
@@ -333,14 +341,17 @@ async def cmd_overview(
     message: Message,
     person: Person,
     session: AsyncSession,
+    bot: Bot,
     settings: Settings,
     templates: Templates,
     i18n: I18n,
 ) -> None:
     overview = await questions.coordinator_overview(session, settings, person)
-    await message.answer(
+    await send_long(
+        bot,
+        message.chat.id,
         templates.render("question_overview.html", i18n.current_locale, overview=overview),
-        reply_markup=queue_keyboard([line.thread.id for line in overview.unassigned]),
+        queue_keyboard([line.thread.id for line in overview.unassigned]),
     )
 
 

@@ -12,6 +12,9 @@ from bot.texts import t
 from storage.models import Person
 
 _NAME_MAX = 40
+# Telegram refuses a keyboard of more than 100 buttons; two per thread plus one spare row.
+# Threads beyond it are still listed in the text and answered by replying to their message.
+THREADS_WITH_BUTTONS_MAX = 45
 
 
 def _short(name: str) -> str:
@@ -88,7 +91,7 @@ def tutor_list_keyboard(thread_ids: Sequence[int], *, away: bool) -> InlineKeybo
             _button(t("questions.button_open_n", number=thread_id), "open", thread_id),
             _button(t("questions.button_answer_n", number=thread_id), "answer", thread_id),
         ]
-        for thread_id in thread_ids
+        for thread_id in thread_ids[:THREADS_WITH_BUTTONS_MAX]
     ]
     rows.append(
         [_button(t("questions.button_back"), "back")]
@@ -116,6 +119,6 @@ def queue_keyboard(thread_ids: Sequence[int]) -> InlineKeyboardMarkup | None:
                 _button(t("questions.button_assign_n", number=thread_id), "assign", thread_id),
                 _button(t("questions.button_open_n", number=thread_id), "open", thread_id),
             ]
-            for thread_id in thread_ids
+            for thread_id in thread_ids[:THREADS_WITH_BUTTONS_MAX]
         ]
     )

@@ -17,7 +17,7 @@ from bot.scheduler import JobContext
 from bot.services import questions
 from bot.texts import t
 from config.settings import Settings
-from storage.models import Municipality, Person, Thread, ThreadStatus
+from storage.models import Municipality, Person, PersonStatus, Thread, ThreadStatus
 from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 from storage.repositories.threads import ThreadsRepo
@@ -47,6 +47,11 @@ async def _check(
     municipality: Municipality | None,
     now: datetime,
 ) -> None:
+    if await _teacher_is_gone(session, thread):
+        # Nobody can answer a teacher who was forgotten: chasing the tutor and the
+        # coordinators about it would never end. The thread stays as an anonymous count.
+        questions.close_quietly(thread)
+        return
     if thread.status == ThreadStatus.ANSWERED:
         days = questions.autoclose_days(municipality, settings)
         if thread.last_activity_at <= now - timedelta(days=days):
@@ -65,6 +70,11 @@ async def _check(
     if thread.escalated_at is None and waited >= questions.escalate_hours(municipality, settings):
         await _alert_coordinators(session, settings, thread, waited)
         thread.escalated_at = now
+
+
+async def _teacher_is_gone(session: AsyncSession, thread: Thread) -> bool:
+    teacher = await PeopleRepo(session).get(thread.teacher_id) if thread.teacher_id else None
+    return teacher is None or teacher.status == PersonStatus.FORGOTTEN
 
 
 def _stamp(thread: Thread) -> str:

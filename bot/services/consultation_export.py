@@ -7,6 +7,7 @@ import io
 import re
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from bot.services.consultations import Report
@@ -31,6 +32,12 @@ def _plain(text: str) -> str:
     return html.unescape(text)
 
 
+def _cell(value: object) -> object:
+    """Typed or pasted text may carry control characters a worksheet cannot hold; one such
+    entry must not break the whole export."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def log_xlsx(report: Report) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
@@ -49,19 +56,23 @@ def log_xlsx(report: Report) -> bytes:
             if consultation.whole_school
             else ", ".join(view.teacher_names)
         )
-        sheet.append(
-            [
-                consultation.held_on,
-                view.school.name if view.school else "",
-                teachers,
-                (view.tutor.full_name or "") if view.tutor else "",
-                _plain(t(f"consultations.format.{consultation.format.value}")),
-                _plain(t(f"consultations.block.{consultation.block.value}")),
-                consultation.topic,
-                consultation.duration_minutes,
-                consultation.outcome or "",
-            ]
-        )
+        row = [
+            consultation.held_on,
+            view.school.name if view.school else "",
+            teachers,
+            (view.tutor.full_name or "") if view.tutor else "",
+            _plain(t(f"consultations.format.{consultation.format.value}")),
+            _plain(t(f"consultations.block.{consultation.block.value}")),
+            consultation.topic,
+            consultation.duration_minutes,
+            consultation.outcome or "",
+        ]
+        sheet.append([_cell(value) for value in row])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                # openpyxl turns any text starting with «=» into a formula; what a tutor typed
+                # must stay the words typed, never a live formula in the coordinator's file.
+                cell.data_type = "s"
         sheet.cell(row=sheet.max_row, column=1).number_format = "DD.MM.YYYY"
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()

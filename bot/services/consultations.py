@@ -440,7 +440,7 @@ class ReportFilter:
     @classmethod
     def unpack(cls, municipality_id: int, extra: str) -> ReportFilter:
         parts = extra.split(".")
-        if len(parts) != 3 or parts[0] not in PERIODS or not all(p.isdigit() for p in parts[1:]):
+        if len(parts) != 3 or parts[0] not in PERIODS or not all(p.isdecimal() for p in parts[1:]):
             raise DomainError("consultations.stale_step")
         return cls(municipality_id, parts[0], int(parts[1]), int(parts[2]))
 

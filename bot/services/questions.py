@@ -15,6 +15,7 @@ written, and the relayed message id must be known at once to record the pair.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import statistics
 from collections import defaultdict
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import Message
+from aiogram.types import Message, MessageId
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Priority, enqueue_message
@@ -111,6 +112,15 @@ async def acting_tutor(
         if found is not None:
             return found
     return await people.get(tutor_id)
+
+
+async def _first_reachable_tutor(session: AsyncSession, tutors: Sequence[Person]) -> int | None:
+    """The first assigned tutor whose messages arrive (they or their substitute); the first
+    one anyway when none does, so the teacher is told their tutor is unreachable."""
+    for tutor in tutors:
+        if _can_receive(await acting_tutor(session, tutor.id)):
+            return tutor.id
+    return tutors[0].id if tutors else None
 
 
 async def coordinators_of(session: AsyncSession, municipality_id: int | None) -> Sequence[Person]:
@@ -225,7 +235,7 @@ async def ask(
             raise DomainError("questions.nobody_to_ask")
         thread = Thread(
             teacher_id=teacher.id,
-            tutor_id=tutors[0].tutor.id if tutors else None,
+            tutor_id=await _first_reachable_tutor(session, [found.tutor for found in tutors]),
             municipality_id=teacher.municipality_id,
             school_id=teacher.school_id,
             status=ThreadStatus.OPEN,
@@ -305,6 +315,7 @@ async def _relay_to_tutor(
     assert tutor.telegram_id is not None
     repo = ThreadsRepo(session)
     locale = locale_of(tutor, settings)
+    sent: Message | None = None
     if card:
         sent = await bot.send_message(
             tutor.telegram_id,
@@ -323,12 +334,30 @@ async def _relay_to_tutor(
                 relayed_message_id=sent.message_id,
             )
         )
-    copied = await bot.copy_message(
-        chat_id=tutor.telegram_id, from_chat_id=message.chat.id, message_id=message.message_id
+    copied = await _copy_or_take_back(
+        bot, tutor.telegram_id, message, sent.message_id if sent is not None else None
     )
     record.relayed_chat_id = tutor.telegram_id
     record.relayed_message_id = copied.message_id
     await repo.add(record)
+
+
+async def _copy_or_take_back(
+    bot: Bot, chat_id: int, message: Message, header_id: int | None
+) -> MessageId:
+    """Copy `message` into `chat_id`; when Telegram refuses the copy itself (e.g. the reader
+    does not accept voice messages) take back the header sent just before it and tell the
+    sender plainly, instead of leaving half a relay behind."""
+    try:
+        return await bot.copy_message(
+            chat_id=chat_id, from_chat_id=message.chat.id, message_id=message.message_id
+        )
+    except TelegramBadRequest:
+        log.info("copy of message %s into chat %s refused", message.message_id, chat_id)
+        if header_id is not None:
+            with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError):
+                await bot.delete_message(chat_id=chat_id, message_id=header_id)
+        raise DomainError("questions.relay_refused") from None
 
 
 async def notify_coordinators_of_queue(
@@ -390,9 +419,7 @@ async def answer(
             ),
             reply_markup=close_keyboard(thread.id, locale),
         )
-        copied = await bot.copy_message(
-            chat_id=teacher.telegram_id, from_chat_id=message.chat.id, message_id=message.message_id
-        )
+        copied = await _copy_or_take_back(bot, teacher.telegram_id, message, header.message_id)
     except TelegramForbiddenError:
         teacher.status = PersonStatus.BLOCKED_BOT
         return None
@@ -468,6 +495,11 @@ async def carry_edit(session: AsyncSession, bot: Bot, message: Message) -> int:
 
 
 # --- closing and rating -----------------------------------------------------------------------
+
+
+def close_quietly(thread: Thread) -> None:
+    """Close without telling anyone (the teacher is gone; nobody can answer them)."""
+    _close(thread, automatically=True)
 
 
 def _close(thread: Thread, *, automatically: bool) -> None:
@@ -586,11 +618,17 @@ async def assign(
             ):
                 continue
             copied_sources.add(source)
-            copied = await bot.copy_message(
-                chat_id=receiver.telegram_id,
-                from_chat_id=record.source_chat_id,
-                message_id=record.source_message_id,
-            )
+            try:
+                copied = await bot.copy_message(
+                    chat_id=receiver.telegram_id,
+                    from_chat_id=record.source_chat_id,
+                    message_id=record.source_message_id,
+                )
+            except TelegramBadRequest:
+                # The teacher deleted it, or the tutor does not accept its kind: the rest of
+                # the history still moves, or the thread could never be assigned.
+                log.info("history message %s not copied on assignment", record.id)
+                continue
             copies.append((record, copied.message_id))
     except TelegramForbiddenError:
         raise DomainError(
@@ -627,6 +665,10 @@ async def assign(
     thread.tutor_id = chosen.id
     thread.reminded_at = None
     thread.escalated_at = None
+    if thread.waiting_since is not None:
+        # The new tutor's clock starts now; the reminder and alert dedup keys hang on this
+        # moment, so keeping the old one would silently swallow both for the new tutor.
+        thread.waiting_since = datetime.now(UTC)
     if teacher is not None:
         await enqueue_message(
             session,
