@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -52,8 +51,6 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_SETTINGS
         with texts.use_locale(settings.default_locale):
             setup_logging(settings.log_level)
-            # Alembic announces its plugins at INFO on import: noise for whoever runs the bot.
-            logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
             try:
                 return asyncio.run(_command(args.command)(settings, args))
             except SettingsError as error:

@@ -30,3 +30,5 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Migrations report every step at INFO; an operator needs only the one summary line.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
