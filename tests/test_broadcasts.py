@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
 from aiogram.types import PhotoSize, Sticker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import DomainError
+from bot.services.broadcasts import Draft, check_draft
 from storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -240,3 +243,14 @@ async def test_teacher_cannot_broadcast(harness: Harness, db: AsyncSession) -> N
     await arrange(db)
     await harness.send(TEACHERS[0], "/broadcast")
     assert "Рассылки:" not in harness.last_text(TEACHERS[0])
+
+
+@pytest.mark.parametrize("blank", ["", "   \n  "])
+def test_empty_announcement_is_refused(blank: str) -> None:
+    with pytest.raises(DomainError) as refusal:
+        check_draft(Draft(blank))
+    assert refusal.value.key == "broadcast.empty"
+
+
+def test_attachment_may_go_without_a_caption() -> None:
+    assert check_draft(Draft("", "photo", "file-id")).attachment_kind == "photo"
