@@ -215,6 +215,14 @@ async def test_stop_mid_way_cancels_the_rest(harness: Harness, db: AsyncSession)
     statuses = set((await db.scalars(select(Delivery.status))).all())
     assert statuses == {DeliveryStatus.CANCELLED}
 
+    # The author still gets the final report of what went out before the stop.
+    await harness.run_job("bot.delivery.progress:tick")
+    await harness.deliver()
+    assert "Отменено: 40" in harness.last_text(COORDINATOR)
+    db.expire_all()
+    broadcast = await db.scalar(select(Broadcast))
+    assert broadcast is not None and broadcast.status == BroadcastStatus.CANCELLED
+
 
 async def test_blocked_recipients_are_reported(harness: Harness, db: AsyncSession) -> None:
     await arrange(db)

@@ -34,6 +34,12 @@ async def tick(context: JobContext) -> None:
                     (Broadcast.status == BroadcastStatus.SCHEDULED)
                     & (Broadcast.scheduled_at <= datetime.now(UTC))
                 )
+                # Stopped while sending: the author still gets what went out before the stop.
+                | (
+                    (Broadcast.status == BroadcastStatus.CANCELLED)
+                    & Broadcast.started_at.is_not(None)
+                    & Broadcast.report_sent.is_(False)
+                )
             )
             # With several processes each broadcast is advanced by one of them at a time, so a
             # scheduled one gets one progress message and one report.
@@ -60,7 +66,7 @@ async def _advance(
         broadcast.status = BroadcastStatus.SENDING
         broadcast.started_at = datetime.now(UTC)
         await _open_progress_message(context, broadcast, author, text)
-    if state.finished:
+    if state.finished and broadcast.status == BroadcastStatus.SENDING:
         broadcast.status = BroadcastStatus.DONE
         broadcast.finished_at = datetime.now(UTC)
     await _show(context, broadcast, text, finished=state.finished)
