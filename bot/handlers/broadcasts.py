@@ -12,7 +12,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AudienceCb, BroadcastCb
@@ -31,19 +30,11 @@ from bot.services import broadcasts
 from bot.states import Broadcasting
 from bot.texts import Templates, t
 from config.settings import Settings
-from storage.models import Community, DeliveryStatus, Municipality, Person, Role, School
+from storage.models import DeliveryStatus, Person, Role
 
 router = Router(name=__name__)
 router.message.filter(HasRole(Role.COORDINATOR, Role.ADMIN))
 router.callback_query.filter(HasRole(Role.COORDINATOR, Role.ADMIN))
-
-AUDIENCE_FIELDS = {
-    "mun": "municipality_ids",
-    "school": "school_ids",
-    "subject": "subjects",
-    "role": "roles",
-    "community": "community_ids",
-}
 
 
 @router.message(Command("broadcast"))
@@ -103,49 +94,27 @@ async def _audience_view(
     scope = await audiences.sender_scope(session, person)
     chosen = audiences.Audience.from_dict(data["audience"])
     count = await audiences.count(session, scope, chosen)
-    kinds = [k for k in AUDIENCE_FIELDS if k != "mun" or len(scope.municipality_ids) > 1]
-    selected = {k: len(getattr(chosen, f)) for k, f in AUDIENCE_FIELDS.items()}
+    kinds = [k for k in audiences.AUDIENCE_FIELDS if k != "mun" or len(scope.municipality_ids) > 1]
+    selected = {k: len(getattr(chosen, f)) for k, f in audiences.AUDIENCE_FIELDS.items()}
     labels = {
-        kind: [label for _, label, on in await _options(session, scope, chosen, kind) if on]
+        kind: [
+            label
+            for _, label, on in _labelled(
+                kind, await audiences.choices(session, scope, chosen, kind)
+            )
+            if on
+        ]
         for kind in kinds
     }
     text = templates.render("broadcast_audience.html", locale, labels=labels, count=count)
     return text, audience_keyboard(selected, kinds)
 
 
-async def _options(
-    session: AsyncSession, scope: audiences.Scope, chosen: audiences.Audience, kind: str
-) -> list[tuple[int, str, bool]]:
-    """(value, label, chosen) of every choice of `kind` within the sender's scope."""
-    municipalities = chosen.municipality_ids or list(scope.municipality_ids)
-    if kind == "mun":
-        rows = await session.execute(
-            select(Municipality.id, Municipality.name)
-            .where(Municipality.id.in_(scope.municipality_ids))
-            .order_by(Municipality.name)
-        )
-        return [(i, n, i in chosen.municipality_ids) for i, n in rows.all()]
-    if kind == "school":
-        schools = await session.scalars(
-            select(School).where(School.municipality_id.in_(municipalities)).order_by(School.name)
-        )
-        return [(s.id, s.label, s.id in chosen.school_ids) for s in schools.all()]
-    if kind == "subject":
-        subjects = await audiences.subjects_in_scope(session, scope)
-        return [(i, s, s in chosen.subjects) for i, s in enumerate(subjects)]
-    if kind == "role":
-        return [
-            (i, t(f"role.{r.value}"), r.value in chosen.roles)
-            for i, r in enumerate(audiences.BROADCAST_ROLES)
-        ]
-    if kind == "community":
-        communities = await session.scalars(
-            select(Community)
-            .where(Community.municipality_id.in_(municipalities), Community.is_active.is_(True))
-            .order_by(Community.name)
-        )
-        return [(c.id, c.name, c.id in chosen.community_ids) for c in communities.all()]
-    raise DomainError("broadcast.foreign_choice")
+def _labelled(kind: str, choices: list[audiences.Choice]) -> list[tuple[int, str, bool]]:
+    """Roles are named in the reader's language; everything else by its own name."""
+    return [
+        (c.value, t(f"role.{c.label}") if kind == "role" else c.label, c.chosen) for c in choices
+    ]
 
 
 @router.callback_query(AudienceCb.filter())
@@ -157,42 +126,21 @@ async def cb_audience_choice(
     person: Person,
 ) -> None:
     data = await state.get_data()
-    if "draft" not in data or callback_data.kind not in AUDIENCE_FIELDS:
+    if "draft" not in data or callback_data.kind not in audiences.AUDIENCE_FIELDS:
         raise DomainError("broadcast.no_draft")
     scope = await audiences.sender_scope(session, person)
     chosen = audiences.Audience.from_dict(data["audience"])
-    options = await _options(session, scope, chosen, callback_data.kind)
+    kind = callback_data.kind
+    options = await audiences.choices(session, scope, chosen, kind)
     if callback_data.value >= 0:
-        _toggle(chosen, callback_data.kind, callback_data.value, options)
+        audiences.toggle(chosen, kind, callback_data.value, options)
         await state.update_data(audience=chosen.to_dict())
-        options = await _options(session, scope, chosen, callback_data.kind)
+        options = await audiences.choices(session, scope, chosen, kind)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
-            reply_markup=choices_keyboard(callback_data.kind, options, callback_data.page)
+            reply_markup=choices_keyboard(kind, _labelled(kind, options), callback_data.page)
         )
-
-
-def _toggle(
-    chosen: audiences.Audience, kind: str, value: int, options: list[tuple[int, str, bool]]
-) -> None:
-    option = next((o for o in options if o[0] == value), None)
-    if option is None:
-        # Not among this sender's choices: a stale button or a foreign id.
-        raise DomainError("broadcast.foreign_choice")
-    values: list[Any] = getattr(chosen, AUDIENCE_FIELDS[kind])
-    item: Any = value
-    if kind == "subject":
-        item = option[1]
-    elif kind == "role":
-        item = audiences.BROADCAST_ROLES[value].value
-    if item in values:
-        values.remove(item)
-    else:
-        values.append(item)
-    if kind == "mun":
-        chosen.school_ids.clear()
-        chosen.community_ids.clear()
 
 
 @router.callback_query(BroadcastCb.filter(F.action.in_({"audience", "reset"})))

@@ -197,3 +197,74 @@ async def subjects_in_scope(session: AsyncSession, scope: Scope) -> Sequence[str
         .order_by(PersonSubject.subject)
     )
     return rows.all()
+
+
+# --- the composer's choices ----------------------------------------------------------------
+
+# The kinds of segment in the audience editor and the Audience field each one fills.
+AUDIENCE_FIELDS = {
+    "mun": "municipality_ids",
+    "school": "school_ids",
+    "subject": "subjects",
+    "role": "roles",
+    "community": "community_ids",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button of the audience editor. Roles carry their value ("teacher") as the label,
+    for the handler to name in the reader's language; subjects and roles are chosen by their
+    position, so the button stays short."""
+
+    value: int
+    label: str
+    chosen: bool
+
+
+async def choices(session: AsyncSession, scope: Scope, chosen: Audience, kind: str) -> list[Choice]:
+    """Every choice of `kind` within the sender's scope."""
+    municipalities = chosen.municipality_ids or list(scope.municipality_ids)
+    if kind == "mun":
+        rows = await session.execute(
+            select(Municipality.id, Municipality.name)
+            .where(Municipality.id.in_(scope.municipality_ids))
+            .order_by(Municipality.name)
+        )
+        return [Choice(i, n, i in chosen.municipality_ids) for i, n in rows.all()]
+    if kind == "school":
+        schools = await session.scalars(
+            select(School).where(School.municipality_id.in_(municipalities)).order_by(School.name)
+        )
+        return [Choice(s.id, s.label, s.id in chosen.school_ids) for s in schools.all()]
+    if kind == "subject":
+        subjects = await subjects_in_scope(session, scope)
+        return [Choice(i, s, s in chosen.subjects) for i, s in enumerate(subjects)]
+    if kind == "role":
+        return [Choice(i, r.value, r.value in chosen.roles) for i, r in enumerate(BROADCAST_ROLES)]
+    if kind == "community":
+        communities = await session.scalars(
+            select(Community)
+            .where(Community.municipality_id.in_(municipalities), Community.is_active.is_(True))
+            .order_by(Community.name)
+        )
+        return [Choice(c.id, c.name, c.id in chosen.community_ids) for c in communities.all()]
+    raise DomainError("broadcast.foreign_choice")
+
+
+def toggle(chosen: Audience, kind: str, value: int, offered: Sequence[Choice]) -> None:
+    """Add or remove one choice; a value that was not offered (a stale button or a foreign id)
+    is refused."""
+    choice = next((c for c in offered if c.value == value), None)
+    if choice is None:
+        raise DomainError("broadcast.foreign_choice")
+    values: list[Any] = getattr(chosen, AUDIENCE_FIELDS[kind])
+    item: Any = choice.label if kind in ("subject", "role") else value
+    if item in values:
+        values.remove(item)
+    else:
+        values.append(item)
+    if kind == "mun":
+        # Schools and communities belong to municipalities: a new set of those starts afresh.
+        chosen.school_ids.clear()
+        chosen.community_ids.clear()
