@@ -17,6 +17,7 @@ from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.context import AppContext
 from bot.delivery.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.fsm_storage import DatabaseStorage
@@ -91,18 +92,17 @@ def create_dispatcher(
     scheduler.every("bot.delivery.progress:tick", timedelta(seconds=3))
     scheduler.every("bot.scheduler.questions:sweep", timedelta(minutes=5))
 
-    dp = Dispatcher(
-        storage=storage,
-        events_isolation=isolation,
+    in_flight = UpdatesInFlight()
+    context = AppContext(
         settings=settings,
         session_pool=session_pool,
         texts=texts,
         templates=templates,
         scheduler=scheduler,
         redis=redis,
+        in_flight=in_flight,
     )
-    in_flight = UpdatesInFlight()
-    dp["in_flight"] = in_flight
+    dp = Dispatcher(storage=storage, events_isolation=isolation, **context)
     # First, so "finished" includes the commit when a stopping bot waits for it.
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))

@@ -1,15 +1,17 @@
-"""What the Dispatcher carries for every handler (aiogram workflow data)."""
+"""What the Dispatcher carries for every handler (aiogram workflow data), by name and type."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import Templates, Texts
 from config.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.middlewares.in_flight import UpdatesInFlight
     from bot.scheduler import Scheduler
 
 
@@ -19,3 +21,6 @@ class AppContext(TypedDict):
     texts: Texts
     templates: Templates
     scheduler: Scheduler
+    redis: Redis | None
+    # Lets a stopping process finish the updates it is handling (see bot.runner).
+    in_flight: UpdatesInFlight

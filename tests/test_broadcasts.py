@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services.broadcasts import Draft, check_draft
+from config.settings import Settings
 from storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -262,3 +263,25 @@ def test_empty_announcement_is_refused(blank: str) -> None:
 
 def test_attachment_may_go_without_a_caption() -> None:
     assert check_draft(Draft("", "photo", "file-id")).attachment_kind == "photo"
+
+
+async def test_a_registered_segment_narrows_the_audience(
+    db: AsyncSession, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services import audience as audiences
+
+    monkeypatch.setattr(audiences, "_SEGMENTS", {})
+    await arrange(db)
+    coordinator = await db.scalar(select(Person).where(Person.telegram_id == COORDINATOR))
+    wanted = await db.scalar(select(Person.id).where(Person.telegram_id == TEACHERS[3]))
+    assert coordinator is not None and wanted is not None
+    # What a later feature registers, e.g. "registrants of event N".
+    audiences.register_segment("test_only", lambda n: select(Person.id).where(Person.id == n))
+    scope = await audiences.sender_scope(db, coordinator)
+    chosen = audiences.Audience(segments={"test_only": wanted})
+
+    await audiences.validate(db, scope, chosen)
+    [recipient] = await audiences.recipients(db, scope, chosen, settings)
+
+    assert recipient.chat_id == TEACHERS[3]
+    assert "test_only" in audiences.known_segments()

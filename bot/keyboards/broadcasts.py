@@ -8,7 +8,6 @@ from bot.callbacks import AudienceCb, BroadcastCb
 from bot.texts import t
 
 PAGE_SIZE = 8
-AUDIENCE_KINDS = ("mun", "school", "subject", "role", "community")
 
 
 def _button(text: str, data: BroadcastCb | AudienceCb) -> InlineKeyboardButton:

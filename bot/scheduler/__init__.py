@@ -51,7 +51,6 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
         self._periodic: dict[str, timedelta] = {}
-        self._context: JobContext | None = None
 
     def every(self, path: str, interval: timedelta) -> None:
         """Run the job at `path` ("package.module:function") every `interval`."""
@@ -62,13 +61,7 @@ class Scheduler:
     def jobs(self) -> dict[str, timedelta]:
         return dict(self._periodic)
 
-    async def run_now(self, path: str) -> None:
-        if self._context is None:
-            raise RuntimeError("scheduler is not started")
-        await _run_job(path, self._context)
-
     def start(self, context: JobContext) -> None:
-        self._context = context
         for path, interval in self._periodic.items():
             self._aps.add_job(
                 _run_job,
@@ -83,7 +76,6 @@ class Scheduler:
     def shutdown(self) -> None:
         if self._aps.running:
             self._aps.shutdown(wait=False)
-        self._context = None
 
 
 async def _run_job(path: str, context: JobContext) -> None:

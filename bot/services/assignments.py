@@ -48,9 +48,6 @@ class AssignedPeople:
     def _school_teachers_in_order(self) -> list[Person]:
         return [t for school in self.schools for t in self.school_teachers.get(school.id, [])]
 
-    def includes(self, teacher_id: int) -> bool:
-        return any(t.id == teacher_id for t in self.teachers)
-
 
 def _today(today: date | None) -> date:
     return today or date.today()
