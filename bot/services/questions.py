@@ -754,13 +754,11 @@ class ThreadLine:
 
 
 async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    people = PeopleRepo(session)
-    names: dict[int, str] = {}
-    for person_id in ids:
-        found = await people.get(person_id)
-        if found is not None and found.status != PersonStatus.FORGOTTEN:
-            names[person_id] = short_name(found.full_name)
-    return names
+    return {
+        person.id: short_name(person.full_name)
+        for person in await PeopleRepo(session).many(ids)
+        if person.status != PersonStatus.FORGOTTEN
+    }
 
 
 async def tutor_threads(session: AsyncSession, tutor: Person) -> list[ThreadLine]:
