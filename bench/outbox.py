@@ -3,7 +3,7 @@
 A local Bot API server (bench.botapi_limits) enforces 30 messages a second overall and one a
 second per chat, answering 429 beyond that, and records every message it accepts. Against it:
 
-A. the outbox sender (`create_outbox_sender`, LocalRateLimiter) delivers one broadcast to
+A. the outbox sender (`OutboxSender`, LocalRateLimiter) delivers one broadcast to
    N recipients (default 10,000) from a fresh SQLite file;
 B. the same, with the sender in a subprocess that is SIGKILLed when about half has arrived; a
    new subprocess runs `recover()` and finishes the job (the restart is counted in the time);
@@ -38,8 +38,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.delivery.sender as sender_module
 from bench.botapi_limits import LimitedBotApi
-from bot.app import create_bot, create_outbox_sender
+from bot.app import create_bot, create_outbox_limiter
 from bot.delivery.outbox import Recipient, enqueue_broadcast
+from bot.delivery.sender import OutboxSender
 from config.settings import Settings
 from storage.db import create_engine, create_session_pool
 from storage.models import (
@@ -98,6 +99,7 @@ def make_settings(db_path: Path, api_url: str, rate: float) -> Settings:
         redis_url=None,
         telegram_api_url=api_url,
         outbox_rate_per_second=rate,
+        reply_headroom_per_second=0,  # the outbox alone: no replies to leave room for
         outbox_chat_interval_seconds=1.0,
         quiet_hours_start=clock_time(0, 0),
         quiet_hours_end=clock_time(0, 0),
@@ -218,7 +220,7 @@ async def run_outbox(
     expected = await prepare(settings, recipients)
     engine, pool = open_db(settings)
     bot = create_bot(settings)
-    sender = create_outbox_sender(bot, pool, settings, None)
+    sender = OutboxSender(bot, pool, settings, create_outbox_limiter(settings, None))
     deadline = time.monotonic() + _time_budget(recipients, limit)
     started = time.monotonic()
     task = asyncio.create_task(sender.run())
@@ -303,7 +305,7 @@ async def worker(db_path: Path, api_url: str, rate: float, lease_seconds: float 
     settings = make_settings(db_path, api_url, rate)
     engine, pool = open_db(settings)
     bot = create_bot(settings)
-    sender = create_outbox_sender(bot, pool, settings, None)
+    sender = OutboxSender(bot, pool, settings, create_outbox_limiter(settings, None))
     await sender.recover()
     while True:
         if await sender.run_once():

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ChatType, ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import DisabledEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,10 +24,9 @@ from bot.fsm_storage import DatabaseStorage
 from bot.handlers import get_routers
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.domain_errors import DomainErrorMiddleware
-from bot.middlewares.flood import FloodMiddleware, LocalRateCounter, RateCounter, RedisRateCounter
-from bot.middlewares.in_flight import UpdatesInFlight
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.person import PersonMiddleware
+from bot.middlewares.private_chats import PrivateChatsOnly
 from bot.scheduler import JobContext, Scheduler
 from bot.texts import LOCALES_DIR, Templates, Texts
 from config.settings import Settings
@@ -48,22 +47,13 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     )
 
 
-def create_outbox_sender(
-    bot: Bot,
-    session_pool: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    redis: Redis | None,
-) -> OutboxSender:
-    limiter: RateLimiter
+def create_outbox_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
+    """The outbox's pace, shared by every process through Redis; replies pause it on a 429."""
     if redis is not None:
-        limiter = RedisRateLimiter(
-            redis, settings.outbox_rate_per_second, settings.outbox_chat_interval_seconds
+        return RedisRateLimiter(
+            redis, settings.outbox_pace_per_second, settings.outbox_chat_interval_seconds
         )
-    else:
-        limiter = LocalRateLimiter(
-            settings.outbox_rate_per_second, settings.outbox_chat_interval_seconds
-        )
-    return OutboxSender(bot, session_pool, settings, limiter)
+    return LocalRateLimiter(settings.outbox_pace_per_second, settings.outbox_chat_interval_seconds)
 
 
 def create_dispatcher(
@@ -74,16 +64,10 @@ def create_dispatcher(
     scheduler: Scheduler | None = None,
 ) -> Dispatcher:
     storage: BaseStorage
-    isolation: BaseEventIsolation
-    counter: RateCounter
     if redis is not None:
         storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
-        isolation = RedisEventIsolation(redis)
-        counter = RedisRateCounter(redis, settings.flood_window_seconds)
     else:
         storage = DatabaseStorage(session_pool)
-        isolation = SimpleEventIsolation()
-        counter = LocalRateCounter(settings.flood_window_seconds)
 
     texts = Texts(path=LOCALES_DIR, default_locale=settings.default_locale)
     templates = Templates(LOCALES_DIR, texts.available_locales)
@@ -92,7 +76,7 @@ def create_dispatcher(
     scheduler.every("bot.delivery.progress:tick", timedelta(seconds=3))
     scheduler.every("bot.scheduler.questions:sweep", timedelta(minutes=5))
 
-    in_flight = UpdatesInFlight()
+    outbox_limiter = create_outbox_limiter(settings, redis)
     context = AppContext(
         settings=settings,
         session_pool=session_pool,
@@ -100,19 +84,16 @@ def create_dispatcher(
         templates=templates,
         scheduler=scheduler,
         redis=redis,
-        in_flight=in_flight,
+        outbox_limiter=outbox_limiter,
     )
-    dp = Dispatcher(storage=storage, events_isolation=isolation, **context)
-    # First, so "finished" includes the commit when a stopping bot waits for it.
-    dp.update.outer_middleware(in_flight)
+    # No event isolation: the update path already runs one person's updates one at a time (and,
+    # with several processes, under that person's lock in Redis).
+    dp = Dispatcher(storage=storage, events_isolation=DisabledEventIsolation(), **context)
+    dp.update.outer_middleware(PrivateChatsOnly())
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(PersonMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(texts))
-    dp.update.outer_middleware(FloodMiddleware(counter, settings.flood_messages))
     dp.update.outer_middleware(DomainErrorMiddleware())
-    # The bot talks to people one to one; in a group it would show one person's data to all.
-    dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    dp.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     dp.include_routers(*get_routers())
 
     running: list[tuple[OutboxSender, asyncio.Task[None]]] = []
@@ -127,7 +108,7 @@ def create_dispatcher(
                 templates=templates,
             )
         )
-        sender = create_outbox_sender(bot, session_pool, settings, redis)
+        sender = OutboxSender(bot, session_pool, settings, outbox_limiter)
         running.append((sender, asyncio.create_task(sender.run(), name="outbox-sender")))
 
     async def on_shutdown() -> None:

@@ -11,7 +11,7 @@ from bot.texts import Templates, Texts
 from config.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.middlewares.in_flight import UpdatesInFlight
+    from bot.delivery.limiter import RateLimiter
     from bot.scheduler import Scheduler
 
 
@@ -22,5 +22,5 @@ class AppContext(TypedDict):
     templates: Templates
     scheduler: Scheduler
     redis: Redis | None
-    # Lets a stopping process finish the updates it is handling (see bot.runner).
-    in_flight: UpdatesInFlight
+    # The outbox's pace; a reply that meets 429 pauses it (see bot.updates.requests).
+    outbox_limiter: RateLimiter

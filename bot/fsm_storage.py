@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.db import current_session
 from storage.models import FsmRecord
 
+# Session info: dialog records known not to exist (read with the person; see `preloaded`).
+_ABSENT = "fsm_absent"
+
 
 class DatabaseStorage(BaseStorage):
     def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
@@ -34,12 +37,25 @@ class DatabaseStorage(BaseStorage):
         async with self._pool.begin() as own:
             yield own
 
+    def record_key(self, key: StorageKey) -> str:
+        return self._keys.build(key)
+
+    @staticmethod
+    def preloaded(session: AsyncSession, record_key: str, record: FsmRecord | None) -> None:
+        """The update path read this record (or its absence) with the person: no second query."""
+        if record is None:
+            session.info.setdefault(_ABSENT, set()).add(record_key)
+
     async def _record(self, session: AsyncSession, key: StorageKey) -> FsmRecord | None:
-        return await session.get(FsmRecord, self._keys.build(key))
+        record_key = self._keys.build(key)
+        if record_key in session.info.get(_ABSENT, ()):
+            return None
+        return await session.get(FsmRecord, record_key)
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
         async with self._session() as session:
             record = await self._record(session, key)
+            session.info.get(_ABSENT, set()).discard(self._keys.build(key))
             if record is None:
                 record = FsmRecord(key=self._keys.build(key), user_id=key.user_id, data={})
                 session.add(record)

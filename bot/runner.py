@@ -15,8 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_bot, create_dispatcher
-from bot.middlewares.in_flight import UpdatesInFlight
 from bot.texts import t
+from bot.updates import UpdatePath
+from bot.updates.polling import poll
 from config.settings import Settings, SettingsError
 from storage import migrate as migrations
 from storage.db import create_engine, create_session_pool
@@ -103,39 +104,35 @@ async def run_polling(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _poll_until_stopped(dp: Dispatcher, bot: Bot) -> None:
-    """Long polling until SIGTERM or SIGINT, finishing the update in flight before stopping."""
-    in_flight: UpdatesInFlight = dp["in_flight"]
-    polling = asyncio.Event()
-    dp.startup.register(polling.set)
+    """Long polling until SIGTERM or SIGINT; the updates being handled finish and commit first.
 
-    async def stop() -> None:
-        await polling.wait()  # stop_polling() refuses before polling has started
-        log.info("Stopping: finishing the update in flight")
-        await in_flight.drain()
-        await dp.stop_polling()
-
-    stopping: list[asyncio.Task[None]] = []
-
-    def on_signal() -> None:
-        if not stopping:
-            stopping.append(asyncio.create_task(stop()))
-
+    Updates are stored before Telegram is told they arrived (see `bot.updates`), so whatever
+    was queued but not started is handled at the next start, not lost.
+    """
+    path = UpdatePath.for_dispatcher(dp, bot)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, on_signal)
+        loop.add_signal_handler(signum, stop.set)
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    await path.start()
+    polling = asyncio.create_task(
+        poll(bot, path.intake, dp.resolve_used_update_types()), name="polling"
+    )
+    log.info("Polling for updates")
     try:
-        # Without handle_as_tasks each update is confirmed to Telegram only after its handler
-        # finished, so a crash mid-update means Telegram delivers it again (and the processed-
-        # update table keeps that from doing anything twice).
-        await dp.start_polling(bot, handle_as_tasks=False, handle_signals=False)
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        log.info("Stopping: finishing the updates being handled")
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
-        for task in stopping:
-            if not task.done():
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await path.stop()
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)
 
 
 async def run_webhook(settings: Settings, args: argparse.Namespace) -> int:

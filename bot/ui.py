@@ -17,14 +17,19 @@ log = logging.getLogger(__name__)
 
 
 async def set_person_commands(bot: Bot, person: Person, locale: str) -> None:
-    """The chat's own command list (a chat scope), in the person's language."""
+    """The chat's own command list (a chat scope), in the person's language; a Bot API call
+    only when their language or roles changed since it was last set."""
     if person.telegram_id is None:
+        return
+    key = ":".join([locale, *sorted(person.role_set)])
+    if person.commands_key == key:
         return
     try:
         await bot.set_my_commands(
             command_list(person.role_set, locale),
             scope=BotCommandScopeChat(chat_id=person.telegram_id),
         )
+        person.commands_key = key
     except TelegramAPIError:
         # The menu still works without the command list; not worth failing the update over.
         log.warning("could not set commands for person %s", person.id, exc_info=True)

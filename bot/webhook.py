@@ -1,23 +1,28 @@
 """Telegram's webhook served by aiohttp, for running several bot processes behind one address.
 
-Each update is handled inside its request (not in the background), so Telegram hears "200" only
-after the handler finished and delivers the update again if a process died half-way. On SIGTERM
-the process answers 503 to new updates and to /healthz (Telegram retries, the balancer moves on
-to another process), lets the updates in flight finish and commit, and only then closes.
-The webhook is never deleted on stop: the other processes behind the balancer still serve it.
+Telegram hears "200" as soon as the update is stored in the inbox (not after it was handled):
+the update path then handles it in the background, each person's updates in order across all
+processes (see `bot.updates`). A process that dies leaves its stored updates to the others.
+On SIGTERM the process answers 503 to new updates and to /healthz (Telegram retries, the
+balancer moves on to another process), finishes the updates being handled, and only then
+closes. The webhook is never deleted on stop: the other processes behind it still serve it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import signal
+from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.types import Update
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from pydantic import ValidationError
 
+from bot.updates import UpdatePath
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,6 +78,8 @@ class UpdateGate:
 
 
 GATE = web.AppKey("update_gate", UpdateGate)
+PATH = web.AppKey("update_path", UpdatePath)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def create_webhook_app(
@@ -80,13 +87,35 @@ def create_webhook_app(
 ) -> web.Application:
     """The aiohttp application: updates at `settings.webhook_path`, a health check at /healthz."""
     gate = UpdateGate(settings.webhook_path)
+    path = UpdatePath.for_dispatcher(dp, bot)
     app = web.Application(middlewares=[gate])
     app[GATE] = gate
-    SimpleRequestHandler(
-        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
-    ).register(app, path=settings.webhook_path)
+    app[PATH] = path
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=401, text="Unauthorized")
+        try:
+            payload: dict[str, Any] = await request.json()
+            update = Update.model_validate(payload, context={"bot": bot})
+        except (ValueError, ValidationError):
+            return web.Response(status=400, text="Bad update")
+        await path.intake.accept([update], [payload])
+        return web.json_response({})
+
+    async def on_startup(_app: web.Application) -> None:
+        await dp.emit_startup(bot=bot, **dp.workflow_data)
+        await path.start()
+
+    async def on_shutdown(_app: web.Application) -> None:
+        await path.stop()
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+
+    app.router.add_post(settings.webhook_path, receive)
     app.router.add_get(HEALTH_PATH, gate.healthz)
-    setup_application(app, dp, bot=bot)
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     return app
 
 
@@ -123,6 +152,7 @@ async def serve(dp: Dispatcher, bot: Bot, settings: Settings, *, url: str, secre
         try:
             async with asyncio.timeout(SHUTDOWN_TIMEOUT_SECONDS):
                 await gate.drain()
+                await app[PATH].stop()
         except TimeoutError:
             log.warning(
                 "Updates still in flight after %s s; closing anyway", SHUTDOWN_TIMEOUT_SECONDS

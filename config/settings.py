@@ -50,8 +50,13 @@ class Settings(BaseSettings):
 
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
     roster_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # A person past FLOOD_MESSAGES per window is slowed (their updates wait their turn), never
+    # dropped; only more than FLOOD_ABUSE_PER_MINUTE is refused, and they are told so.
     flood_messages: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
+    flood_abuse_per_minute: int = Field(default=300, ge=10)
+    # Updates handled at once (different people; each person's updates stay in order).
+    update_concurrency: int = Field(default=64, ge=1, le=1024)
 
     webhook_base_url: str | None = None
     webhook_path: str = "/telegram/webhook"
@@ -63,6 +68,8 @@ class Settings(BaseSettings):
 
     # Delivery outbox: Telegram's limits and the recipients' quiet hours.
     outbox_rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    # Of that budget, the outbox leaves this much to replies of people who just wrote.
+    reply_headroom_per_second: float = Field(default=5.0, ge=0, le=1000)
     outbox_chat_interval_seconds: float = Field(default=1.0, ge=0)
     outbox_concurrency: int = Field(default=16, ge=1, le=256)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
@@ -120,6 +127,11 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
+
+    @property
+    def outbox_pace_per_second(self) -> float:
+        """What broadcasts and notices may use: the budget less the replies' headroom."""
+        return max(1.0, self.outbox_rate_per_second - self.reply_headroom_per_second)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -47,8 +48,44 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(database_url, **kwargs)
 
 
+class TrackedSession(Session):
+    """A session that knows whether its open transaction has written anything.
+
+    The update path asks it before every Bot API call: writes are committed first, so no write
+    lock is ever held while waiting on the network (see `bot.updates.requests`).
+    """
+
+
+_WROTE = "wrote"
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _flushed(session: Session, _context: UOWTransaction) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(TrackedSession, "after_commit")
+@event.listens_for(TrackedSession, "after_rollback")
+def _ended(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def has_writes(session: AsyncSession) -> bool:
+    """True while the session holds changes not yet committed (flushed or not)."""
+    sync = session.sync_session
+    return bool(sync.info.get(_WROTE) or sync.new or sync.dirty or sync.deleted)
+
+
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=TrackedSession
+    )
 
 
 # The session of the update being handled. The FSM storage writes through it, so a dialog step

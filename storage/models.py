@@ -161,6 +161,9 @@ class Person(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     consent_at: Mapped[datetime | None]
     status: Mapped[PersonStatus] = mapped_column(_enum(PersonStatus), default=PersonStatus.ACTIVE)
+    # The language and roles of the command list last set for the chat: set it again only
+    # when they change (not on every /menu).
+    commands_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
@@ -323,13 +326,35 @@ class FsmRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
-class ProcessedUpdate(Base):
-    """Update ids already handled: Telegram may deliver an update twice; the second is ignored."""
+class InboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    # Handling crashed the process again and again: kept for the operator, not retried.
+    FAILED = "failed"
+    # Part of a flood of hundreds a minute: stored, never handled, and the person was told.
+    REFUSED = "refused"
 
-    __tablename__ = "processed_updates"
+
+class InboxUpdate(Base):
+    """Every update Telegram delivered, stored before Telegram is told it arrived.
+
+    A pending row is work not finished yet: after a crash it is handled again, once. A done row
+    keeps only its id (the payload is dropped) so a second delivery of the same update is
+    recognised and ignored; housekeeping deletes done rows after a few days.
+    """
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (Index("ix_inbox_updates_status_person", "status", "person_key"),)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    # Whose updates must be handled in order: the sender's Telegram id (else the chat's).
+    person_key: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[InboxStatus] = mapped_column(_enum(InboxStatus), default=InboxStatus.PENDING)
+    # Restarts that found this update unfinished; past a few it is a poison update.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    finished_at: Mapped[datetime | None]
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -550,7 +575,49 @@ class ConsultationTeacher(Base):
     )
 
 
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class BackgroundJob(Base):
+    """Slow work someone asked for (a roster check, a history copy, an export), done off the
+    update by `bot.jobs.JobRunner` and reported in one progress message edited in place.
+
+    The payload holds ids and small values only, never file contents or phones. A running job
+    holds a lease its runner renews; a job whose lease ran out (its process died) is resumed,
+    and after a few such starts it is failed and the person is told.
+    """
+
+    __tablename__ = "background_jobs"
+    __table_args__ = (Index("ix_background_jobs_due", "status", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The job function's import path: "bot.jobs.roster:check".
+    kind: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Who asked: the result, the progress and any failure go to them, and /forget or deleting
+    # the person removes the job.
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(8))
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.PENDING)
+    # Starts so far: a job that keeps killing its process is failed after a few.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
 __all__ = [
+    "BackgroundJob",
     "Base",
     "Broadcast",
     "BroadcastStatus",
@@ -563,8 +630,11 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "FsmRecord",
+    "InboxStatus",
+    "InboxUpdate",
     "Invite",
     "InviteKind",
+    "JobStatus",
     "JoinRequest",
     "JoinRequestStatus",
     "MessageDirection",
@@ -573,7 +643,6 @@ __all__ = [
     "PersonRole",
     "PersonStatus",
     "PersonSubject",
-    "ProcessedUpdate",
     "Region",
     "Role",
     "RosterUpload",

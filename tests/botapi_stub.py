@@ -45,6 +45,8 @@ class BotApiStub:
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _recorded: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
+    # While set, sendMessage is recorded as "held" and not answered: a bot stuck mid-update.
+    _holding: asyncio.Event | None = None
     port: int = 0
 
     @property
@@ -82,6 +84,14 @@ class BotApiStub:
         self._updates.append({"update_id": next(self._update_ids), "message": message})
         self._new_update.set()
 
+    def hold_sends(self) -> None:
+        self._holding = asyncio.Event()
+
+    def release_sends(self) -> None:
+        if self._holding is not None:
+            self._holding.set()
+            self._holding = None
+
     def calls_of(self, method: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
 
@@ -103,6 +113,14 @@ class BotApiStub:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = {name: _decoded(value) for name, value in (await request.post()).items()}
+        holding = self._holding
+        if holding is not None and method.lower() == "sendmessage":
+            async with self._recorded:
+                self.calls.append(RecordedCall("held:" + method, params))
+                self._recorded.notify_all()
+            await holding.wait()
+            # Whoever sent it may be gone (a killed bot): it counts only as held.
+            return web.json_response({"ok": False, "error_code": 500, "description": "held"})
         result = await self._answer(method.lower(), params)
         async with self._recorded:
             self.calls.append(RecordedCall(method, params))

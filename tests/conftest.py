@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import create_bot, create_dispatcher
+from bot.updates import UpdatePath
 from config.settings import Settings
 from storage.db import create_engine, create_session_pool
 from storage.models import Base
@@ -89,7 +90,10 @@ async def harness(
     api = RecordingSession()
     bot = create_bot(settings, session=api)
     dp = create_dispatcher(settings, session_pool, redis=redis)
-    yield Harness(dp=dp, bot=bot, api=api, session_pool=session_pool)
+    path = UpdatePath.for_dispatcher(dp, bot)
+    await path.start()
+    yield Harness(dp=dp, bot=bot, api=api, session_pool=session_pool, path=path)
+    await path.stop()
     await dp.storage.close()
     await bot.session.close()
 

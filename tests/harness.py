@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import LocalRateLimiter
 from bot.delivery.sender import OutboxSender
+from bot.jobs import JobRunner
 from bot.scheduler import JobContext, resolve
+from bot.updates import UpdatePath
 from tests.factories import (
     make_callback,
     make_contact_message,
@@ -46,6 +48,8 @@ class Harness:
     bot: Bot
     api: RecordingSession
     session_pool: async_sessionmaker[AsyncSession]
+    # The update path of this "process"; built and started at the first update if not given.
+    path: UpdatePath | None = None
     users: dict[int, User] = field(default_factory=dict)
 
     # --- people act -----------------------------------------------------------------------
@@ -56,8 +60,21 @@ class Harness:
             self.users[user_id] = make_user(user_id, first_name, language_code)
         return self.users[user_id]
 
-    async def feed(self, update: Update) -> Any:
-        return await self.dp.feed_update(self.bot, update)
+    async def feed(self, update: Update) -> None:
+        """Deliver one update the way Telegram would and wait until the bot has handled it."""
+        await self.feed_many([update])
+
+    async def feed_many(self, updates: list[Update]) -> None:
+        """One batch of `getUpdates`: stored, then handled concurrently across people."""
+        path = await self.started_path()
+        await path.intake.accept(updates)
+        await path.idle()
+
+    async def started_path(self) -> UpdatePath:
+        if self.path is None:
+            self.path = UpdatePath.for_dispatcher(self.dp, self.bot)
+            await self.path.start()
+        return self.path
 
     async def send(self, user_id: int, text: str) -> Any:
         return await self.feed(update_with(message=make_message(self.user(user_id), text)))
@@ -106,6 +123,19 @@ class Harness:
             LocalRateLimiter(rate_per_second=1_000_000, chat_interval=0),
         )
         return await sender.drain()
+
+    async def run_jobs(self) -> int:
+        """Run every background job due now to its end, without pacing (tests need no waits);
+        the number of jobs run."""
+        runner = JobRunner(
+            self.bot,
+            self.session_pool,
+            self.dp["settings"],
+            self.dp["texts"],
+            self.dp["templates"],
+            limiter=LocalRateLimiter(rate_per_second=1_000_000, chat_interval=0),
+        )
+        return await runner.drain()
 
     async def run_job(self, path: str) -> None:
         """Run a scheduled job once, as the scheduler would ("bot.delivery.progress:tick")."""

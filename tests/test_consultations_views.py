@@ -225,6 +225,7 @@ async def test_export_is_an_xlsx_of_the_municipality_only(
 
     await harness.send(COORDINATOR_ID, "📊 Консультации: отчёт")
     await harness.press(COORDINATOR_ID, "Выгрузить в Excel")
+    await harness.run_jobs()
 
     document = harness.sent_to(COORDINATOR_ID)[-1]
     assert isinstance(document, SendDocument)
@@ -285,6 +286,7 @@ async def test_crafted_buttons_of_another_municipality_are_refused(
         crafted = ConsultationCb(action=action, value=extra["other_mun"], extra="all.0.0")
         await harness.callback(COORDINATOR_ID, crafted.pack())
         assert "только по муниципалитету" in harness.last_text(COORDINATOR_ID)
+    assert await harness.run_jobs() == 0, "a refused export is not queued"
     assert not [r for r in harness.sent_to(COORDINATOR_ID) if isinstance(r, SendDocument)]
 
     # The other municipality's coordinator sees their own entry and none of the first.
@@ -299,6 +301,7 @@ async def test_tutor_and_teacher_cannot_open_the_report(harness: Harness, db: As
 
     await harness.callback(TUTOR_ID, crafted)
     await harness.callback(TEACHER_ID, crafted)
+    await harness.run_jobs()
 
     assert not [r for r in harness.requests if isinstance(r, SendDocument)]
     refusals = [r for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
@@ -323,6 +326,7 @@ async def test_export_keeps_formula_looking_text_as_text(
 
     await harness.send(COORDINATOR_ID, "📊 Консультации: отчёт")
     await harness.press(COORDINATOR_ID, "Выгрузить в Excel")
+    await harness.run_jobs()
 
     document = harness.sent_to(COORDINATOR_ID)[-1]
     assert isinstance(document, SendDocument)
@@ -363,6 +367,7 @@ async def test_export_survives_control_characters_in_typed_text(
 
     await harness.send(COORDINATOR_ID, "📊 Консультации: отчёт")
     await harness.press(COORDINATOR_ID, "Выгрузить в Excel")
+    await harness.run_jobs()
 
     document = harness.sent_to(COORDINATOR_ID)[-1]
     assert isinstance(document, SendDocument)

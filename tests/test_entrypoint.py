@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -91,8 +92,71 @@ async def test_run_answers_start_and_stops_cleanly_on_sigterm(
     assert not wal.exists() or wal.stat().st_size == 0
     # SIGTERM came while the /start was still being handled: it was finished and committed.
     with contextlib.closing(sqlite3.connect(database)) as connection:
-        handled = connection.execute("SELECT update_id FROM processed_updates").fetchall()
+        handled = connection.execute(
+            "SELECT update_id FROM inbox_updates WHERE status = 'done'"
+        ).fetchall()
     assert handled == [(1,)]
+
+
+def _start_bot(tmp_path: Path, stub: BotApiStub, database: Path) -> Any:
+    return asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--migrate",
+        cwd=tmp_path,
+        env=child_env(
+            BOT_TOKEN=FAKE_TOKEN,
+            TELEGRAM_API_URL=stub.url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+def _inbox(database: Path) -> list[tuple[int, str, int]]:
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        return connection.execute(
+            "SELECT update_id, status, attempts FROM inbox_updates ORDER BY update_id"
+        ).fetchall()
+
+
+async def test_kill_9_mid_update_runs_it_again_once_after_restart(
+    stub: BotApiStub, tmp_path: Path
+) -> None:
+    database = tmp_path / "x.sqlite3"
+    stub.hold_sends()
+    stub.queue_text(ANNA, "/start")  # update id 1
+    process = await _start_bot(tmp_path, stub, database)
+    try:
+        # The reply is on its way but not answered: the update was stored, not finished.
+        await stub.wait_for(lambda call: call.method == "held:sendMessage", START_SECONDS)
+        process.kill()
+        await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert _inbox(database) == [(1, "pending", 0)]
+
+    stub.release_sends()
+    restarted = await _start_bot(tmp_path, stub, database)
+    try:
+        await stub.wait_for(_consent_to_anna, START_SECONDS)
+        await asyncio.sleep(0.5)  # a second run of the update would answer again by now
+        restarted.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(STOP_SECONDS):
+            _, stderr = await restarted.communicate()
+    finally:
+        if restarted.returncode is None:
+            restarted.kill()
+            await restarted.wait()
+
+    assert restarted.returncode == 0, stderr.decode()
+    assert len([call for call in stub.calls if _consent_to_anna(call)]) == 1
+    assert _inbox(database) == [(1, "done", 1)]
 
 
 async def test_webhook_serves_updates_and_stops_cleanly_on_sigterm(

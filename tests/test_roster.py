@@ -117,6 +117,7 @@ async def test_dry_run_writes_nothing_then_apply_imports_everything(
     people_before = await count(db, Person)
 
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(BASIC_PEOPLE, BASIC_SCHOOLS))
+    await harness.run_jobs()
 
     report = harness.last_text(COORDINATOR_ID)
     assert "Новых участников: 3" in report
@@ -128,6 +129,7 @@ async def test_dry_run_writes_nothing_then_apply_imports_everything(
     assert await count(db, RosterUpload) == 1
 
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     assert "Список участников загружен" in harness.last_text(COORDINATOR_ID)
     db.expire_all()
@@ -161,13 +163,16 @@ async def test_reimport_updates_people_and_never_duplicates(
 ) -> None:
     await coordinator_place(db)
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(BASIC_PEOPLE, BASIC_SCHOOLS))
+    await harness.run_jobs()
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
     people_after_first = await count(db, Person)
 
     changed = [list(row) for row in BASIC_PEOPLE]
     changed[0][0] = "Петрова-Смирнова Анна Ивановна"  # married: same phone, new surname
     changed[0][4] = "Математика, Информатика"
     await harness.upload(COORDINATOR_ID, "список2.xlsx", xlsx(changed, BASIC_SCHOOLS))
+    await harness.run_jobs()
 
     report = harness.last_text(COORDINATOR_ID)
     assert "Новых участников: 0" in report
@@ -175,6 +180,7 @@ async def test_reimport_updates_people_and_never_duplicates(
     assert "Без изменений: 2" in report
     assert "Новых назначений наставников: 0" in report
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     db.expire_all()
     assert await count(db, Person) == people_after_first
@@ -200,8 +206,10 @@ async def test_person_without_phone_is_matched_by_name_and_school(
         "список.xlsx",
         xlsx([["Белова Нина Сергеевна", "8 918 000-11-22", "СОШ № 2", "педагог", "", ""]]),
     )
+    await harness.run_jobs()
     assert "Будут обновлены: 1" in harness.last_text(COORDINATOR_ID)
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     db.expire_all()
     refreshed = await db.get(Person, existing_id)
@@ -219,6 +227,7 @@ async def test_missing_required_column_is_a_whole_file_problem(
         "список.xlsx",
         xlsx([["8 918 111-22-33", "СОШ № 2"]], header=["Телефон", "Школа"]),
     )
+    await harness.run_jobs()
 
     report = harness.last_text(COORDINATOR_ID)
     assert "нет обязательных столбцов: ФИО" in report
@@ -241,6 +250,7 @@ async def test_problems_are_listed_by_row_and_skipped_on_apply(
     ]
 
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(rows))
+    await harness.run_jobs()
 
     report = harness.last_text(COORDINATOR_ID)
     assert "Строка 2: тот же телефон, что в строке 3" in report
@@ -254,6 +264,7 @@ async def test_problems_are_listed_by_row_and_skipped_on_apply(
     assert "пропущено строк: 7" in report
 
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     db.expire_all()
     names = set((await db.scalars(select(Person.full_name))).all())
@@ -265,6 +276,7 @@ async def test_many_problems_come_as_a_file(harness: Harness, db: AsyncSession) 
     rows = [["Иванова Анна Петровна", "", "Нет такой школы", "", "", ""] for _ in range(45)]
 
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(rows))
+    await harness.run_jobs()
 
     assert "и ещё 15" in harness.texts_to(COORDINATOR_ID)[-2]
     document = harness.sent_to(COORDINATOR_ID)[-1]
@@ -284,8 +296,10 @@ async def test_csv_in_windows_1251_with_semicolons(harness: Harness, db: AsyncSe
     ).encode("cp1251")
 
     await harness.upload(COORDINATOR_ID, "список.csv", content)
+    await harness.run_jobs()
     assert "Новых участников: 2" in harness.last_text(COORDINATOR_ID)
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     db.expire_all()
     orlov = await db.scalar(select(Person).where(Person.full_name == "Орлов Игорь Петрович"))
@@ -298,6 +312,7 @@ async def test_random_bytes_named_xlsx_are_a_broken_file(
     await coordinator_place(db)
 
     await harness.upload(COORDINATOR_ID, "список.xlsx", os.urandom(2048))
+    await harness.run_jobs()
 
     assert "Не удалось прочитать файл как таблицу" in harness.last_text(COORDINATOR_ID)
     assert await count(db, RosterUpload) == 0
@@ -307,6 +322,7 @@ async def test_pdf_is_refused_without_download(harness: Harness, db: AsyncSessio
     await coordinator_place(db)
 
     await harness.upload(COORDINATOR_ID, "приказ.pdf", b"%PDF-1.4 ...", mime_type="application/pdf")
+    await harness.run_jobs()
 
     assert "Нужен файл .xlsx (Excel) или .csv" in harness.last_text(COORDINATOR_ID)
     assert file_requests(harness) == []
@@ -319,6 +335,7 @@ async def test_ten_megabyte_file_is_refused_before_download(
     await coordinator_place(db)
 
     await harness.upload(COORDINATOR_ID, "огромный.xlsx", b"\0" * (10 * 1024 * 1024))
+    await harness.run_jobs()
 
     assert "Файл слишком большой: можно до 5 МБ" in harness.last_text(COORDINATOR_ID)
     assert file_requests(harness) == []
@@ -349,12 +366,15 @@ async def test_teacher_document_does_not_reach_the_import(
 async def test_second_apply_is_refused_politely(harness: Harness, db: AsyncSession) -> None:
     await coordinator_place(db)
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(BASIC_PEOPLE, BASIC_SCHOOLS))
+    await harness.run_jobs()
     upload = await db.scalar(select(RosterUpload))
     assert upload is not None
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
     people_after = await count(db, Person)
 
     await harness.callback(COORDINATOR_ID, RosterCb(action="apply", upload_id=upload.id).pack())
+    await harness.run_jobs()
 
     assert "уже применён" in harness.last_text(COORDINATOR_ID)
     assert await count(db, Person) == people_after
@@ -369,6 +389,7 @@ async def test_foreign_upload_is_refused(harness: Harness, db: AsyncSession) -> 
     people_before = await count(db, Person)
 
     await harness.callback(COORDINATOR_ID, RosterCb(action="apply", upload_id=foreign.id).pack())
+    await harness.run_jobs()
 
     assert "загрузка не найдена" in harness.last_text(COORDINATOR_ID)
     assert await count(db, Person) == people_before
@@ -377,6 +398,7 @@ async def test_foreign_upload_is_refused(harness: Harness, db: AsyncSession) -> 
 async def test_cancel_forgets_the_upload(harness: Harness, db: AsyncSession) -> None:
     await coordinator_place(db)
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(BASIC_PEOPLE, BASIC_SCHOOLS))
+    await harness.run_jobs()
 
     await harness.press(COORDINATOR_ID, "Отмена")
 
@@ -406,6 +428,7 @@ async def test_template_is_a_valid_workbook_that_imports_as_is(
     assert workbook["Участники"].max_row >= 2
 
     await harness.upload(COORDINATOR_ID, "шаблон.xlsx", document.document.data)
+    await harness.run_jobs()
 
     report = harness.last_text(COORDINATOR_ID)
     assert "Новых участников: 2" in report
@@ -426,6 +449,7 @@ async def test_schools_sheet_updates_flags_and_reports_bad_values(
     people = [["Петрова Анна Ивановна", "", "СОШ № 7", "учитель", "", ""]]
 
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(people, schools))
+    await harness.run_jobs()
 
     report = harness.last_text(COORDINATOR_ID)
     assert "Будет создано школ: 0, обновлено: 1" in report
@@ -435,6 +459,7 @@ async def test_schools_sheet_updates_flags_and_reports_bad_values(
     assert "Строка 2: школа «СОШ № 7» не найдена" in report
 
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     db.expire_all()
     school = await db.get(School, low_id)
@@ -460,8 +485,10 @@ async def test_tutor_already_in_the_municipality_is_found_by_name(
     ]
 
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(people))
+    await harness.run_jobs()
     assert "Новых назначений наставников: 2" in harness.last_text(COORDINATOR_ID)
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     db.expire_all()
     anna = await db.scalar(select(Person).where(Person.full_name == "Петрова Анна Ивановна"))
@@ -479,6 +506,7 @@ async def test_ambiguous_tutor_name_asks_for_a_phone(harness: Harness, db: Async
     ]
 
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(people))
+    await harness.run_jobs()
 
     assert "Строка 4: наставников «Орлов Игорь Петрович» несколько" in harness.last_text(
         COORDINATOR_ID
@@ -504,6 +532,7 @@ async def test_report_speaks_english_to_an_english_coordinator(
             header=["Full name", "Phone", "School", "Role", "Subjects", "Tutor (name or phone)"],
         ),
     )
+    await harness.run_jobs()
 
     report = harness.last_text(COORDINATOR_ID)
     assert "New people: 1" in report
@@ -522,10 +551,13 @@ async def test_coordinator_of_two_municipalities_checks_the_file_for_the_other(
     people = [["Волкова Инна Сергеевна", "8 918 000-11-22", "СОШ № 2", "учитель", "", ""]]
 
     await harness.upload(COORDINATOR_ID, "киров.xlsx", xlsx(people))
+    await harness.run_jobs()
     assert first.name in harness.last_text(COORDINATOR_ID)
     await harness.press(COORDINATOR_ID, "Кировский городской округ")
+    await harness.run_jobs()
     assert "Кировский городской округ" in harness.last_text(COORDINATOR_ID)
     await harness.press(COORDINATOR_ID, "Применить")
+    await harness.run_jobs()
 
     db.expire_all()
     volkova = await db.scalar(select(Person).where(Person.phone == "+79180001122"))
@@ -541,9 +573,11 @@ async def test_switching_to_a_foreign_municipality_is_refused(
     await db.commit()
     foreign_id = foreign.id
     await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(BASIC_PEOPLE, BASIC_SCHOOLS))
+    await harness.run_jobs()
     upload_id = await db.scalar(select(RosterUpload.id))
 
     await harness.callback(COORDINATOR_ID, f"ro:for:{upload_id}:{foreign_id}")
+    await harness.run_jobs()
 
     assert "загрузка не найдена" in harness.last_text(COORDINATOR_ID)
     db.expire_all()

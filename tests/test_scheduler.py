@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import Scheduler
-from storage.models import ProcessedUpdate, RosterUpload
+from storage.models import InboxStatus, InboxUpdate, RosterUpload
 from tests import seed
 from tests.harness import Harness
 
@@ -34,8 +34,12 @@ async def test_housekeeping_removes_only_what_is_old(harness: Harness, db: Async
     long_ago = datetime.now(UTC) - timedelta(days=10)
     db.add_all(
         [
-            ProcessedUpdate(update_id=1, processed_at=long_ago),
-            ProcessedUpdate(update_id=2),
+            InboxUpdate(update_id=1, person_key=7, status=InboxStatus.DONE, received_at=long_ago),
+            InboxUpdate(update_id=2, person_key=7, status=InboxStatus.DONE),
+            # Old but never finished: still work to do, kept.
+            InboxUpdate(
+                update_id=3, person_key=7, payload={"update_id": 3}, received_at=long_ago
+            ),
             RosterUpload(
                 municipality_id=mun.id, filename="old.xlsx", content=b"x", created_at=long_ago
             ),
@@ -47,5 +51,6 @@ async def test_housekeeping_removes_only_what_is_old(harness: Harness, db: Async
     await harness.run_job("bot.scheduler.housekeeping:purge")
 
     db.expire_all()
-    assert list((await db.scalars(select(ProcessedUpdate.update_id))).all()) == [2]
+    kept = await db.scalars(select(InboxUpdate.update_id).order_by(InboxUpdate.update_id))
+    assert list(kept.all()) == [2, 3]
     assert await db.scalar(select(func.count()).select_from(RosterUpload)) == 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Router
+from aiogram.dispatcher.event.handler import FilterObject
 
 
 def get_routers() -> list[Router]:
@@ -47,4 +50,26 @@ def get_routers() -> list[Router]:
         # Routers are module singletons; a second dispatcher in the same process (every test
         # builds one) takes them over from the first instead of failing.
         router._parent_router = None
+        _run_sync_filters_inline(router)
     return routers
+
+
+def _run_sync_filters_inline(router: Router) -> None:
+    """aiogram sends every synchronous filter (each `F.text == ...`) through a thread, a hop
+    per filter per update; these filters are pure attribute checks, cheaper run in place."""
+    for observer in router.observers.values():
+        for handler in observer.handlers:
+            for check in handler.filters or ():
+                if not check.awaitable:
+                    _inline(check)
+
+
+def _inline(check: FilterObject) -> None:
+    sync = check.callback
+
+    async def run_in_place(*args: Any, **kwargs: Any) -> Any:
+        return sync(*args, **kwargs)
+
+    # The parameters aiogram passes stay those of the synchronous filter (computed at creation).
+    check.callback = run_in_place
+    check.awaitable = True

@@ -3,12 +3,13 @@ ones held with them, coordinators read the municipal report and export it to Exc
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,7 @@ from bot.keyboards.consultations import (
     tutor_menu_keyboard,
 )
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
-from bot.services import consultation_export, consultations
+from bot.services import consultations, jobs
 from bot.services.consultations import Draft, ReportFilter
 from bot.states import EditConsultation, LogConsultation
 from bot.texts import Templates, all_translations, t
@@ -803,17 +804,18 @@ async def cb_export(
     callback_data: ConsultationCb,
     person: Person,
     session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
+    i18n: I18n,
 ) -> None:
+    """The file is built by a background job (`bot.jobs.exports`); the person is refused here
+    at once if the report is not theirs to see."""
     wanted = ReportFilter.unpack(callback_data.value, callback_data.extra)
-    report = await consultations.build_report(session, settings, person, wanted)
-    await callback.answer()
-    await bot.send_document(
-        callback.from_user.id,
-        BufferedInputFile(
-            consultation_export.log_xlsx(report),
-            filename=consultation_export.log_filename(report),
-        ),
-        caption=t("consultations.export_caption", count=report.count),
+    await consultations.report_scope(session, person, wanted)
+    await jobs.enqueue(
+        session,
+        jobs.CONSULTATION_EXPORT,
+        asdict(wanted),
+        person=person,
+        chat_id=callback.from_user.id,
+        locale=i18n.current_locale,
     )
+    await callback.answer(t("consultations.export_preparing"))

@@ -1,4 +1,8 @@
-"""Anything unexpected: the person gets a short apology, the log gets the update id."""
+"""Anything unexpected: the person gets a short apology, the log gets the update id.
+
+Transient failures (Telegram or the database briefly away) are not answered here: they leave
+the dispatcher, and the update path keeps the update stored and runs it again.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,25 @@ import logging
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
 from bot.middlewares.domain_errors import reply
 from bot.texts import Texts, t
+from bot.updates.workers import TRANSIENT_ERRORS
+from storage.db import current_session
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.errors()
+@router.errors(~ExceptionTypeFilter(*TRANSIENT_ERRORS))  # type: ignore[arg-type]
 async def on_error(event: ErrorEvent, texts: Texts) -> bool:
     update = event.update
+    # Half of a failed update's writes must not become final with the apology's commit.
+    session = current_session.get()
+    if session is not None:
+        await session.rollback()
     log.error(
         "update %s failed: %s",
         update.update_id,

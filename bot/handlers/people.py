@@ -47,9 +47,6 @@ async def on_my_teachers(
 ) -> None:
     assigned = await assignments.assigned_to(session, person)
     teachers = assigned.teachers
-    schools = await assignments.schools_by_id(
-        session, {t.school_id for t in teachers if t.school_id is not None}
-    )
     await message.answer(
         templates.render(
             "my_teachers.html",
@@ -58,6 +55,6 @@ async def on_my_teachers(
             teachers=teachers[:TEACHERS_SHOWN],
             hidden=max(0, len(teachers) - TEACHERS_SHOWN),
             total=len(teachers),
-            schools=schools,
+            schools=assigned.school_by_id,
         )
     )

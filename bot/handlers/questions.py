@@ -37,8 +37,8 @@ from storage.models import MessageDirection, Person, Role, ThreadMessage, Thread
 from storage.repositories.threads import ThreadsRepo
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole())
-router.edited_message.filter(F.chat.type == "private", HasRole())
+router.message.filter(HasRole())
+router.edited_message.filter(HasRole())
 router.callback_query.filter(HasRole())
 
 
@@ -383,9 +383,17 @@ async def cb_assign_to(
     session: AsyncSession,
     bot: Bot,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     thread, tutor = await questions.assign(
-        session, bot, settings, person, callback_data.thread_id, callback_data.value
+        session,
+        bot,
+        settings,
+        person,
+        callback_data.thread_id,
+        callback_data.value,
+        chat_id=callback.from_user.id,
+        locale=i18n.current_locale,
     )
     await callback.answer()
     await bot.send_message(

@@ -1,4 +1,7 @@
-"""Coordinators upload the municipality's roster: a file, its dry-run report, then «Применить»."""
+"""Coordinators upload the municipality's roster: a file, its dry-run report, then «Применить».
+
+The check and the application take seconds for a region: both are background jobs
+(`bot.jobs.roster`); the handlers keep the file, queue the job and answer at once."""
 
 from __future__ import annotations
 
@@ -6,25 +9,26 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
-from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import RosterCb
 from bot.errors import DomainError
 from bot.filters import HasRole, MenuButton
-from bot.keyboards.roster import intro_keyboard, report_keyboard
-from bot.services import roster
+from bot.keyboards.roster import intro_keyboard
+from bot.services import jobs, roster
 from bot.services.roster_parse import has_roster_extension
 from bot.texts import Templates, t
 from config.settings import Settings
-from storage.models import Person, Role, RosterUpload
+from storage.models import Person, Role
 
 router = Router(name=__name__)
 router.message.filter(HasRole(Role.COORDINATOR))
 router.callback_query.filter(HasRole(Role.COORDINATOR))
 
-# A Telegram message holds 4096 characters; the rest of the problems go in a file.
-PROBLEMS_IN_MESSAGE = 30
+# A job and what the coordinator reads at once, while it waits its turn.
+CHECK = (jobs.ROSTER_CHECK, "roster.received")
+CHECK_AGAIN = (jobs.ROSTER_CHECK, "roster.rechecking")
+APPLY = (jobs.ROSTER_APPLY, "roster.apply_started")
 
 
 def _megabytes(size: int) -> str:
@@ -65,7 +69,6 @@ async def on_roster_file(
     session: AsyncSession,
     bot: Bot,
     settings: Settings,
-    templates: Templates,
     i18n: I18n,
 ) -> None:
     document = message.document
@@ -81,50 +84,38 @@ async def on_roster_file(
     content = downloaded.read()
     if len(content) > settings.roster_max_bytes:
         raise DomainError("roster.file_too_big", max_mb=_megabytes(settings.roster_max_bytes))
-    upload, report = await roster.dry_run_upload(
-        session, person, filename=filename, content=content
-    )
-    await _send_dry_run(
-        bot, message.chat.id, session, person, upload, report, templates, i18n.current_locale
-    )
+    upload = await roster.receive_upload(session, person, filename=filename, content=content)
+    await _queue(session, bot, person, message.chat.id, i18n, upload.id, CHECK)
 
 
-async def _send_dry_run(
-    bot: Bot,
-    chat_id: int,
+async def _queue(
     session: AsyncSession,
+    bot: Bot,
     person: Person,
-    upload: RosterUpload,
-    report: roster.RosterReport,
-    templates: Templates,
-    locale: str,
+    chat_id: int,
+    i18n: I18n,
+    upload_id: int,
+    step: tuple[str, str],
 ) -> None:
-    shown = report.problems[:PROBLEMS_IN_MESSAGE]
-    await bot.send_message(
-        chat_id,
-        templates.render(
-            "roster_report.html",
-            locale,
-            report=report,
-            filename=upload.filename,
-            applied=False,
-            problems=[Markup(problem.text()) for problem in shown],
-            more=len(report.problems) - len(shown),
-        ),
-        reply_markup=report_keyboard(
-            upload.id,
-            can_apply=report.has_changes,
-            other_municipalities=await roster.other_municipalities(session, person, upload),
-        ),
+    """Answers at once; that answer becomes the job's progress message, then its result."""
+    kind, answer_key = step
+    answer = await bot.send_message(chat_id, t(answer_key))
+    await jobs.enqueue(
+        session,
+        kind,
+        {"upload_id": upload_id},
+        person=person,
+        chat_id=chat_id,
+        locale=i18n.current_locale,
+        progress_message_id=answer.message_id,
     )
-    if len(report.problems) > len(shown):
-        await bot.send_document(
-            chat_id,
-            BufferedInputFile(
-                roster.problems_xlsx(report), filename=roster.plain(t("roster.problems_filename"))
-            ),
-            caption=t("roster.problems_caption", count=len(report.problems)),
-        )
+
+
+async def _off_the_report(callback: CallbackQuery) -> None:
+    """The report's buttons have done their part; a second press must not queue more work."""
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(RosterCb.filter(F.action == "for"))
@@ -134,25 +125,13 @@ async def cb_for_municipality(
     person: Person,
     session: AsyncSession,
     bot: Bot,
-    templates: Templates,
     i18n: I18n,
 ) -> None:
-    upload, report = await roster.retarget_upload(
+    upload = await roster.retarget_upload(
         session, person, callback_data.upload_id, callback_data.municipality_id
     )
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-    await _send_dry_run(
-        bot,
-        callback.from_user.id,
-        session,
-        person,
-        upload,
-        report,
-        templates,
-        i18n.current_locale,
-    )
+    await _off_the_report(callback)
+    await _queue(session, bot, person, callback.from_user.id, i18n, upload.id, CHECK_AGAIN)
 
 
 @router.callback_query(RosterCb.filter(F.action == "apply"))
@@ -161,24 +140,12 @@ async def cb_apply(
     callback_data: RosterCb,
     person: Person,
     session: AsyncSession,
-    templates: Templates,
+    bot: Bot,
     i18n: I18n,
 ) -> None:
-    report = await roster.apply_upload(session, person, callback_data.upload_id)
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(
-            templates.render(
-                "roster_report.html",
-                i18n.current_locale,
-                report=report,
-                filename="",
-                applied=True,
-                problems=[],
-                more=0,
-            )
-        )
+    upload = await roster.own_upload(session, person, callback_data.upload_id)
+    await _off_the_report(callback)
+    await _queue(session, bot, person, callback.from_user.id, i18n, upload.id, APPLY)
 
 
 @router.callback_query(RosterCb.filter(F.action == "cancel"))
@@ -186,7 +153,6 @@ async def cb_cancel(
     callback: CallbackQuery, callback_data: RosterCb, person: Person, session: AsyncSession
 ) -> None:
     await roster.cancel_upload(session, person, callback_data.upload_id)
-    await callback.answer()
+    await _off_the_report(callback)
     if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(t("roster.cancelled"))

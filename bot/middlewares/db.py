@@ -1,22 +1,24 @@
+"""Outer middlewares on `dp.update`, in the order `bot.app` registers them."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import TelegramObject, Update
+from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import current_session, insert_ignoring_conflicts
-from storage.models import ProcessedUpdate
+from storage.db import current_session
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One session per update: commit when the handler returns, roll back when it raises.
+    """Gives handlers the update's session as `session`.
 
-    The update id is recorded in the same transaction, so an update Telegram delivers twice
-    has no second effect, and one whose handler failed is not marked as done.
+    The update path (`bot.updates.workers`) opens that session before the dispatcher runs, so
+    the FSM storage reads the dialog state through it too, and commits it when the handler
+    returns. Fed directly (`dp.feed_update` without the update path), this middleware opens and
+    commits the session itself.
     """
 
     def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
@@ -28,9 +30,11 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        session = current_session.get()
+        if session is not None:
+            data["session"] = session
+            return await handler(event, data)
         async with self.session_pool() as session:
-            if isinstance(event, Update) and not await _first_delivery(session, event.update_id):
-                return UNHANDLED
             token = current_session.set(session)
             data["session"] = session
             try:
@@ -42,10 +46,3 @@ class DbSessionMiddleware(BaseMiddleware):
                 raise
             finally:
                 current_session.reset(token)
-
-
-async def _first_delivery(session: AsyncSession, update_id: int) -> bool:
-    inserted = await session.execute(
-        insert_ignoring_conflicts(session, ProcessedUpdate).values(update_id=update_id)
-    )
-    return bool(getattr(inserted, "rowcount", 0))

@@ -25,7 +25,10 @@ class DomainErrorMiddleware(BaseMiddleware):
             return await handler(event, data)
         except DomainError as error:
             session: AsyncSession = data["session"]
-            await session.rollback()
+            if error.keep_writes:
+                await session.commit()
+            else:
+                await session.rollback()
             if isinstance(event, Update):
                 await reply(event, t(error.key, **error.params))
             return None

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete
 
 from bot.scheduler import JobContext
-from storage.models import Invite, ProcessedUpdate, RosterUpload
+from storage.models import InboxStatus, InboxUpdate, Invite, RosterUpload
 
-PROCESSED_UPDATES_KEPT = timedelta(days=3)
+# Handled updates are remembered (by id only) so a late second delivery is recognised.
+HANDLED_UPDATES_KEPT = timedelta(days=3)
 # An uploaded roster holds names and phones: it lives only between the dry run and "apply".
 ROSTER_UPLOADS_KEPT = timedelta(days=2)
 EXPIRED_INVITES_KEPT = timedelta(days=30)
@@ -19,8 +20,9 @@ async def purge(context: JobContext) -> None:
     now = datetime.now(UTC)
     async with context.session_pool.begin() as session:
         await session.execute(
-            delete(ProcessedUpdate).where(
-                ProcessedUpdate.processed_at < now - PROCESSED_UPDATES_KEPT
+            delete(InboxUpdate).where(
+                InboxUpdate.status != InboxStatus.PENDING,
+                InboxUpdate.received_at < now - HANDLED_UPDATES_KEPT,
             )
         )
         await session.execute(

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, School, TutorAssignment
 from storage.repositories.assignments import AssignmentsRepo
-from storage.repositories.places import PlacesRepo
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,8 @@ class AssignedPeople:
     direct_teachers: list[Person] = field(default_factory=list)
     schools: list[School] = field(default_factory=list)
     school_teachers: dict[int, list[Person]] = field(default_factory=dict)
+    # Every school named on the screen (assigned ones and the direct teachers'), by id.
+    school_by_id: dict[int, School] = field(default_factory=dict)
 
     @property
     def teachers(self) -> list[Person]:
@@ -72,16 +73,20 @@ async def tutors_of(
 ) -> list[TutorOfTeacher]:
     assignments = await active_assignments_of(session, teacher, today)
     tutor_ids = list(dict.fromkeys(a.tutor_id for a in assignments))
-    tutors = {p.id: p for p in await AssignmentsRepo(session).people(tutor_ids)}
-    places = PlacesRepo(session)
-    result: list[TutorOfTeacher] = []
-    for tutor_id in tutor_ids:
-        tutor = tutors.get(tutor_id)
-        if tutor is None:
-            continue
-        school = await places.school(tutor.school_id) if tutor.school_id else None
-        result.append(TutorOfTeacher(tutor=tutor, school=school))
-    return result
+    repo = AssignmentsRepo(session)
+    tutors = {p.id: p for p in await repo.people(tutor_ids)}
+    schools = {
+        school.id: school
+        for school in await repo.schools([t.school_id for t in tutors.values() if t.school_id])
+    }
+    return [
+        TutorOfTeacher(
+            tutor=tutors[tutor_id],
+            school=schools.get(tutors[tutor_id].school_id or 0),
+        )
+        for tutor_id in tutor_ids
+        if tutor_id in tutors
+    ]
 
 
 async def assigned_to(
@@ -91,15 +96,23 @@ async def assigned_to(
     assignments = await repo.active_of_tutor(tutor.id, _today(today))
     teacher_ids = list(dict.fromkeys(a.teacher_id for a in assignments if a.teacher_id))
     school_ids = list(dict.fromkeys(a.school_id for a in assignments if a.school_id))
-    schools = list(await repo.schools(school_ids))
+    everyone = await repo.teachers(teacher_ids, school_ids)
+    shown_school_ids = set(school_ids) | {t.school_id for t in everyone if t.school_id}
+    school_by_id = {school.id: school for school in await repo.schools(list(shown_school_ids))}
+    schools = sorted(
+        (school_by_id[i] for i in school_ids if i in school_by_id), key=lambda s: s.name
+    )
     school_teachers: dict[int, list[Person]] = {school.id: [] for school in schools}
-    for teacher in await repo.teachers_of_schools(school_ids):
-        if teacher.school_id is not None:
+    direct = set(teacher_ids)
+    for teacher in everyone:
+        # Personally assigned people are teachers too, so they count in their school's list.
+        if teacher.school_id in school_teachers:
             school_teachers[teacher.school_id].append(teacher)
     return AssignedPeople(
-        direct_teachers=list(await repo.people(teacher_ids)),
+        direct_teachers=[t for t in everyone if t.id in direct],
         schools=schools,
         school_teachers=school_teachers,
+        school_by_id=school_by_id,
     )
 
 

@@ -49,7 +49,8 @@ def log_xlsx(report: Report) -> bytes:
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
-    for view in report.views:
+    # Rows are counted here: asking the sheet for `max_row` in this loop is quadratic.
+    for row_number, view in enumerate(report.views, start=2):
         consultation = view.consultation
         teachers = (
             _plain(t("consultations.whole_school_team"))
@@ -68,12 +69,12 @@ def log_xlsx(report: Report) -> bytes:
             consultation.outcome or "",
         ]
         sheet.append([_cell(value) for value in row])
-        for cell in sheet[sheet.max_row]:
+        for cell in sheet[row_number]:
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 # openpyxl turns any text starting with «=» into a formula; what a tutor typed
                 # must stay the words typed, never a live formula in the coordinator's file.
                 cell.data_type = "s"
-        sheet.cell(row=sheet.max_row, column=1).number_format = "DD.MM.YYYY"
+        sheet.cell(row=row_number, column=1).number_format = "DD.MM.YYYY"
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

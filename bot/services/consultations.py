@@ -531,9 +531,11 @@ def participating_schools(schools: Sequence[School]) -> list[School]:
     return flagged or list(schools)
 
 
-async def build_report(
-    session: AsyncSession, settings: Settings, coordinator: Person, wanted: ReportFilter
-) -> Report:
+async def report_scope(
+    session: AsyncSession, coordinator: Person, wanted: ReportFilter
+) -> tuple[Municipality, School | None, Person | None]:
+    """The municipality, school and tutor a report names, each within the coordinator's reach
+    (else a DomainError): asked before an export is queued and again when it runs."""
     municipality = await coordinated_municipality(session, coordinator, wanted.municipality_id)
     school: School | None = None
     if wanted.school_id:
@@ -546,6 +548,13 @@ async def build_report(
         tutor = next((p for p in tutors if p.id == wanted.tutor_id), None)
         if tutor is None:
             raise DomainError("consultations.tutor_not_in_municipality")
+    return municipality, school, tutor
+
+
+async def build_report(
+    session: AsyncSession, settings: Settings, coordinator: Person, wanted: ReportFilter
+) -> Report:
+    municipality, school, tutor = await report_scope(session, coordinator, wanted)
     today = await local_today(session, settings, municipality.id)
     since, until = period_bounds(wanted.period, today)
     repo = ConsultationsRepo(session)

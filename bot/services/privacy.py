@@ -10,7 +10,9 @@ What /forget removes and what it keeps:
   and the program's KPI «share of teachers in network communities» counts them;
 - tutor assignments stay for the same reason (the views leave forgotten people out);
 - join requests go (they hold the name as typed), invites addressed to the person go;
-- every FSM record of the Telegram user goes: in the database and, with Redis, in Redis.
+- every FSM record of the Telegram user goes: in the database and, with Redis, in Redis;
+- background jobs the person asked for go, done or not (the row stays, so the foreign key's
+  cascade alone would keep them): a job still running stops at its next step and says nothing.
 After this, /start begins from zero and nothing links the old roster entry back.
 """
 
@@ -46,6 +48,8 @@ from storage.models import (
 )
 from storage.repositories.assignments import AssignmentsRepo
 from storage.repositories.communities import CommunitiesRepo
+from storage.repositories.inbox import InboxRepo
+from storage.repositories.jobs import JobsRepo
 from storage.repositories.places import PlacesRepo
 
 # aiogram's RedisStorage keys (DefaultKeyBuilder(with_destiny=True)):
@@ -231,6 +235,10 @@ async def export(session: AsyncSession, person: Person, redis: Redis | None) -> 
                 )
             ).all()
         ],
+        "background_jobs": [
+            _row(job, "id", "kind", "status", "created_at", "finished_at")
+            for job in await JobsRepo(session).of_person(person.id)
+        ],
         "dialog_state": (
             await _fsm_snapshot(session, redis, person.telegram_id) if person.telegram_id else []
         ),
@@ -323,6 +331,7 @@ async def forget(
 ) -> None:
     """Anonymize the person and remove every dialog state of the Telegram user."""
     if person is not None:
+        await JobsRepo(session).delete_of_person(person.id)
         await session.execute(delete(JoinRequest).where(JoinRequest.person_id == person.id))
         await session.execute(delete(Invite).where(Invite.person_id == person.id))
         await _forget_conversations(session, person, telegram_id)
@@ -335,5 +344,6 @@ async def forget(
         person.status = PersonStatus.FORGOTTEN
         await session.flush()
     await forget_user_states(session, telegram_id)
+    await InboxRepo(session).forget_person(telegram_id)
     if redis is not None:
         await forget_redis_states(redis, telegram_id)

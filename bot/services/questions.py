@@ -10,7 +10,9 @@ who assign one. A thread is open while it waits for an answer, answered after th
 replies, closed by the teacher or automatically after days without activity.
 
 Relaying is done with direct Bot API calls, not the outbox: the teacher (or tutor) has just
-written, and the relayed message id must be known at once to record the pair.
+written, and the relayed message id must be known at once to record the pair. The history a
+newly assigned tutor gets is copied by a background job (`bot.jobs.history`), at the pace
+Telegram allows in one chat.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import Message, MessageId
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Priority, enqueue_message
@@ -36,7 +39,7 @@ from bot.keyboards.questions import (
     close_keyboard,
     tutor_card_keyboard,
 )
-from bot.services import assignments, onboarding
+from bot.services import assignments, jobs, onboarding
 from bot.services.sla import daytime_hours_between
 from bot.texts import t
 from config.settings import Settings
@@ -334,9 +337,17 @@ async def _relay_to_tutor(
                 relayed_message_id=sent.message_id,
             )
         )
-    copied = await _copy_or_take_back(
-        bot, tutor.telegram_id, message, sent.message_id if sent is not None else None
-    )
+    try:
+        copied = await _copy_or_take_back(
+            bot, tutor.telegram_id, message, sent.message_id if sent is not None else None
+        )
+    except DomainError as refused:
+        if not is_new:
+            raise
+        # The new thread was committed before its card went out: a question that never
+        # reached anyone leaves no thread behind.
+        await session.delete(thread)
+        raise DomainError(refused.key, keep_writes=True, **refused.params) from None
     record.relayed_chat_id = tutor.telegram_id
     record.relayed_message_id = copied.message_id
     await repo.add(record)
@@ -586,8 +597,13 @@ async def assign(
     coordinator: Person,
     thread_id: int,
     tutor_id: int,
+    *,
+    chat_id: int,
+    locale: str,
 ) -> tuple[Thread, Person]:
-    """Move the thread to `tutor_id` and relay its history to whoever answers for them."""
+    """Move the thread to `tutor_id`, send its card to whoever answers for them, and queue the
+    copy of its history (about a message a second: a background job that reports to the
+    coordinator in `chat_id`)."""
     thread, tutors = await tutors_to_assign(session, coordinator, thread_id)
     chosen = next((p for p in tutors if p.id == tutor_id), None)
     if chosen is None:
@@ -598,42 +614,20 @@ async def assign(
     assert receiver.telegram_id is not None
     teacher = await PeopleRepo(session).get(thread.teacher_id) if thread.teacher_id else None
     repo = ThreadsRepo(session)
-    locale = locale_of(receiver, settings)
+    receiver_locale = locale_of(receiver, settings)
     try:
         card = await bot.send_message(
             receiver.telegram_id,
-            await _card_text(session, thread, teacher, locale, is_new=True)
+            await _card_text(session, thread, teacher, receiver_locale, is_new=True)
             if teacher is not None
-            else t("questions.card_new", locale=locale, number=thread.id, who="—"),
-            reply_markup=tutor_card_keyboard(thread.id, locale),
+            else t("questions.card_new", locale=receiver_locale, number=thread.id, who="—"),
+            reply_markup=tutor_card_keyboard(thread.id, receiver_locale),
         )
-        copies: list[tuple[ThreadMessage, int]] = []
-        copied_sources: set[tuple[int, int]] = set()
-        for record in await repo.messages(thread.id):
-            source = (record.source_chat_id, record.source_message_id)
-            if (
-                record.direction != MessageDirection.FROM_TEACHER
-                or record.content_kind == CARD_KIND
-                or source in copied_sources
-            ):
-                continue
-            copied_sources.add(source)
-            try:
-                copied = await bot.copy_message(
-                    chat_id=receiver.telegram_id,
-                    from_chat_id=record.source_chat_id,
-                    message_id=record.source_message_id,
-                )
-            except TelegramBadRequest:
-                # The teacher deleted it, or the tutor does not accept its kind: the rest of
-                # the history still moves, or the thread could never be assigned.
-                log.info("history message %s not copied on assignment", record.id)
-                continue
-            copies.append((record, copied.message_id))
     except TelegramForbiddenError:
         raise DomainError(
             "questions.tutor_unreachable", name=short_name(receiver.full_name)
         ) from None
+    history = _teachers_messages(await repo.messages(thread.id))
     await repo.add(
         ThreadMessage(
             thread_id=thread.id,
@@ -646,21 +640,20 @@ async def assign(
             relayed_message_id=card.message_id,
         )
     )
-    for record, copied_id in copies:
-        # A new pair beside the old one: a reply to the previous tutor's copy still finds the
-        # thread (and is refused as no longer theirs), an edit reaches both copies.
-        await repo.add(
-            ThreadMessage(
-                thread_id=thread.id,
-                author_id=record.author_id,
-                direction=record.direction,
-                content_kind=record.content_kind,
-                source_chat_id=record.source_chat_id,
-                source_message_id=record.source_message_id,
-                relayed_chat_id=receiver.telegram_id,
-                relayed_message_id=copied_id,
-                created_at=record.created_at,
-            )
+    if history:
+        await jobs.enqueue(
+            session,
+            jobs.HISTORY_COPY,
+            {
+                "thread_id": thread.id,
+                "tutor_id": chosen.id,
+                "receiver_id": receiver.id,
+                # Messages after this one are relayed to the new tutor as they come.
+                "up_to": history[-1].id,
+            },
+            person=coordinator,
+            chat_id=chat_id,
+            locale=locale,
         )
     thread.tutor_id = chosen.id
     thread.reminded_at = None
@@ -681,9 +674,108 @@ async def assign(
                 tutor=short_name(chosen.full_name),
             ),
             kind="thread_assigned",
-            dedup_key=f"thread_assigned:{thread.id}:{chosen.id}:{len(copies)}",
+            dedup_key=f"thread_assigned:{thread.id}:{chosen.id}:{len(history)}",
         )
     return thread, chosen
+
+
+def _teachers_messages(records: Sequence[ThreadMessage]) -> list[ThreadMessage]:
+    """What a new tutor gets of a thread's history: the teacher's own messages, each once (a
+    message relayed to several tutors has a record per copy), oldest first."""
+    seen: set[tuple[int, int]] = set()
+    kept: list[ThreadMessage] = []
+    for record in records:
+        source = (record.source_chat_id, record.source_message_id)
+        if (
+            record.direction == MessageDirection.FROM_TEACHER
+            and record.content_kind != CARD_KIND
+            and source not in seen
+        ):
+            seen.add(source)
+            kept.append(record)
+    return kept
+
+
+@dataclass(frozen=True)
+class HistoryCopy:
+    """What is left of a thread's history to copy to its new tutor's chat."""
+
+    thread_id: int
+    tutor_name: str
+    chat_id: int
+    total: int
+    left: list[ThreadMessage]
+
+
+async def history_to_copy(
+    session: AsyncSession, thread_id: int, tutor_id: int, receiver_id: int, up_to: int
+) -> HistoryCopy | None:
+    """None when the thread has moved on (closed records aside, reassigned again: the newer
+    assignment copies its own history). A resumed copy skips what already went."""
+    thread = await ThreadsRepo(session).get(thread_id)
+    if thread is None or thread.tutor_id != tutor_id:
+        return None
+    people = PeopleRepo(session)
+    receiver = await people.get(receiver_id)
+    if receiver is None or not _can_receive(receiver):
+        raise DomainError(
+            "questions.tutor_unreachable", name=short_name(receiver.full_name if receiver else None)
+        )
+    assert receiver.telegram_id is not None
+    tutor = await people.get(tutor_id)
+    records = await ThreadsRepo(session).messages(thread_id)
+    wanted = _teachers_messages([r for r in records if r.id <= up_to])
+    gone = {
+        (r.source_chat_id, r.source_message_id)
+        for r in records
+        if r.id > up_to and r.relayed_chat_id == receiver.telegram_id
+    }
+    return HistoryCopy(
+        thread_id=thread.id,
+        tutor_name=short_name(tutor.full_name if tutor else None),
+        chat_id=receiver.telegram_id,
+        total=len(wanted),
+        left=[r for r in wanted if (r.source_chat_id, r.source_message_id) not in gone],
+    )
+
+
+async def history_copy_wanted(
+    session: AsyncSession, thread_id: int, tutor_id: int, record_id: int
+) -> bool:
+    """Asked before each copy: the thread is still this tutor's and the message still there
+    (the teacher may have used /forget)."""
+    thread = await ThreadsRepo(session).get(thread_id)
+    return (
+        thread is not None
+        and thread.tutor_id == tutor_id
+        and await session.get(ThreadMessage, record_id) is not None
+    )
+
+
+async def record_history_copy(
+    session: AsyncSession, record: ThreadMessage, chat_id: int, copied_id: int
+) -> bool:
+    """The pair (teacher's message, its copy in the new tutor's chat), beside the old ones: a
+    reply to the previous tutor's copy still finds the thread (and is refused as no longer
+    theirs), an edit reaches both copies. Written first and then checked, so a /forget that
+    removed the source meanwhile leaves no pair behind."""
+    pair = ThreadMessage(
+        thread_id=record.thread_id,
+        author_id=record.author_id,
+        direction=record.direction,
+        content_kind=record.content_kind,
+        source_chat_id=record.source_chat_id,
+        source_message_id=record.source_message_id,
+        relayed_chat_id=chat_id,
+        relayed_message_id=copied_id,
+        created_at=record.created_at,
+    )
+    await ThreadsRepo(session).add(pair)
+    if await session.scalar(select(ThreadMessage.id).where(ThreadMessage.id == record.id)):
+        return True
+    await session.delete(pair)
+    await session.flush()
+    return False
 
 
 # --- substitutes ------------------------------------------------------------------------------

@@ -149,14 +149,18 @@ class RosterPlan:
     known_assignments: set[tuple[int, int]] = field(default_factory=set)
 
 
+class UnreadableRoster(DomainError):
+    """The file is not a roster at all (broken, not a spreadsheet, no people sheet)."""
+
+
 def read_file(content: bytes, filename: str) -> ParsedRoster:
-    """The file's rows, or a DomainError saying why the file cannot be read."""
+    """The file's rows, or UnreadableRoster saying why the file cannot be read."""
     if not has_roster_extension(filename):
-        raise DomainError("roster.file_wrong_type")
+        raise UnreadableRoster("roster.file_wrong_type")
     try:
         return parse_roster(content, filename)
     except RosterFileError as error:
-        raise DomainError(error.key) from error
+        raise UnreadableRoster(error.key) from error
 
 
 async def plan_import(
@@ -621,15 +625,14 @@ async def _municipality_name(session: AsyncSession, municipality_id: int) -> str
     return municipality.name
 
 
-async def dry_run_upload(
+async def receive_upload(
     session: AsyncSession, coordinator: Person, *, filename: str, content: bytes
-) -> tuple[RosterUpload, RosterReport]:
-    """Reads the file, keeps it for "apply" and reports what applying would do."""
+) -> RosterUpload:
+    """Keeps the file for its dry run (a background job) and for "apply"."""
     municipality_id = coordinator_municipality(coordinator)
-    parsed = await asyncio.to_thread(read_file, content, filename)
-    name = await _municipality_name(session, municipality_id)
-    plan = await plan_import(session, municipality_id, name, parsed)
-    upload = await RosterRepo(session).add_upload(
+    if not has_roster_extension(filename):
+        raise DomainError("roster.file_wrong_type")
+    return await RosterRepo(session).add_upload(
         RosterUpload(
             municipality_id=municipality_id,
             uploaded_by_id=coordinator.id,
@@ -637,10 +640,11 @@ async def dry_run_upload(
             content=content,
         )
     )
-    return upload, plan.report
 
 
-async def _own_upload(session: AsyncSession, coordinator: Person, upload_id: int) -> RosterUpload:
+async def own_upload(session: AsyncSession, coordinator: Person, upload_id: int) -> RosterUpload:
+    """The coordinator's upload that is not applied yet; asked again when its job runs, so a
+    coordinator who lost the municipality meanwhile is refused there too."""
     upload = await RosterRepo(session).upload(upload_id)
     if upload is None or upload.municipality_id not in onboarding.coordinated_municipalities(
         coordinator
@@ -649,6 +653,28 @@ async def _own_upload(session: AsyncSession, coordinator: Person, upload_id: int
     if upload.applied_at is not None:
         raise DomainError("roster.upload_applied")
     return upload
+
+
+async def read_upload(upload: RosterUpload) -> ParsedRoster:
+    """The kept file's rows (seconds for a region's .xlsx: off the event loop), or
+    UnreadableRoster."""
+    return await asyncio.to_thread(read_file, upload.content, upload.filename)
+
+
+async def discard_upload(session: AsyncSession, upload_id: int) -> None:
+    """A file that cannot be read is not kept: it may hold names and phones."""
+    upload = await RosterRepo(session).upload(upload_id)
+    if upload is not None:
+        await RosterRepo(session).delete_upload(upload)
+
+
+async def check_upload(
+    session: AsyncSession, upload: RosterUpload, parsed: ParsedRoster
+) -> RosterReport:
+    """The dry run: what applying the file to the upload's municipality would do."""
+    name = await _municipality_name(session, upload.municipality_id)
+    plan = await plan_import(session, upload.municipality_id, name, parsed)
+    return plan.report
 
 
 async def other_municipalities(
@@ -666,34 +692,34 @@ async def other_municipalities(
 
 async def retarget_upload(
     session: AsyncSession, coordinator: Person, upload_id: int, municipality_id: int
-) -> tuple[RosterUpload, RosterReport]:
-    """The same file checked again for another municipality the coordinator runs."""
+) -> RosterUpload:
+    """The same file, to be checked again for another municipality the coordinator runs."""
     if municipality_id not in onboarding.coordinated_municipalities(coordinator):
         raise DomainError("roster.upload_not_found")
-    upload = await _own_upload(session, coordinator, upload_id)
+    upload = await own_upload(session, coordinator, upload_id)
     upload.municipality_id = municipality_id
-    parsed = await asyncio.to_thread(read_file, upload.content, upload.filename)
-    name = await _municipality_name(session, municipality_id)
-    plan = await plan_import(session, municipality_id, name, parsed)
     await session.flush()
-    return upload, plan.report
+    return upload
 
 
-async def apply_upload(session: AsyncSession, coordinator: Person, upload_id: int) -> RosterReport:
-    upload = await _own_upload(session, coordinator, upload_id)
-    parsed = await asyncio.to_thread(read_file, upload.content, upload.filename)
+async def apply_upload(
+    session: AsyncSession, upload: RosterUpload, parsed: ParsedRoster
+) -> RosterReport:
+    """Writes the file's valid rows in the caller's transaction. Marking the upload applied
+    is the last, conditional write: of two applies of one upload the second finds it taken
+    and is rolled back whole."""
     name = await _municipality_name(session, upload.municipality_id)
     plan = await plan_import(session, upload.municipality_id, name, parsed)
     if not plan.report.has_changes:
         raise DomainError("roster.nothing_to_apply")
     await apply_plan(session, plan)
-    upload.applied_at = datetime.now(UTC)
-    await session.flush()
+    if not await RosterRepo(session).mark_applied(upload.id, datetime.now(UTC)):
+        raise DomainError("roster.upload_applied")
     return plan.report
 
 
 async def cancel_upload(session: AsyncSession, coordinator: Person, upload_id: int) -> None:
-    upload = await _own_upload(session, coordinator, upload_id)
+    upload = await own_upload(session, coordinator, upload_id)
     await RosterRepo(session).delete_upload(upload)
 
 

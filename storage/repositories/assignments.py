@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload
 
 from storage.models import Person, PersonRole, PersonStatus, Role, School, TutorAssignment
 
@@ -66,16 +67,41 @@ class AssignmentsRepo:
         ).all()
 
     async def people(self, person_ids: Sequence[int]) -> Sequence[Person]:
-        """People by id, leaving out anyone who used /forget (nothing to show of them)."""
+        """People by id, leaving out anyone who used /forget (nothing to show of them).
+
+        Shown by name and school only: their roles and subjects are not loaded (reading them
+        raises, so a new use of them is noticed and loads them on purpose)."""
         if not person_ids:
             return []
         return (
             await self.session.scalars(
                 select(Person)
                 .where(Person.id.in_(person_ids), Person.status != PersonStatus.FORGOTTEN)
+                .options(raiseload(Person.roles), raiseload(Person.subjects))
                 .order_by(Person.full_name, Person.id)
             )
         ).all()
+
+    async def teachers(
+        self, person_ids: Sequence[int], school_ids: Sequence[int]
+    ) -> Sequence[Person]:
+        """These people and the teachers of these schools, with subjects, in one query."""
+        if not person_ids and not school_ids:
+            return []
+        is_teacher = select(PersonRole.person_id).where(PersonRole.role == Role.TEACHER)
+        result = await self.session.scalars(
+            select(Person)
+            .where(
+                or_(
+                    Person.id.in_(person_ids),
+                    and_(Person.school_id.in_(school_ids), Person.id.in_(is_teacher)),
+                ),
+                Person.status != PersonStatus.FORGOTTEN,
+            )
+            .options(raiseload(Person.roles), joinedload(Person.subjects))
+            .order_by(Person.full_name, Person.id)
+        )
+        return result.unique().all()
 
     async def schools(self, school_ids: Sequence[int]) -> Sequence[School]:
         if not school_ids:

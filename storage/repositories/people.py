@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
-from storage.models import Person, PersonRole, PersonStatus, Role
+from storage.models import FsmRecord, Person, PersonRole, PersonStatus, Role
 
 
 class PeopleRepo:
@@ -21,7 +22,27 @@ class PeopleRepo:
         return (await self.session.scalars(select(Person).where(Person.id.in_(person_ids)))).all()
 
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
-        return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+        """The person with their roles and subjects, in one query."""
+        result = await self.session.scalars(
+            select(Person)
+            .where(Person.telegram_id == telegram_id)
+            .options(joinedload(Person.roles), joinedload(Person.subjects))
+        )
+        return result.unique().one_or_none()
+
+    async def sender_with_dialog(
+        self, telegram_id: int, dialog_key: str
+    ) -> tuple[Person | None, FsmRecord | None]:
+        """The person who sent an update, their roles, subjects and dialog state: one query
+        for the hot path. (A guest with no person row comes back as (None, None).)"""
+        result = await self.session.execute(
+            select(Person, FsmRecord)
+            .outerjoin(FsmRecord, FsmRecord.key == literal(dialog_key))
+            .where(Person.telegram_id == telegram_id)
+            .options(joinedload(Person.roles), joinedload(Person.subjects))
+        )
+        row = result.unique().one_or_none()
+        return (row[0], row[1]) if row is not None else (None, None)
 
     async def unjoined_by_phone(self, phone: str) -> Sequence[Person]:
         """Roster people with this phone who have not linked a Telegram account yet."""

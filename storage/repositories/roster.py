@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, or_, select, update
@@ -59,6 +59,15 @@ class RosterRepo:
     async def delete_upload(self, upload: RosterUpload) -> None:
         await self.session.delete(upload)
         await self.session.flush()
+
+    async def mark_applied(self, upload_id: int, moment: datetime) -> bool:
+        """False when the upload is gone or was applied already (by a concurrent apply)."""
+        result = await self.session.execute(
+            update(RosterUpload)
+            .where(RosterUpload.id == upload_id, RosterUpload.applied_at.is_(None))
+            .values(applied_at=moment)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     # --- what the municipality already has --------------------------------------------------
     async def schools(self, municipality_id: int) -> Sequence[School]:

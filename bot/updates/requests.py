@@ -1,0 +1,95 @@
+"""Two rules for every Bot API call made while an update is handled, kept in one place.
+
+1. Nothing is held while waiting on the network: the update's open transaction is committed
+   before the call goes out (its writes become final, its connection returns to the pool), so
+   on SQLite no other person's write waits on Telegram's latency. The usual order in a handler
+   is read → decide → write → send; what a send returns (a relayed message id) is stored after
+   it in a second short transaction, which the update path commits when the handler returns.
+2. A reply that meets 429, a 5xx or a network error waits and is tried again (bounded). If it
+   still fails, the error reaches the update path, which keeps the update stored and runs it
+   again later: the person's message is never dropped.
+
+Calls made outside an update (the outbox sender, scheduled sweeps, background jobs) pass
+through untouched: they have their own transactions and their own retry rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from storage.db import current_session
+
+log = logging.getLogger(__name__)
+
+# One reply may wait this long in all for Telegram before the update is put back for later.
+REPLY_PATIENCE_SECONDS = 90.0
+REPLY_ATTEMPTS = 5
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        session = current_session.get()
+        if session is not None and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)
+
+
+class RetryReplies(BaseRequestMiddleware):
+    """Retries a reply on 429 (after `retry_after`, also pausing the outbox) and on 5xx or
+    network errors (short backoff). A network error may mean Telegram got the message: one
+    duplicate reply is a smaller harm than a lost one."""
+
+    def __init__(
+        self,
+        pause_outbox: Callable[[float], Awaitable[None]] | None = None,
+        *,
+        attempts: int = REPLY_ATTEMPTS,
+        patience: float = REPLY_PATIENCE_SECONDS,
+    ) -> None:
+        self.pause_outbox = pause_outbox
+        self.attempts = attempts
+        self.patience = patience
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if current_session.get() is None:
+            return await make_request(bot, method)
+        waited = 0.0
+        attempt = 1
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                delay = float(error.retry_after)
+                if attempt >= self.attempts or waited + delay > self.patience:
+                    raise
+                if self.pause_outbox is not None:
+                    await self.pause_outbox(delay)
+            except (TelegramServerError, TelegramNetworkError):
+                delay = 0.5 * 2 ** (attempt - 1)
+                if attempt >= self.attempts or waited + delay > self.patience:
+                    raise
+            log.info("%s: waiting %.1f s before try %d", type(method).__name__, delay, attempt + 1)
+            waited += delay
+            attempt += 1
+            await asyncio.sleep(delay)

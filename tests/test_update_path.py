@@ -1,0 +1,457 @@
+"""The update path: stored before acknowledged, people concurrently, each person in order,
+429s waited out, floods slowed instead of dropped, no write lock held across a Bot API call."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiogram import BaseMiddleware, Bot, Router
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.methods import CopyMessage, SendMessage, SetMyCommands, TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Message, TelegramObject, Update
+from redis.asyncio import Redis
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import create_bot, create_dispatcher
+from bot.delivery.outbox import Recipient, enqueue_broadcast
+from bot.updates.requests import RetryReplies
+from config.settings import Settings
+from storage.models import (
+    Broadcast,
+    BroadcastStatus,
+    InboxStatus,
+    InboxUpdate,
+    Person,
+    PersonRole,
+    Role,
+    ThreadMessage,
+)
+from tests import seed
+from tests.factories import make_message, make_user, update_with
+from tests.harness import Harness, text_of
+from tests.recording_session import RecordingSession
+
+TEACHER = 3001
+TUTOR = 4001
+
+
+async def teacher_with_tutor(db: AsyncSession) -> None:
+    mun, school, leader = await seed.place(db)
+    teacher = await seed.person(
+        db,
+        name="Иванова Мария Петровна",
+        roles=[Role.TEACHER],
+        municipality=mun,
+        school=school,
+        telegram_id=TEACHER,
+    )
+    tutor = await seed.person(
+        db,
+        name="Петрова Анна Ивановна",
+        roles=[Role.TUTOR],
+        municipality=mun,
+        school=leader,
+        telegram_id=TUTOR,
+    )
+    await seed.assign_tutor(db, tutor, teacher)
+    await db.commit()
+
+
+def answered_texts(harness: Harness, chat_id: int) -> list[str]:
+    """What reached the person: requests Telegram accepted (refused ones are recorded too)."""
+    answered = {id(r): r for r in harness.sent_to(chat_id) if id(r) in harness.api.answers}
+    return [text_of(r) for r in answered.values() if text_of(r)]
+
+
+def copies_to(harness: Harness, chat_id: int) -> list[CopyMessage]:
+    return [r for r in harness.sent_to(chat_id) if isinstance(r, CopyMessage)]
+
+
+class SlowSession(RecordingSession):
+    """Answers each request after a random delay (0–15 ms), as Telegram's latency varies."""
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        await asyncio.sleep(random.uniform(0, 0.015))
+        return await super().make_request(bot, method, timeout)
+
+
+HarnessFactory = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+async def make_harness(
+    settings: Settings,
+    session_pool: async_sessionmaker[AsyncSession],
+    redis: Redis | None,
+) -> AsyncIterator[HarnessFactory]:
+    """A harness with its own settings and fake Telegram (the default one is for most tests)."""
+    built: list[Harness] = []
+
+    async def build(api: RecordingSession | None = None, **overrides: Any) -> Harness:
+        tuned = settings.model_copy(update=overrides)
+        api = api or RecordingSession()
+        dp = create_dispatcher(tuned, session_pool, redis=redis)
+        harness = Harness(
+            dp=dp, bot=create_bot(tuned, session=api), api=api, session_pool=session_pool
+        )
+        await harness.started_path()
+        built.append(harness)
+        return harness
+
+    yield build
+    for harness in built:
+        assert harness.path is not None
+        await harness.path.stop()
+        await harness.dp.storage.close()
+
+
+# --- durability -------------------------------------------------------------------------------
+
+
+async def test_an_update_stored_but_not_handled_is_handled_once_at_the_next_start(
+    harness: Harness, make_harness: HarnessFactory, db: AsyncSession
+) -> None:
+    # The process dies right after the intake committed: nothing was handled.
+    path = await harness.started_path()
+    await path.stop()
+    update = update_with(message=make_message(harness.user(TEACHER), "/start"))
+    await path.intake.accept([update])
+    assert await db.scalar(select(InboxUpdate.status)) == InboxStatus.PENDING
+    assert harness.sent_to(TEACHER) == []
+
+    restarted = await make_harness(api=harness.api)
+    await restarted.path.idle()  # type: ignore[union-attr]
+
+    assert len(harness.texts_to(TEACHER)) == 1
+    db.expire_all()
+    row = await db.scalar(select(InboxUpdate))
+    assert row is not None and row.status == InboxStatus.DONE and row.attempts == 1
+    assert row.payload is None, "what the person wrote is not kept once handled"
+
+
+async def test_an_update_that_keeps_crashing_the_bot_is_given_up_after_three_restarts(
+    harness: Harness, make_harness: HarnessFactory, db: AsyncSession
+) -> None:
+    db.add(InboxUpdate(update_id=9, person_key=TEACHER, payload={"update_id": 9}, attempts=3))
+    await db.commit()
+
+    await make_harness()
+
+    db.expire_all()
+    row = await db.get(InboxUpdate, 9)
+    assert row is not None and row.status == InboxStatus.FAILED
+
+
+async def test_the_same_update_twice_at_once_is_handled_once(harness: Harness) -> None:
+    update = update_with(message=make_message(harness.user(TEACHER), "/start"))
+    path = await harness.started_path()
+    await asyncio.gather(path.intake.accept([update]), path.intake.accept([update]))
+    await path.idle()
+
+    assert len([r for r in harness.sent_to(TEACHER) if isinstance(r, SendMessage)]) == 1
+
+
+# --- concurrency and order ----------------------------------------------------------------------
+
+
+class Seen(BaseMiddleware):
+    """Notes which updates the dispatcher handled, in what order, and how many at once."""
+
+    def __init__(self) -> None:
+        self.order: dict[int, list[int]] = {}
+        self.active = 0
+        self.most_at_once = 0
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update) and event.message and event.message.from_user
+        self.order.setdefault(event.message.from_user.id, []).append(event.update_id)
+        self.active += 1
+        self.most_at_once = max(self.most_at_once, self.active)
+        try:
+            return await handler(event, data)
+        finally:
+            self.active -= 1
+
+
+async def test_people_are_handled_concurrently_each_in_arrival_order(
+    make_harness: HarnessFactory,
+) -> None:
+    harness = await make_harness(api=SlowSession())
+    seen = Seen()
+    harness.dp.update.outer_middleware(seen)
+    people = [make_user(7000 + n) for n in range(20)]
+    batch = [
+        update_with(message=make_message(person, text))
+        for text in ("/start", "/help", "/privacy", "/menu", "/language")
+        for person in people
+    ]
+
+    await harness.feed_many(batch)
+
+    for person in people:
+        sent = [u.update_id for u in batch if u.message and u.message.from_user == person]
+        assert seen.order[person.id] == sent
+        assert len(harness.texts_to(person.id)) >= 5, "every update answered"
+    assert seen.most_at_once > 1, "different people were handled at the same time"
+
+
+# --- Telegram refusing: 429, 5xx, network ---------------------------------------------------------
+
+
+async def test_a_question_meeting_429_during_a_broadcast_is_relayed_not_lost(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await teacher_with_tutor(db)
+    await harness.send(TEACHER, "/ask")
+    mun_id = await db.scalar(select(Person.municipality_id).where(Person.telegram_id == TUTOR))
+    broadcast = Broadcast(
+        municipality_id=mun_id, text="Объявление", recipients=30, status=BroadcastStatus.SENDING
+    )
+    db.add(broadcast)
+    await db.flush()
+    people = await db.scalars(select(Person).where(Person.telegram_id.is_not(None)))
+    await enqueue_broadcast(
+        db,
+        harness.dp["settings"],
+        broadcast,
+        [Recipient(p.id, p.telegram_id or 0, "Europe/Moscow") for p in people] * 10,
+    )
+    await db.commit()
+    # The broadcast used the whole budget: Telegram answers 429 to the next requests.
+    for _ in range(3):
+        harness.api.fail_next(
+            TelegramRetryAfter(
+                method=SendMessage(chat_id=0, text="x"),
+                message="Too Many Requests",
+                retry_after=1,
+            )
+        )
+    started = time.monotonic()
+    await asyncio.gather(harness.deliver(), harness.send(TEACHER, "Как оценивать ВПР?"))
+
+    assert time.monotonic() - started >= 1, "the 429 was waited out"
+    assert len(copies_to(harness, TUTOR)) == 1, "the question reached the tutor"
+    assert any("передано наставнику" in text for text in answered_texts(harness, TEACHER))
+    stored = await db.scalar(
+        select(func.count())
+        .select_from(ThreadMessage)
+        .where(ThreadMessage.source_chat_id == TEACHER)
+    )
+    assert stored and stored >= 1
+    db.expire_all()
+    statuses = set((await db.scalars(select(InboxUpdate.status))).all())
+    assert statuses == {InboxStatus.DONE}
+
+
+async def test_a_reply_telegram_cannot_take_yet_keeps_the_update_until_it_can(
+    harness: Harness, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.updates.workers.RETRY_FIRST_SECONDS", 0.05)
+    for rule in harness.bot.session.middleware:
+        if isinstance(rule, RetryReplies):
+            rule.attempts = 1  # the reply gives up at once: the update itself must be kept
+    for _ in range(3):  # more failures than one reply's retries
+        harness.api.fail_next(
+            TelegramNetworkError(method=SendMessage(chat_id=TEACHER, text="x"), message="timeout"),
+            method=SendMessage,
+        )
+    await harness.send(TEACHER, "/start")
+
+    texts = answered_texts(harness, TEACHER)
+    assert len(texts) == 1 and "персональных данных" in texts[0]
+    assert "что-то пошло не так" not in "".join(texts)
+    assert await db.scalar(select(InboxUpdate.status)) == InboxStatus.DONE
+
+
+# --- floods --------------------------------------------------------------------------------------
+
+
+async def test_25_questions_in_a_burst_are_all_relayed_the_last_ones_slowed(
+    make_harness: HarnessFactory, db: AsyncSession
+) -> None:
+    await teacher_with_tutor(db)
+    harness = await make_harness(flood_messages=20, flood_window_seconds=1.0)
+    await harness.send(TEACHER, "/ask")
+    harness.clear()
+    teacher = harness.user(TEACHER)
+    burst = [update_with(message=make_message(teacher, f"Вопрос {n}")) for n in range(25)]
+
+    started = time.monotonic()
+    await harness.feed_many(burst)
+
+    assert len(copies_to(harness, TUTOR)) == 25, "nothing dropped"
+    assert time.monotonic() - started >= 0.5, "the person was slowed down"
+    assert not any("Слишком много" in text for text in harness.texts_to(TEACHER))
+
+
+async def test_an_album_counts_once_towards_the_flood_limit(make_harness: HarnessFactory) -> None:
+    harness = await make_harness(flood_messages=3, flood_window_seconds=30.0)
+    person = make_user(TEACHER)
+    album = [
+        update_with(
+            message=make_message(person, None, media_group_id="album-1", caption=f"фото {n}")
+        )
+        for n in range(10)
+    ]
+    started = time.monotonic()
+    await harness.feed_many(album)
+
+    assert time.monotonic() - started < 5, "ten photos of one album were not paced as ten"
+
+
+async def test_hundreds_a_minute_are_refused_and_the_person_is_told_so(
+    make_harness: HarnessFactory, db: AsyncSession
+) -> None:
+    harness = await make_harness(flood_messages=1000, flood_abuse_per_minute=10)
+    person = make_user(TEACHER)
+    await harness.feed_many([update_with(message=make_message(person, "/help")) for _ in range(15)])
+
+    notices = [t for t in harness.texts_to(TEACHER) if "больше 10 сообщений за минуту" in t]
+    assert len(notices) == 1
+    refused = await db.scalar(
+        select(func.count())
+        .select_from(InboxUpdate)
+        .where(InboxUpdate.status == InboxStatus.REFUSED)
+    )
+    assert refused == 5
+
+
+# --- the write-lock rule ----------------------------------------------------------------------
+
+
+class ProbingSession(RecordingSession):
+    """At every Bot API call, checks from another connection that the database can be written."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__()
+        self.database = database
+        self.locked_during: list[str] = []
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        probe = sqlite3.connect(self.database, timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            self.locked_during.append(type(method).__name__)
+        finally:
+            probe.close()
+        return await super().make_request(bot, method, timeout)
+
+
+def writes_then_sends() -> Router:
+    """A handler written the careless way: it writes, then talks to Telegram, then writes."""
+    router = Router(name="careless")
+
+    @router.message()
+    async def careless(message: Message, session: AsyncSession) -> None:
+        session.add(PersonRole(person_id=1, role=Role.TEACHER))
+        await session.flush()
+        await message.answer("Записано")
+        await message.answer("И ещё раз")
+
+    return router
+
+
+async def test_no_write_lock_is_held_while_a_handler_waits_on_telegram(
+    settings: Settings, make_harness: HarnessFactory, db: AsyncSession
+) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("the probe opens the SQLite file from a second connection")
+    await teacher_with_tutor(db)
+    api = ProbingSession(str(settings.sqlite_path()))
+    harness = await make_harness(api=api)
+    careless = harness.dp.include_router(writes_then_sends())
+    harness.dp.sub_routers.remove(careless)
+    harness.dp.sub_routers.insert(0, careless)  # asked before every other router
+
+    await harness.send(TEACHER, "не команда и не кнопка")
+    await harness.send(TEACHER, "/menu")
+
+    assert api.locked_during == []
+    assert "Записано" in harness.texts_to(TEACHER)
+
+
+# --- a lean hot path ---------------------------------------------------------------------------
+
+
+class StatementCounter:
+    """Counts SQL statements the database receives (commits and pragmas aside)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.statements: list[str] = []
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith("PRAGMA"):
+            self.statements.append(statement.split("\n")[0][:120])
+
+
+@pytest.mark.parametrize(
+    ("user_id", "button"),
+    [
+        (TEACHER, "🧑‍🏫 Мой наставник"),
+        (TEACHER, "❓ Помощь"),
+        (TEACHER, "🤝 Сообщества"),
+        (TUTOR, "📨 Обращения"),
+        (TUTOR, "👥 Мои педагоги"),
+    ],
+)
+async def test_a_menu_button_of_a_registered_person_costs_at_most_four_statements(
+    harness: Harness, db: AsyncSession, engine: AsyncEngine, user_id: int, button: str
+) -> None:
+    await teacher_with_tutor(db)
+    await harness.send(user_id, "/menu")  # commands set once, dialog state settled
+    harness.clear()
+
+    with StatementCounter(engine) as counter:
+        await harness.send(user_id, button)
+
+    assert harness.texts_to(user_id), "answered"
+    handling = [s for s in counter.statements if "inbox_updates" not in s]
+    assert len(handling) <= 4, "\n".join(counter.statements)
+
+
+async def test_the_command_list_is_set_only_when_language_or_roles_change(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await teacher_with_tutor(db)
+
+    for _ in range(3):
+        await harness.send(TEACHER, "/menu")
+    assert len([r for r in harness.requests if isinstance(r, SetMyCommands)]) == 1
+
+    await seed_role(db, TEACHER, Role.TUTOR)
+    await harness.send(TEACHER, "/menu")
+    assert len([r for r in harness.requests if isinstance(r, SetMyCommands)]) == 2
+
+
+async def seed_role(db: AsyncSession, telegram_id: int, role: Role) -> None:
+    person = await db.scalar(select(Person).where(Person.telegram_id == telegram_id))
+    assert person is not None
+    db.add(PersonRole(person_id=person.id, role=role))
+    await db.commit()
