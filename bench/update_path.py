@@ -1835,18 +1835,27 @@ async def run_storm(scale: Scale, work: Workspace, profiles: Profiles) -> list[R
     dp = create_dispatcher(settings, pool)
     tracker = Tracker()
     dp.update.outer_middleware(tracker)
+    pauses: list[float] = []
+    limiter = dp["outbox_limiter"]
+    pause = limiter.pause
+
+    async def counted_pause(seconds: float) -> None:
+        pauses.append(seconds)
+        await pause(seconds)
+
+    limiter.pause = counted_pause  # the bench's instance: replies' 429s pause the outbox here
     path = UpdatePath.for_dispatcher(dp, bot)
     TALLY.reset()
-    broadcast_before = 0
     seconds = 0.0
+    window_start = time.monotonic()  # the stub's clock: when the teachers began to ask
     try:
         await dp.emit_startup(bot=bot, **dp.workflow_data)  # the outbox sender starts
         await path.start()
         await asyncio.wait_for(under_way.wait(), 60)  # the broadcast is going out
         server.on_accept = None
-        broadcast_before = len(server.accepted)
         with profiles.phase("storm"):
             started = time.perf_counter()
+            window_start = time.monotonic()
             # Each asker presses «✍️» and writes a second later; askers arrive evenly.
             arrivals = sorted(
                 [
@@ -1886,7 +1895,11 @@ async def run_storm(scale: Scale, work: Workspace, profiles: Profiles) -> list[R
     unanswered = sum(max(0, 2 - to_chat[teacher.telegram_id]) for teacher in askers)
     cards = sum(max(0, 1 - to_chat[teacher.tutor_telegram_id]) for teacher in askers)
     duplicates = len(server.copies) - len(copied)
-    broadcast_sent = sum(1 for a in server.accepted if a.text == BROADCAST_TEXT)
+    broadcast_at = [a.at for a in server.accepted if a.text == BROADCAST_TEXT]
+    broadcast_sent = len(broadcast_at)
+    meanwhile = [at for at in broadcast_at if at >= window_start]
+    moments = [window_start, *meanwhile, window_start + seconds]
+    longest_gap = max(b - a for a, b in itertools.pairwise(moments))
     lost = lost_relays + unanswered + cards
     return [
         Row(
@@ -1907,9 +1920,10 @@ async def run_storm(scale: Scale, work: Workspace, profiles: Profiles) -> list[R
         ),
         Row(
             "5",
-            f"broadcast messages sent meanwhile ({seconds:.0f} s; before the askers: "
-            f"{broadcast_before})",
-            f"{broadcast_sent:,}",
+            f"broadcast: sent in all / while the teachers asked ({seconds:.0f} s) / its longest "
+            "pause then / outbox pauses asked by replies' 429s",
+            f"{broadcast_sent:,} / {len(meanwhile):,} / {longest_gap:.1f} s / {len(pauses)} "
+            f"({sum(pauses):.0f} s)",
         ),
     ]
 
@@ -1931,14 +1945,55 @@ async def background_load(seconds: float = 1.0) -> float | None:
     return busy_share(before, machine_ticks())
 
 
+async def wait_quiet(limit: float) -> None:
+    """Up to `limit` seconds for three quiet seconds in a row (under 15 % busy)."""
+    deadline = time.monotonic() + limit
+    calm = 0
+    while calm < 3 and time.monotonic() < deadline:
+        share = await background_load()
+        if share is None:
+            return
+        calm = calm + 1 if share < 0.15 else 0
+
+
+class OthersMeter:
+    """The CPU share other processes (databases included) took while an item ran."""
+
+    def __init__(self) -> None:
+        self.ticks = machine_ticks()
+        self.own = self._own()
+        self.started = time.monotonic()
+
+    @staticmethod
+    def _own() -> float:
+        times = os.times()
+        return times.user + times.system + times.children_user + times.children_system
+
+    def share(self) -> float | None:
+        ticks = machine_ticks()
+        if ticks is None or self.ticks is None:
+            return None
+        busy = (ticks[0] - self.ticks[0]) / os.sysconf("SC_CLK_TCK")
+        others = busy - (self._own() - self.own)
+        wall = (time.monotonic() - self.started) * (os.cpu_count() or 1)
+        return max(0.0, others / wall) if wall else None
+
+
 async def benchmark(
-    scale: Scale, only: Sequence[str], profiles: Profiles, quiet: dict[str, float | None]
+    scale: Scale,
+    only: Sequence[str],
+    profiles: Profiles,
+    load: dict[str, tuple[float | None, float | None]],
+    quiet_wait: float,
 ) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-update-path-") as directory:
         work = Workspace(Path(directory))
         for name in only:
-            quiet[name] = await background_load()
+            if quiet_wait:
+                await wait_quiet(quiet_wait)
+            before = await background_load()
+            meter = OthersMeter()
             started = time.perf_counter()
             print(f"--- {name}", file=sys.stderr, flush=True)
             try:
@@ -1954,6 +2009,7 @@ async def benchmark(
                         False,
                     )
                 )
+            load[name] = (before, meter.share())
             print(f"--- {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return rows
 
@@ -1977,6 +2033,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller counts (~3 minutes)")
     parser.add_argument("--only", help=f"comma-separated: {', '.join(ITEMS)} (or 1-5)")
     parser.add_argument("--profile", type=Path, help="write cProfile data of each phase here")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each item, wait up to this long for the machine to be idle",
+    )
     args = parser.parse_args(argv)
     # Warnings and errors are counted (and the commonest shown), not streamed.
     logging.getLogger().setLevel(logging.WARNING)
@@ -1985,17 +2048,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     only = parse_only(args.only)
     texts = Texts(path=LOCALES_DIR, default_locale="ru")
     started = time.perf_counter()
-    quiet: dict[str, float | None] = {}
+    load: dict[str, tuple[float | None, float | None]] = {}
     with texts.context(), texts.use_locale("ru"):
-        rows = asyncio.run(benchmark(scale, only, Profiles(args.profile), quiet))
+        rows = asyncio.run(benchmark(scale, only, Profiles(args.profile), load, args.wait_quiet))
     print()
     print(
         f"Update path benchmark ({'quick' if args.quick else 'full'}; "
         f"{os.cpu_count()} CPUs; {time.perf_counter() - started:.0f} s)"
     )
     print_table(rows)
-    load = ", ".join(f"{name} {'?' if v is None else f'{v:.0%}'}" for name, v in quiet.items())
-    print(f"Machine busy with other work just before each item (1 s sample): {load}")
+
+    def share(value: float | None) -> str:
+        return "?" if value is None else f"{value:.0%}"
+
+    print(
+        "CPU taken by other processes (databases included), just before / during each item: "
+        + ", ".join(f"{name} {share(a)} / {share(b)}" for name, (a, b) in load.items())
+    )
 
 
 if __name__ == "__main__":

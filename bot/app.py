@@ -22,6 +22,7 @@ from bot.delivery.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.fsm_storage import DatabaseStorage
 from bot.handlers import get_routers
+from bot.jobs import JobRunner
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.domain_errors import DomainErrorMiddleware
 from bot.middlewares.locale import LocaleMiddleware
@@ -96,7 +97,7 @@ def create_dispatcher(
     dp.update.outer_middleware(DomainErrorMiddleware())
     dp.include_routers(*get_routers())
 
-    running: list[tuple[OutboxSender, asyncio.Task[None]]] = []
+    running: list[tuple[OutboxSender | JobRunner, asyncio.Task[None]]] = []
 
     async def on_startup(bot: Bot) -> None:
         scheduler.start(
@@ -110,6 +111,10 @@ def create_dispatcher(
         )
         sender = OutboxSender(bot, session_pool, settings, outbox_limiter)
         running.append((sender, asyncio.create_task(sender.run(), name="outbox-sender")))
+        # Slow work people asked for (roster checks, history copies, exports), off the update
+        # path; its messages share the outbox's pace.
+        jobs = JobRunner(bot, session_pool, settings, texts, templates, limiter=outbox_limiter)
+        running.append((jobs, asyncio.create_task(jobs.run(), name="background-jobs")))
 
     async def on_shutdown() -> None:
         scheduler.shutdown()
