@@ -75,7 +75,7 @@ class UpdatePath:
     async def start(self) -> None:
         """Begin handling: first whatever a previous run stored and did not finish."""
         self.workers.start()
-        await self.intake.recover(at_start=True)
+        await self.intake.recover(at_start=True, shared=self.shared)
         if self.shared:
             self._sweeper = asyncio.create_task(
                 self.intake.sweep_orphans(ORPHANED_AFTER.total_seconds() / 2),

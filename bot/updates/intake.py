@@ -80,20 +80,26 @@ class Intake:
             if update.update_id in new_ids:
                 await self._tell_refused(update)
 
-    async def recover(self, *, at_start: bool) -> int:
-        """Queue stored updates nobody finished. At start-up (one process, or the first of
-        several) a restart is counted against each; a poison update is given up after a few."""
+    async def recover(self, *, at_start: bool, shared: bool = False) -> int:
+        """Queue stored updates nobody finished.
+
+        At start-up a restart is counted against each and a poison update is given up after a
+        few. With several processes (`shared`) only updates stored long enough ago to have lost
+        their process are taken: the others are still being handled elsewhere.
+        """
+        received_before = datetime.now(UTC) - ORPHANED_AFTER if shared or not at_start else None
         async with self.session_pool.begin() as session:
             repo = InboxRepo(session)
             if at_start:
-                poisoned = await repo.count_restart(MAX_RESTARTS_PER_UPDATE)
+                poisoned = await repo.count_restart(
+                    MAX_RESTARTS_PER_UPDATE, received_before=received_before
+                )
                 for update_id in poisoned:
                     log.error(
-                        "update %s crashed the bot %d times; given up",
+                        "update %s stopped the bot %d times; given up",
                         update_id,
                         MAX_RESTARTS_PER_UPDATE,
                     )
-            received_before = None if at_start else datetime.now(UTC) - ORPHANED_AFTER
             rows = await repo.pending(received_before=received_before)
         by_person: defaultdict[int, list[Update]] = defaultdict(list)
         for row in rows:

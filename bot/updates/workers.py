@@ -52,6 +52,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 60.0
+# About twenty minutes of an outage; then the update waits for the next start instead.
+MAX_TRANSIENT_FAILURES = 25
 # How often handled-but-unmarked updates are marked done in one statement.
 MARK_INTERVAL_SECONDS = 0.05
 MARK_BATCH = 500
@@ -205,7 +207,7 @@ class UpdateWorkers:
 
     async def _handle_until_done(self, key: int, update: Update) -> None:
         failures = 0
-        while True:
+        while failures < MAX_TRANSIENT_FAILURES:
             try:
                 if self.locks is None:
                     await self._handle(key, update, mark_now=False)
@@ -224,6 +226,11 @@ class UpdateWorkers:
                     delay,
                 )
                 await asyncio.sleep(delay)
+        # Not a passing outage after all (or a long one): the update stays stored for the next
+        # start, or another process's sweep, and the person's later updates are not held up.
+        log.error(
+            "update %s: still failing after %d tries; left for later", update.update_id, failures
+        )
 
     async def _handle_shared(self, key: int, update: Update) -> None:
         """With several processes: under the person's lock, first whatever of theirs another

@@ -82,20 +82,24 @@ class InboxRepo:
             )
         ).all()
 
-    async def count_restart(self, max_attempts: int) -> list[int]:
+    async def count_restart(
+        self, max_attempts: int, *, received_before: datetime | None = None
+    ) -> list[int]:
         """A restart found these unfinished: count it; give up on those past `max_attempts`.
 
         Returns the ids given up on (poison updates, kept as failed for the operator).
         """
-        pending = InboxUpdate.status == InboxStatus.PENDING
+        unfinished = InboxUpdate.status == InboxStatus.PENDING
+        if received_before is not None:
+            unfinished = unfinished & (InboxUpdate.received_at < received_before)
         await self.session.execute(
-            update(InboxUpdate).where(pending).values(attempts=InboxUpdate.attempts + 1)
+            update(InboxUpdate).where(unfinished).values(attempts=InboxUpdate.attempts + 1)
         )
         poisoned = list(
             (
                 await self.session.scalars(
                     select(InboxUpdate.update_id).where(
-                        pending, InboxUpdate.attempts > max_attempts
+                        unfinished, InboxUpdate.attempts > max_attempts
                     )
                 )
             ).all()
