@@ -88,6 +88,8 @@ async def harness(
     redis: Redis | None,
 ) -> AsyncIterator[Harness]:
     api = RecordingSession()
+    if settings.is_sqlite:
+        api.probe_database = str(settings.sqlite_path())
     bot = create_bot(settings, session=api)
     dp = create_dispatcher(settings, session_pool, redis=redis)
     path = UpdatePath.for_dispatcher(dp, bot)
@@ -95,6 +97,8 @@ async def harness(
     yield Harness(dp=dp, bot=bot, api=api, session_pool=session_pool, path=path)
     await path.stop()
     await dp.storage.close()
+    # The rule of the update path, held by every test: no write lock while waiting on Telegram.
+    assert api.write_locked_during == []
     await bot.session.close()
 
 

@@ -7,7 +7,9 @@ errors, time-outs or a person who blocked the bot.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import sqlite3
 from collections import deque
 from collections.abc import AsyncGenerator, Iterator
 from datetime import UTC, datetime
@@ -36,6 +38,21 @@ if TYPE_CHECKING:
 BOT_USER = User(id=42, is_bot=True, first_name="Наставник", username="nastavnik_test_bot")
 
 
+def _writable(database: str) -> bool:
+    """Whether a writer gets the lock within half a second. Other people's short writes finish
+    in milliseconds (the event loop runs on meanwhile); a lock held by whoever is waiting on
+    this very request is never released, and is caught."""
+    probe = sqlite3.connect(database, timeout=0.5)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+
+
 class RecordingSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
@@ -47,6 +64,10 @@ class RecordingSession(BaseSession):
         self.answers: dict[int, Any] = {}
         # Chats whose person blocked the bot: every request to them is refused with 403.
         self.blocked_chats: set[int] = set()
+        # With a SQLite file set, every request first checks from a second connection that
+        # nobody holds the write lock while waiting on Telegram; offenders are listed here.
+        self.probe_database: str | None = None
+        self.write_locked_during: list[str] = []
 
     def fail_next(
         self, error: Exception, *, method: type[TelegramMethod[Any]] | None = None
@@ -65,6 +86,10 @@ class RecordingSession(BaseSession):
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
+        if self.probe_database is not None and not await asyncio.to_thread(
+            _writable, self.probe_database
+        ):
+            self.write_locked_during.append(type(method).__name__)
         self.requests.append(method)
         chat_id = getattr(method, "chat_id", None)
         if chat_id is not None and int(chat_id) in self.blocked_chats:

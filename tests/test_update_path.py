@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -351,28 +350,6 @@ async def test_hundreds_a_minute_are_refused_and_the_person_is_told_so(
 # --- the write-lock rule ----------------------------------------------------------------------
 
 
-class ProbingSession(RecordingSession):
-    """At every Bot API call, checks from another connection that the database can be written."""
-
-    def __init__(self, database: str) -> None:
-        super().__init__()
-        self.database = database
-        self.locked_during: list[str] = []
-
-    async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
-    ) -> TelegramType:
-        probe = sqlite3.connect(self.database, timeout=0)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.execute("ROLLBACK")
-        except sqlite3.OperationalError:
-            self.locked_during.append(type(method).__name__)
-        finally:
-            probe.close()
-        return await super().make_request(bot, method, timeout)
-
-
 def writes_then_sends() -> Router:
     """A handler written the careless way: it writes, then talks to Telegram, then writes."""
     router = Router(name="careless")
@@ -393,7 +370,8 @@ async def test_no_write_lock_is_held_while_a_handler_waits_on_telegram(
     if not settings.is_sqlite:
         pytest.skip("the probe opens the SQLite file from a second connection")
     await teacher_with_tutor(db)
-    api = ProbingSession(str(settings.sqlite_path()))
+    api = RecordingSession()
+    api.probe_database = str(settings.sqlite_path())
     harness = await make_harness(api=api)
     careless = harness.dp.include_router(writes_then_sends())
     harness.dp.sub_routers.remove(careless)
@@ -402,7 +380,7 @@ async def test_no_write_lock_is_held_while_a_handler_waits_on_telegram(
     await harness.send(TEACHER, "не команда и не кнопка")
     await harness.send(TEACHER, "/menu")
 
-    assert api.locked_during == []
+    assert api.write_locked_during == []
     assert "Записано" in harness.texts_to(TEACHER)
 
 
