@@ -17,8 +17,9 @@ Five measurements, each against its own baseline, printed as one table with PASS
 3. webhook     With DATABASE_URL (PostgreSQL) and REDIS_URL set: the same 2,000 updates POSTed
                round-robin to one, then two `python -m bot webhook` processes (a throw-away
                database, migrated and seeded): the rate of two over the rate of one.
-4. roster      A coordinator applies a 25,000-row roster (the background job, through the
-               bot) while 500 other people press menu buttons: their p99, arrival to handled.
+4. roster      A coordinator presses «Применить» on an uploaded 25,000-row roster; the bot's
+               background job applies it while 500 other people press menu buttons: their
+               p99, arrival to handled.
 5. storm       A broadcast to 5,000 people goes out through the outbox against a stub that
                allows 30 msg/s (429 beyond, bench.botapi_limits) while 200 teachers ask their
                tutors questions through the path: interactive messages lost, 429s seen.
@@ -39,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import itertools
 import json
 import logging
@@ -55,7 +57,7 @@ import time
 import traceback
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -400,6 +402,13 @@ class InstantSession(BaseSession):
         self.latency = latency
         self.calls: Counter[str] = Counter()
         self._message_ids = itertools.count(10_000_000)
+        # Answers are shallow copies of prototypes: building a Message (80 fields) per call
+        # would cost more than the bare baseline spends on a whole update.
+        self._chat = Chat.model_construct(id=0, type="private")
+        self._message = Message.model_construct(
+            message_id=0, date=datetime.now(UTC), chat=self._chat
+        )
+        self._message_id = MessageId.model_construct(message_id=0)
 
     async def close(self) -> None:
         return None
@@ -418,14 +427,15 @@ class InstantSession(BaseSession):
     def _answer(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, (SendMessage, EditMessageText, SendDocument)):
             chat_id = int(getattr(method, "chat_id", None) or 0)
-            return Message.model_construct(
-                message_id=getattr(method, "message_id", None) or next(self._message_ids),
-                date=datetime.now(UTC),
-                chat=Chat.model_construct(id=chat_id, type="private"),
-                text=getattr(method, "text", None),
+            return self._message.model_copy(
+                update={
+                    "message_id": getattr(method, "message_id", None) or next(self._message_ids),
+                    "chat": self._chat.model_copy(update={"id": chat_id}),
+                    "text": getattr(method, "text", None),
+                }
             )
         if isinstance(method, CopyMessage):
-            return MessageId.model_construct(message_id=next(self._message_ids))
+            return self._message_id.model_copy(update={"message_id": next(self._message_ids)})
         if isinstance(method, GetMe):
             return BOT_USER
         return True
@@ -855,7 +865,16 @@ async def run_throughput(scale: Scale, work: Workspace, profiles: Profiles) -> l
         arrived: dict[int, float] = {}
         paced_updates = bound(paced, bot)
         tasks: list[asyncio.Task[None]] = []
-        with profiles.phase("throughput-latency"):
+        accepts: list[float] = []
+
+        async def accept(update: Update) -> None:
+            began = time.perf_counter()
+            await path.intake.accept([update])
+            accepts.append(time.perf_counter() - began)
+
+        lag = LoopLag()
+        with profiles.phase("throughput-latency"), GcPauses() as collections:
+            lag.start()
             start = time.perf_counter() + 0.05
             for index, update in enumerate(paced_updates):
                 due = start + index / rate
@@ -863,9 +882,13 @@ async def run_throughput(scale: Scale, work: Workspace, profiles: Profiles) -> l
                 if delay > 0:
                     await asyncio.sleep(delay)
                 arrived[update.update_id] = due
-                tasks.append(asyncio.create_task(path.intake.accept([update])))
+                tasks.append(asyncio.create_task(accept(update)))
             await asyncio.gather(*tasks)
             await settle(path)
+            await lag.stop()
+        stall = lag.worst(0.0, float("inf")) * 1000
+        gc_worst = collections.worst() * 1000
+        longest_accept = max(accepts, default=0.0) * 1000
         errors = TALLY.errors
         TALLY.report("throughput")
     finally:
@@ -907,6 +930,13 @@ async def run_throughput(scale: Scale, work: Workspace, profiles: Profiles) -> l
                 bool(values) and p99 <= 20,
             )
         )
+    rows.append(
+        Row(
+            "1",
+            "paced phase: longest event-loop stall / GC pause / intake (store) call, ms",
+            f"{stall:.0f} / {gc_worst:.0f} / {longest_accept:.0f}",
+        )
+    )
     rows.append(
         Row(
             "1",
@@ -1450,6 +1480,30 @@ async def _webhook_run(
     ]
 
 
+class GcPauses:
+    """Garbage-collector passes of this process and how long each took."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def worst(self) -> float:
+        return max((seconds for _, seconds in self.pauses), default=0.0)
+
+
 class LoopLag:
     """How late a 10 ms timer fires: the event loop blocked by work that does not yield."""
 
@@ -1480,9 +1534,9 @@ class LoopLag:
 # --- 4. roster apply while others press buttons ---------------------------------------------------
 async def add_roster_upload(
     pool: async_sessionmaker[AsyncSession], region: RegionPeople, rows: int
-) -> tuple[int, int, int, bytes]:
+) -> tuple[int, int, int]:
     """A new municipality, its coordinator and their uploaded roster of `rows` new people:
-    (coordinator's Telegram id, municipality id, upload id, file)."""
+    (coordinator's Telegram id, municipality id, upload id)."""
     from bench.roster_import import generate, to_xlsx
 
     content = to_xlsx(generate(rows, max(10, rows // 42)))
@@ -1509,7 +1563,7 @@ async def add_roster_upload(
         )
         session.add(upload)
         await session.flush()
-        return telegram_id, municipality.id, upload.id, content
+        return telegram_id, municipality.id, upload.id
 
 
 async def count_people(pool: async_sessionmaker[AsyncSession], municipality_id: int) -> int:
@@ -1522,71 +1576,31 @@ async def count_people(pool: async_sessionmaker[AsyncSession], municipality_id: 
     return int(found or 0)
 
 
-@contextlib.asynccontextmanager
-async def roster_apply(
+async def press_apply(
     path: UpdatePath,
-    dp: Dispatcher,
     bot: Bot,
     pool: async_sessionmaker[AsyncSession],
     coordinator: int,
-    municipality_id: int,
     upload_id: int,
-    content: bytes,
-) -> AsyncIterator[Callable[[], Awaitable[str | None]]]:
-    """Starts the apply: through the bot (the coordinator presses «Применить», the job runner
-    runs the job) when bot.jobs is there, else the roster service in a task of its own.
-    Yields a probe: None while it runs, then how it ended."""
-    try:
-        from bot.jobs import JobRunner
-    except ImportError:
-        runner = None
-    else:
-        runner = JobRunner(
-            bot, pool, dp["settings"], dp["texts"], dp["templates"], limiter=dp["outbox_limiter"]
-        )
-    if runner is not None:
-        maker = UpdateMaker(first_update_id=9_000_000)
-        data = RosterCb(action="apply", upload_id=upload_id).pack()
-        await path.intake.accept(bound([maker.callback("roster", coordinator, data)], bot))
-        pressed = time.perf_counter()
-        task = asyncio.create_task(runner.run())
+) -> Callable[[], Awaitable[str | None]]:
+    """The coordinator presses «Применить»: the handler queues the apply job, which the bot's
+    job runner (started with the bot) runs. Returns a probe: None while the job is pending or
+    running, then how it ended."""
+    maker = UpdateMaker(first_update_id=9_000_000)
+    data = RosterCb(action="apply", upload_id=upload_id).pack()
+    await path.intake.accept(bound([maker.callback("roster", coordinator, data)], bot))
+    pressed = time.perf_counter()
 
-        async def job_state() -> str | None:
-            async with pool() as session:
-                statuses = (await session.scalars(select(BackgroundJob.status))).all()
-            if not statuses:
-                return "no job queued" if time.perf_counter() - pressed > 10 else None
-            if any(s in ("pending", "running") for s in statuses):
-                return None
-            return "job " + ",".join(sorted(str(s) for s in statuses))
-
-        try:
-            yield job_state
-        finally:
-            runner.stop()
-            await task
-        return
-
-    from bot.services.roster import apply_plan, plan_import, read_file
-
-    async def direct() -> None:
-        parsed = await asyncio.to_thread(read_file, content, "roster.xlsx")
-        async with pool.begin() as session:
-            plan = await plan_import(session, municipality_id, "Округ бенчмарка", parsed)
-            await apply_plan(session, plan)
-
-    task_direct = asyncio.create_task(direct())
-
-    async def direct_state() -> str | None:
-        if not task_direct.done():
+    async def job_state() -> str | None:
+        async with pool() as session:
+            statuses = (await session.scalars(select(BackgroundJob.status))).all()
+        if not statuses:
+            return "no job queued" if time.perf_counter() - pressed > 10 else None
+        if any(s in ("pending", "running") for s in statuses):
             return None
-        return "service " + ("failed" if task_direct.exception() else "done")
+        return "job " + ",".join(sorted(str(s) for s in statuses))
 
-    try:
-        yield direct_state
-    finally:
-        with contextlib.suppress(Exception):
-            await task_direct
+    return job_state
 
 
 async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[Row]:
@@ -1594,7 +1608,7 @@ async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[
     settings = bench_settings(sqlite_url(database))
     engine = create_engine(settings.database_url)
     pool = create_session_pool(engine)
-    coordinator, municipality_id, upload_id, content = await add_roster_upload(
+    coordinator, municipality_id, upload_id = await add_roster_upload(
         pool, region, scale.roster_rows
     )
     rng = random.Random(4)
@@ -1617,6 +1631,7 @@ async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[
     window = (0.0, 0.0)
     outcome: str | None = None
     try:
+        await dp.emit_startup(bot=bot, **dp.workflow_data)  # scheduler, outbox, job runner
         await path.start()
         lag.start()
         warm = [maker.text(kind, who, words) for who, kind, words in others[:50]]
@@ -1663,22 +1678,20 @@ async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[
 
         await load_until(await after(1.0))  # the load runs before the apply starts
         with profiles.phase("roster"):
-            async with roster_apply(
-                path, dp, bot, pool, coordinator, municipality_id, upload_id, content
-            ) as state:
-                apply_started = time.perf_counter()
-                checked = 0.0
+            state = await press_apply(path, bot, pool, coordinator, upload_id)
+            apply_started = time.perf_counter()
+            checked = 0.0
 
-                async def applied() -> bool:
-                    nonlocal outcome, checked
-                    if time.perf_counter() - checked < 0.2:
-                        return False
-                    checked = time.perf_counter()
-                    outcome = await state()
-                    return outcome is not None or checked - apply_started > 600
+            async def applied() -> bool:
+                nonlocal outcome, checked
+                if time.perf_counter() - checked < 0.2:
+                    return False
+                checked = time.perf_counter()
+                outcome = await state()
+                return outcome is not None or checked - apply_started > 600
 
-                await load_until(applied)
-                window = (apply_started, time.perf_counter())
+            await load_until(applied)
+            window = (apply_started, time.perf_counter())
             await load_until(await after(0.5))
             await settle(path)
         TALLY.report("roster")
@@ -1686,6 +1699,7 @@ async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[
     finally:
         await lag.stop()
         await path.stop()
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)
         await bot.session.close()
         await engine.dispose()
     during = [

@@ -2,6 +2,7 @@
 
 A reply (in Telegram) to any relayed message or card finds its thread, so this router sits
 before the other features' routers; the asking mode ends with any main-menu button or command.
+A relay is prepared by a service, sent by `bot.transport.questions`, then settled by the service.
 """
 
 from __future__ import annotations
@@ -28,13 +29,19 @@ from bot.keyboards.questions import (
     tutor_list_keyboard,
     tutors_keyboard,
 )
-from bot.services import questions
+from bot.services import (
+    question_assignment,
+    question_overview,
+    question_routing,
+    question_threads,
+)
+from bot.services.question_messages import short_name
 from bot.states import QuestionFlow
 from bot.texts import Templates, all_translations, t
+from bot.transport import questions as relay
 from bot.ui import send_long
 from config.settings import Settings
-from storage.models import MessageDirection, Person, Role, ThreadMessage, ThreadStatus
-from storage.repositories.threads import ThreadsRepo
+from storage.models import MessageDirection, Person, Role, Thread, ThreadMessage, ThreadStatus
 
 router = Router(name=__name__)
 router.message.filter(HasRole())
@@ -66,11 +73,10 @@ class RelayedReply(Filter):
         replied = message.reply_to_message
         if replied is None:
             return False
-        record = await ThreadsRepo(session).by_relayed(message.chat.id, replied.message_id)
+        record = await question_routing.relayed_message_at(
+            session, message.chat.id, replied.message_id
+        )
         return {"relayed": record} if record is not None else False
-
-
-# Telegram's limit for one message; long lists are sent in several.
 
 
 # --- the teacher asks -------------------------------------------------------------------------
@@ -81,9 +87,8 @@ class RelayedReply(Filter):
 async def cmd_ask(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
-    await questions.ensure_someone_answers(session, person)
+    thread = await question_routing.thread_to_continue(session, person)
     await state.set_state(QuestionFlow.asking)
-    thread = await ThreadsRepo(session).unclosed_of_teacher(person.id)
     if thread is None:
         await message.answer(t("questions.ask_prompt"))
     else:
@@ -104,15 +109,31 @@ async def on_reply_to_relayed(
         # The copy sits in a tutor's chat: this is an answer.
         await _answer(message, person, session, bot, settings, relayed.thread_id)
         return
-    thread = await questions.thread_of_teacher(session, person, relayed.thread_id)
+    thread = await question_routing.thread_of_teacher(session, person, relayed.thread_id)
     if thread.status == ThreadStatus.CLOSED:
         await message.answer(t("questions.thread_closed", number=thread.id))
         return
-    outcome = await questions.ask(session, bot, settings, person, message, thread)
+    await _ask(message, person, session, bot, settings, thread)
+
+
+async def _ask(
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    bot: Bot,
+    settings: Settings,
+    thread: Thread | None = None,
+) -> None:
+    plan = await question_threads.prepare_question(
+        session, person, relay.incoming_message(message), thread
+    )
+    relayed = await relay.send_question(bot, settings, plan)
+    outcome = await question_threads.settle_question(session, plan, relayed)
+    await relay.post_notices(session, settings, outcome.notices)
     await _confirm_asked(message, outcome)
 
 
-async def _confirm_asked(message: Message, outcome: questions.AskOutcome) -> None:
+async def _confirm_asked(message: Message, outcome: question_threads.AskOutcome) -> None:
     number = outcome.thread.id
     if outcome.tutor_unreachable:
         await message.answer(t("questions.sent_to_coordinator_tutor_unreachable", number=number))
@@ -124,7 +145,7 @@ async def _confirm_asked(message: Message, outcome: questions.AskOutcome) -> Non
             t(
                 "questions.sent_new",
                 number=number,
-                tutor=questions.short_name(outcome.delivered_to.full_name),
+                tutor=short_name(outcome.delivered_to.full_name),
             )
         )
 
@@ -139,8 +160,7 @@ async def on_question(
     settings: Settings,
 ) -> None:
     await _step_aside(message, state)
-    outcome = await questions.ask(session, bot, settings, person, message)
-    await _confirm_asked(message, outcome)
+    await _ask(message, person, session, bot, settings)
 
 
 # --- the tutor answers ------------------------------------------------------------------------
@@ -154,7 +174,12 @@ async def _answer(
     settings: Settings,
     thread_id: int,
 ) -> None:
-    teacher = await questions.answer(session, bot, settings, person, thread_id, message)
+    plan = await question_threads.prepare_answer(
+        session, person, thread_id, relay.incoming_message(message)
+    )
+    teacher = await question_threads.settle_answer(
+        session, plan, await relay.send_answer(bot, settings, plan)
+    )
     if teacher is None:
         await message.answer(t("questions.teacher_blocked", number=thread_id))
     else:
@@ -171,7 +196,7 @@ async def on_answer(
     settings: Settings,
 ) -> None:
     await _step_aside(message, state)
-    if questions.content_kind(message) is None:
+    if relay.incoming_message(message).content_kind is None:
         # Stay in the answering mode: the tutor can send a text or a file instead.
         await message.answer(t("questions.cannot_relay"))
         return
@@ -189,7 +214,7 @@ async def cb_answer(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    thread = await questions.thread_of_tutor(session, person, callback_data.thread_id)
+    thread = await question_routing.thread_of_tutor(session, person, callback_data.thread_id)
     if thread.status == ThreadStatus.CLOSED:
         raise DomainError("questions.thread_closed", number=thread.id)
     await callback.answer()
@@ -200,7 +225,9 @@ async def cb_answer(
 
 @router.edited_message()
 async def on_edited(message: Message, session: AsyncSession, bot: Bot) -> None:
-    await questions.carry_edit(session, bot, message)
+    copies = await question_threads.copies_to_edit(session, message.chat.id, message.message_id)
+    for record in await relay.carry_edit(bot, message, copies):
+        question_threads.mark_edited(record)
 
 
 # --- closing and rating -----------------------------------------------------------------------
@@ -216,7 +243,8 @@ async def cb_close(
     bot: Bot,
     settings: Settings,
 ) -> None:
-    thread = await questions.close_by_teacher(session, settings, person, callback_data.thread_id)
+    closed = await question_threads.close_by_teacher(session, person, callback_data.thread_id)
+    await relay.post_notices(session, settings, closed.notices)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
@@ -224,8 +252,8 @@ async def cb_close(
         await state.clear()
     await bot.send_message(
         callback.from_user.id,
-        t("questions.closed_rate", number=thread.id),
-        reply_markup=rating_keyboard(thread.id),
+        t("questions.closed_rate", number=closed.thread.id),
+        reply_markup=rating_keyboard(closed.thread.id),
     )
 
 
@@ -238,13 +266,15 @@ async def cb_rate(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    thread = await questions.rate(session, person, callback_data.thread_id, callback_data.value)
+    thread = await question_threads.rate(
+        session, person, callback_data.thread_id, callback_data.value
+    )
     await callback.answer()
     await state.set_state(QuestionFlow.rating_comment)
     await state.update_data(thread_id=thread.id)
     await bot.send_message(
         callback.from_user.id,
-        t("questions.ask_comment", limit=questions.COMMENT_MAX),
+        t("questions.ask_comment", limit=question_threads.COMMENT_MAX),
         reply_markup=skip_comment_keyboard(thread.id),
     )
 
@@ -258,7 +288,7 @@ async def cb_skip_comment(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    await questions.thread_of_teacher(session, person, callback_data.thread_id)
+    await question_routing.thread_of_teacher(session, person, callback_data.thread_id)
     await callback.answer()
     await state.clear()
     await bot.send_message(callback.from_user.id, t("questions.thanks"))
@@ -270,10 +300,10 @@ async def on_comment(
 ) -> None:
     await _step_aside(message, state)
     if not message.text:
-        await message.answer(t("questions.comment_text_only", limit=questions.COMMENT_MAX))
+        await message.answer(t("questions.comment_text_only", limit=question_threads.COMMENT_MAX))
         return
     thread_id = int((await state.get_data()).get("thread_id", 0))
-    await questions.comment(session, person, thread_id, message.text)
+    await question_threads.comment(session, person, thread_id, message.text)
     await state.clear()
     await message.answer(t("questions.thanks"))
 
@@ -292,8 +322,8 @@ async def cb_open(
     templates: Templates,
     i18n: I18n,
 ) -> None:
-    thread = await questions.thread_for_viewer(session, person, callback_data.thread_id)
-    lines = await questions.history(session, thread)
+    thread = await question_routing.thread_for_viewer(session, person, callback_data.thread_id)
+    lines = await question_overview.history(session, thread)
     await callback.answer()
     await send_long(
         bot,
@@ -319,8 +349,8 @@ async def cmd_tutor_questions(
     templates: Templates,
     i18n: I18n,
 ) -> None:
-    lines = await questions.tutor_threads(session, person)
-    away = await questions.current_substitute(session, person)
+    lines = await question_overview.tutor_threads(session, person)
+    away = await question_routing.current_substitute(session, person)
     await send_long(
         bot,
         message.chat.id,
@@ -346,7 +376,7 @@ async def cmd_overview(
     templates: Templates,
     i18n: I18n,
 ) -> None:
-    overview = await questions.coordinator_overview(session, settings, person)
+    overview = await question_overview.coordinator_overview(session, settings, person)
     await send_long(
         bot,
         message.chat.id,
@@ -366,7 +396,9 @@ async def cb_assign(
     session: AsyncSession,
     bot: Bot,
 ) -> None:
-    thread, tutors = await questions.tutors_to_assign(session, person, callback_data.thread_id)
+    thread, tutors = await question_assignment.tutors_to_assign(
+        session, person, callback_data.thread_id
+    )
     await callback.answer()
     await bot.send_message(
         callback.from_user.id,
@@ -385,20 +417,25 @@ async def cb_assign_to(
     settings: Settings,
     i18n: I18n,
 ) -> None:
-    thread, tutor = await questions.assign(
+    plan = await question_assignment.prepare_assignment(
+        session, person, callback_data.thread_id, callback_data.value
+    )
+    assigned = await question_assignment.settle_assignment(
         session,
-        bot,
-        settings,
-        person,
-        callback_data.thread_id,
-        callback_data.value,
+        plan,
+        await relay.send_assignment_card(bot, settings, plan),
         chat_id=callback.from_user.id,
         locale=i18n.current_locale,
     )
+    await relay.post_notices(session, settings, assigned.notices)
     await callback.answer()
     await bot.send_message(
         callback.from_user.id,
-        t("questions.assigned", number=thread.id, tutor=questions.short_name(tutor.full_name)),
+        t(
+            "questions.assigned",
+            number=assigned.thread.id,
+            tutor=short_name(assigned.tutor.full_name),
+        ),
     )
 
 
@@ -407,7 +444,7 @@ async def cb_assign_to(
 
 @router.callback_query(QuestionCb.filter(F.action == "away"), HasRole(Role.TUTOR))
 async def cb_away(callback: CallbackQuery, person: Person, session: AsyncSession, bot: Bot) -> None:
-    candidates = await questions.substitute_candidates(session, person)
+    candidates = await question_routing.substitute_candidates(session, person)
     if not candidates:
         raise DomainError("questions.no_substitutes")
     await callback.answer()
@@ -427,9 +464,7 @@ async def cb_substitute(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    candidates = await questions.substitute_candidates(session, person)
-    if callback_data.value not in {p.id for p in candidates}:
-        raise DomainError("questions.substitute_invalid")
+    await question_routing.chosen_substitute(session, person, callback_data.value)
     await callback.answer()
     await state.set_state(QuestionFlow.away_until)
     await state.update_data(substitute_id=callback_data.value)
@@ -441,14 +476,14 @@ async def on_away_until(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
     await _step_aside(message, state)
-    ends_on = questions.parse_end_date(message.text or "", questions.today())
+    ends_on = question_routing.parse_end_date(message.text or "", question_routing.today())
     substitute_id = int((await state.get_data()).get("substitute_id", 0))
-    substitute = await questions.set_away(session, person, substitute_id, ends_on)
+    substitute = await question_routing.set_away(session, person, substitute_id, ends_on)
     await state.clear()
     await message.answer(
         t(
             "questions.away_set",
-            name=questions.short_name(substitute.full_name),
+            name=short_name(substitute.full_name),
             date=ends_on.strftime("%d.%m.%Y"),
         )
     )
@@ -456,7 +491,7 @@ async def on_away_until(
 
 @router.callback_query(QuestionCb.filter(F.action == "back"), HasRole(Role.TUTOR))
 async def cb_back(callback: CallbackQuery, person: Person, session: AsyncSession, bot: Bot) -> None:
-    ended = await questions.end_away(session, person)
+    ended = await question_routing.end_away(session, person)
     await callback.answer()
     await bot.send_message(
         callback.from_user.id, t("questions.away_ended" if ended else "questions.not_away")

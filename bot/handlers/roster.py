@@ -21,22 +21,33 @@ from bot.texts import Templates, t
 from config.settings import Settings
 from storage.models import Person, Role
 
-router = Router(name=__name__)
-router.message.filter(HasRole(Role.COORDINATOR))
-router.callback_query.filter(HasRole(Role.COORDINATOR))
-
 # A job and what the coordinator reads at once, while it waits its turn.
 CHECK = (jobs.ROSTER_CHECK, "roster.received")
 CHECK_AGAIN = (jobs.ROSTER_CHECK, "roster.rechecking")
 APPLY = (jobs.ROSTER_APPLY, "roster.apply_started")
 
 
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    coordinators = Router(name=__name__)
+    coordinators.message.filter(HasRole(Role.COORDINATOR))
+    coordinators.callback_query.filter(HasRole(Role.COORDINATOR))
+    on_callback, on_message = coordinators.callback_query.register, coordinators.message.register
+
+    on_message(show_roster_help, Command("roster"))
+    on_message(show_roster_help, MenuButton("menu.roster"))
+    on_callback(cb_template, RosterCb.filter(F.action == "template"))
+    on_message(on_roster_file, StateFilter(None), F.document)
+    on_callback(cb_for_municipality, RosterCb.filter(F.action == "for"))
+    on_callback(cb_apply, RosterCb.filter(F.action == "apply"))
+    on_callback(cb_cancel, RosterCb.filter(F.action == "cancel"))
+    return coordinators
+
+
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.0f}" if size >= 1024 * 1024 else f"{size / 1024 / 1024:.2f}"
 
 
-@router.message(Command("roster"))
-@router.message(MenuButton("menu.roster"))
 async def show_roster_help(
     message: Message, settings: Settings, templates: Templates, i18n: I18n
 ) -> None:
@@ -50,7 +61,6 @@ async def show_roster_help(
     )
 
 
-@router.callback_query(RosterCb.filter(F.action == "template"))
 async def cb_template(callback: CallbackQuery, bot: Bot) -> None:
     await callback.answer()
     await bot.send_document(
@@ -62,7 +72,6 @@ async def cb_template(callback: CallbackQuery, bot: Bot) -> None:
     )
 
 
-@router.message(StateFilter(None), F.document)
 async def on_roster_file(
     message: Message,
     person: Person,
@@ -118,7 +127,6 @@ async def _off_the_report(callback: CallbackQuery) -> None:
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-@router.callback_query(RosterCb.filter(F.action == "for"))
 async def cb_for_municipality(
     callback: CallbackQuery,
     callback_data: RosterCb,
@@ -134,7 +142,6 @@ async def cb_for_municipality(
     await _queue(session, bot, person, callback.from_user.id, i18n, upload.id, CHECK_AGAIN)
 
 
-@router.callback_query(RosterCb.filter(F.action == "apply"))
 async def cb_apply(
     callback: CallbackQuery,
     callback_data: RosterCb,
@@ -148,7 +155,6 @@ async def cb_apply(
     await _queue(session, bot, person, callback.from_user.id, i18n, upload.id, APPLY)
 
 
-@router.callback_query(RosterCb.filter(F.action == "cancel"))
 async def cb_cancel(
     callback: CallbackQuery, callback_data: RosterCb, person: Person, session: AsyncSession
 ) -> None:
@@ -156,3 +162,7 @@ async def cb_cancel(
     await _off_the_report(callback)
     if isinstance(callback.message, Message):
         await callback.message.answer(t("roster.cancelled"))
+
+
+# Until `bot.handlers.get_routers` calls `build_router()`, it takes this module singleton.
+router = build_router()

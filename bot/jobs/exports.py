@@ -9,7 +9,7 @@ from aiogram.types import BufferedInputFile
 
 from bot.jobs import JobRunContext, person_of
 from bot.services import consultation_export
-from bot.services.consultations import ReportFilter, build_report
+from bot.services.consultation_report import ReportFilter, build_report
 from bot.texts import t
 from storage.models import BackgroundJob
 

@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 
 from bot.errors import DomainError
 from bot.jobs import JobRunContext, percent
-from bot.services import questions
+from bot.services import question_assignment
 from bot.texts import t
 from storage.models import BackgroundJob, ThreadMessage
 
@@ -25,7 +25,7 @@ async def copy(context: JobRunContext, job: BackgroundJob) -> None:
     thread_id = int(job.payload["thread_id"])
     tutor_id = int(job.payload["tutor_id"])
     async with context.session_pool() as session:
-        plan = await questions.history_to_copy(
+        plan = await question_assignment.history_to_copy(
             session,
             thread_id,
             tutor_id,
@@ -45,14 +45,18 @@ async def copy(context: JobRunContext, job: BackgroundJob) -> None:
             )
         )
         async with context.session_pool() as session:
-            wanted = await questions.history_copy_wanted(session, thread_id, tutor_id, record.id)
+            wanted = await question_assignment.history_copy_wanted(
+                session, thread_id, tutor_id, record.id
+            )
         if not wanted:
             continue
         copied_id = await _copy_one(context, plan, record)
         if copied_id is None:
             continue
         async with context.session_pool.begin() as session:
-            if await questions.record_history_copy(session, record, plan.chat_id, copied_id):
+            if await question_assignment.record_history_copy(
+                session, record, plan.chat_id, copied_id
+            ):
                 copied += 1
     await context.progress.finish(
         t("questions.history_done", number=plan.thread_id, tutor=plan.tutor_name, count=copied)
@@ -60,7 +64,7 @@ async def copy(context: JobRunContext, job: BackgroundJob) -> None:
 
 
 async def _copy_one(
-    context: JobRunContext, plan: questions.HistoryCopy, record: ThreadMessage
+    context: JobRunContext, plan: question_assignment.HistoryCopy, record: ThreadMessage
 ) -> int | None:
     """The copy's message id; None when Telegram cannot copy this one (the teacher deleted it,
     or the tutor does not accept its kind): the rest of the history still moves."""

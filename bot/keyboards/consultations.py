@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ConsultationCb
-from bot.services.consultations import EDITABLE_FIELDS, PERIODS, ConsultationView, ReportFilter
+from bot.services.consultation_report import PERIODS, ReportFilter
+from bot.services.consultations import EDITABLE_FIELDS, ConsultationView
 from bot.texts import t
 from storage.models import CompetenceBlock, ConsultationFormat, Municipality, Person, School
 

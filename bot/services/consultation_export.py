@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
-from bot.services.consultations import Report
+from bot.services.consultation_report import Report
 from bot.texts import t
 
 # (header key, column width in characters)

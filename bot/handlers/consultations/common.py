@@ -1,0 +1,62 @@
+"""What the consultation routers share: a router per audience, which button was pressed,
+what counts as an answer typed into a form, and the reply to something that is not text.
+
+A command or a main-menu button is never a typed answer: it leaves the form for its own
+handler. The filters are coroutines: aiogram runs a plain function filter in a thread.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import ConsultationCb
+from bot.filters import HasRole
+from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
+from bot.texts import all_translations, t
+from storage.models import Role
+
+
+def audience_router(name: str, role: Role) -> Router:
+    """A router for people holding `role`: the role is checked once, for all its handlers."""
+    audience = Router(name=name)
+    audience.message.filter(HasRole(role))
+    audience.callback_query.filter(HasRole(role))
+    return audience
+
+
+def pressed(action: str) -> CallbackQueryFilter:
+    """A press of one of the consultation log's inline buttons."""
+    return ConsultationCb.filter(F.action == action)
+
+
+def _is_menu_button(text: str) -> bool:
+    keys = {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
+    return any(text in all_translations(key) for key in keys)
+
+
+async def meant_for_form(message: Message) -> bool:
+    """Anything but a command or a menu button."""
+    text = message.text or ""
+    return not text.startswith("/") and not _is_menu_button(text)
+
+
+async def typed_answer(message: Message) -> bool:
+    return bool(message.text) and await meant_for_form(message)
+
+
+async def not_text(message: Message) -> bool:
+    """A photo, sticker, voice message and the like."""
+    return message.text is None
+
+
+async def ask_for_text(message: Message) -> None:
+    """Where a form waits for a typed answer and gets something else."""
+    await message.answer(t("consultations.send_text"))
+
+
+async def drop_buttons(callback: CallbackQuery) -> None:
+    """The pressed message's buttons have done their part; a second press must not repeat it."""
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)

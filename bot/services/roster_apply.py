@@ -1,0 +1,112 @@
+"""Applying a roster plan: one pass of bulk writes in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.roster_plan import (
+    RosterPlan,
+    assignment_known,
+    name_key,
+    person_changes,
+    school_changes,
+    wanted_grants,
+)
+from storage.models import PersonStatus
+from storage.repositories.roster import RosterRepo
+
+
+async def apply_plan(session: AsyncSession, plan: RosterPlan, *, today: date | None = None) -> None:
+    """Writes the plan's valid rows in the caller's transaction (which commits or rolls back)."""
+    if plan.report.file_problem is not None:
+        return
+    repo = RosterRepo(session)
+    municipality_id = plan.municipality_id
+    new_schools = [s for s in plan.schools if s.existing is None]
+    await repo.insert_schools(
+        [
+            {
+                "municipality_id": municipality_id,
+                "name": s.name,
+                "short_name": s.short_name,
+                "low_results": bool(s.low_results),
+                "unfavourable_conditions": bool(s.unfavourable_conditions),
+                "is_leader": bool(s.is_leader),
+            }
+            for s in new_schools
+        ]
+    )
+    changed = [(s, school_changes(s)) for s in plan.schools if s.existing is not None]
+    for school, changes in changed:
+        # Each school changes different columns, so these go one by one (a few hundred at most).
+        assert school.existing is not None
+        await repo.update_schools([{"id": school.existing.id, **changes}])
+    if new_schools:
+        plan.school_ids.update(
+            {name_key(s.name): s.id for s in await repo.schools(municipality_id)}
+        )
+
+    inserts = [p for p in plan.people if p.existing is None]
+    ids = await repo.insert_people(
+        [
+            {
+                "full_name": p.full_name,
+                "phone": p.phone,
+                "municipality_id": municipality_id,
+                "school_id": plan.school_ids.get(p.school_key) if p.school_key else None,
+                "status": PersonStatus.ACTIVE,
+            }
+            for p in inserts
+        ]
+    )
+    for planned, new_id in zip(inserts, ids, strict=True):
+        planned.id = new_id
+    updates: list[dict[str, Any]] = []
+    for planned in plan.people:
+        existing = planned.existing
+        if existing is None:
+            continue
+        planned.id = existing.id
+        if not person_changes(planned, municipality_id, plan.school_ids):
+            continue
+        updates.append(
+            {
+                "id": existing.id,
+                "full_name": planned.full_name,
+                "phone": planned.phone or existing.phone,
+                "municipality_id": municipality_id,
+                "school_id": (
+                    plan.school_ids.get(planned.school_key)
+                    if planned.school_key
+                    else existing.school_id
+                ),
+            }
+        )
+    await repo.update_people(updates)
+
+    grants: list[dict[str, Any]] = []
+    subjects: list[dict[str, Any]] = []
+    assignments: list[dict[str, Any]] = []
+    starts_on = today or datetime.now(UTC).date()
+    for planned in plan.people:
+        assert planned.id is not None
+        held = planned.existing.grants if planned.existing else set()
+        for role, scope in wanted_grants(planned, municipality_id) - held:
+            grants.append({"person_id": planned.id, "role": role, "municipality_id": scope})
+        had = planned.existing.subjects if planned.existing else set()
+        subjects.extend(
+            {"person_id": planned.id, "subject": s} for s in planned.subjects if s not in had
+        )
+        tutor = planned.tutor
+        if tutor is not None and not assignment_known(plan, planned):
+            tutor_id = tutor.id
+            assert tutor_id is not None
+            assignments.append(
+                {"tutor_id": tutor_id, "teacher_id": planned.id, "starts_on": starts_on}
+            )
+    await repo.insert_grants(grants)
+    await repo.insert_subjects(subjects)
+    await repo.insert_assignments(assignments)
