@@ -70,9 +70,17 @@ def _executed(state: ORMExecuteState) -> None:
         state.session.info[_WROTE] = True
 
 
+_COMMITTED_WRITES = "committed_writes"
+
+
 @event.listens_for(TrackedSession, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_WROTE, None):
+        session.info[_COMMITTED_WRITES] = True
+
+
 @event.listens_for(TrackedSession, "after_rollback")
-def _ended(session: Session) -> None:
+def _rolled_back(session: Session) -> None:
     session.info.pop(_WROTE, None)
 
 
@@ -80,6 +88,11 @@ def has_writes(session: AsyncSession) -> bool:
     """True while the session holds changes not yet committed (flushed or not)."""
     sync = session.sync_session
     return bool(sync.info.get(_WROTE) or sync.new or sync.dirty or sync.deleted)
+
+
+def wrote_anything(session: AsyncSession) -> bool:
+    """True once the session committed a write, or holds one not yet committed."""
+    return bool(session.sync_session.info.get(_COMMITTED_WRITES)) or has_writes(session)
 
 
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
