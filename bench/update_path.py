@@ -30,7 +30,9 @@ every subprocess is stopped. `--quick` runs smaller counts (about 2 minutes on 2
 
 `--profile DIR` writes cProfile data of each measured phase there and prints the top functions
 to stderr (the event loop's thread only: aiosqlite runs SQL in threads of its own), and for 1
-the SQL statements and commits per update of each kind. Timings share the machine with
+the SQL statements and commits per update of each kind. `--gc-freeze` calls gc.freeze() once
+each item is set up (a what-if: a bot that freezes its start-up heap has shorter collector
+pauses; the benchmark's own data is frozen too). Timings share the machine with
 whatever else runs on it; the line under the table says how busy it was just before each item.
 """
 
@@ -259,9 +261,19 @@ TALLY = LogTally()
 
 
 # --- profiling ----------------------------------------------------------------------------------
-class Profiles:
-    def __init__(self, directory: Path | None) -> None:
+class Options:
+    """--profile DIR (cProfile of each measured phase) and --gc-freeze."""
+
+    def __init__(self, directory: Path | None, gc_freeze: bool = False) -> None:
         self.directory = directory
+        self.gc_freeze = gc_freeze
+
+    def set_up(self) -> None:
+        """Called once an item's data and bot are ready: with --gc-freeze, everything alive
+        now is left out of later collections (what a bot freezing its start-up heap gets)."""
+        if self.gc_freeze:
+            gc.collect()
+            gc.freeze()
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -821,7 +833,7 @@ async def feed_bare(dp: Dispatcher, bot: Bot, updates: Sequence[Update]) -> floa
     return time.perf_counter() - started
 
 
-async def run_throughput(scale: Scale, work: Workspace, profiles: Profiles) -> list[Row]:
+async def run_throughput(scale: Scale, work: Workspace, options: Options) -> list[Row]:
     database, region = await work.region_copy("throughput", scale.region)
     settings = bench_settings(sqlite_url(database))
     rng = random.Random(1)
@@ -837,25 +849,26 @@ async def run_throughput(scale: Scale, work: Workspace, profiles: Profiles) -> l
     tracker = Tracker()
     dp.update.outer_middleware(tracker)
     census = StatementLog({plan.update_id: plan.kind for plan in measured})
-    attribute_updates(dp, census if profiles.directory is not None else None)
+    attribute_updates(dp, census if options.directory is not None else None)
     path = UpdatePath.for_dispatcher(dp, bot)
     TALLY.reset()
     try:
         await path.start()
+        options.set_up()
         for batch in chunks(bound(warmup, bot), BATCH):
             await path.intake.accept(batch)
         await settle(path)
         updates = bound(measured, bot)
-        if profiles.directory is not None:
+        if options.directory is not None:
             census.attach(engine)
-        with profiles.phase("throughput-path"):
+        with options.phase("throughput-path"):
             started = time.perf_counter()
             for batch in chunks(updates, BATCH):
                 await path.intake.accept(batch)
             await settle(path)
             path_seconds = time.perf_counter() - started
         path_rate = len(updates) / path_seconds
-        if profiles.directory is not None:
+        if options.directory is not None:
             census.report(Counter(plan.kind for plan in measured))
             census.detach(engine)
         unhandled = sum(1 for plan in measured if plan.update_id not in tracker.ended)
@@ -873,7 +886,7 @@ async def run_throughput(scale: Scale, work: Workspace, profiles: Profiles) -> l
             accepts.append(time.perf_counter() - began)
 
         lag = LoopLag()
-        with profiles.phase("throughput-latency"), GcPauses() as collections:
+        with options.phase("throughput-latency"), GcPauses() as collections:
             lag.start()
             start = time.perf_counter() + 0.05
             for index, update in enumerate(paced_updates):
@@ -900,7 +913,7 @@ async def run_throughput(scale: Scale, work: Workspace, profiles: Profiles) -> l
     bare = bare_dispatcher()
     await feed_bare(bare, bare_bot, bound(warmup, bare_bot))
     bare_updates = bound(measured, bare_bot)
-    with profiles.phase("throughput-bare"):
+    with options.phase("throughput-bare"):
         bare_seconds = await feed_bare(bare, bare_bot, bare_updates)
     bare_rate = len(bare_updates) / bare_seconds
     ratio = path_rate / bare_rate
@@ -1094,7 +1107,7 @@ def dispatcher_order_broken(tracker: Tracker, plans: Sequence[Planned]) -> int:
 
 
 # --- 2. polling at 100 ms -------------------------------------------------------------------------
-async def run_polling(scale: Scale, work: Workspace, profiles: Profiles) -> list[Row]:
+async def run_polling(scale: Scale, work: Workspace, options: Options) -> list[Row]:
     database, region = await work.region_copy("polling", scale.region)
     plans = pair_mix(region, scale.polling_people, UpdateMaker(1), random.Random(2), run=0)
     stub = StubBotApi(latency=0.1, updates=[plan.payload for plan in plans])
@@ -1114,8 +1127,9 @@ async def run_polling(scale: Scale, work: Workspace, profiles: Profiles) -> list
     try:
         await dp.emit_startup(bot=bot, **dp.workflow_data)
         await path.start()
+        options.set_up()
         wanted = {plan.update_id for plan in plans}
-        with profiles.phase("polling"):
+        with options.phase("polling"):
             started = time.perf_counter()
             polling = asyncio.create_task(poll(bot, path.intake, dp.resolve_used_update_types()))
             with contextlib.suppress(TimeoutError):
@@ -1320,7 +1334,7 @@ async def clean_redis(url: str) -> None:
         await redis.aclose()
 
 
-async def run_webhook(scale: Scale, work: Workspace, profiles: Profiles) -> list[Row]:
+async def run_webhook(scale: Scale, work: Workspace, options: Options) -> list[Row]:
     database_url = asyncpg_url(os.environ.get("DATABASE_URL", ""))
     redis_url = os.environ.get("REDIS_URL", "")
     if not database_url.startswith("postgresql") or not redis_url:
@@ -1603,7 +1617,7 @@ async def press_apply(
     return job_state
 
 
-async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[Row]:
+async def run_roster(scale: Scale, work: Workspace, options: Options) -> list[Row]:
     database, region = await work.region_copy("roster", scale.region)
     settings = bench_settings(sqlite_url(database))
     engine = create_engine(settings.database_url)
@@ -1633,6 +1647,7 @@ async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[
     try:
         await dp.emit_startup(bot=bot, **dp.workflow_data)  # scheduler, outbox, job runner
         await path.start()
+        options.set_up()
         lag.start()
         warm = [maker.text(kind, who, words) for who, kind, words in others[:50]]
         await path.intake.accept(bound(warm, bot))
@@ -1677,7 +1692,7 @@ async def run_roster(scale: Scale, work: Workspace, profiles: Profiles) -> list[
             return done
 
         await load_until(await after(1.0))  # the load runs before the apply starts
-        with profiles.phase("roster"):
+        with options.phase("roster"):
             state = await press_apply(path, bot, pool, coordinator, upload_id)
             apply_started = time.perf_counter()
             checked = 0.0
@@ -1817,7 +1832,7 @@ async def queue_broadcast(
         )
 
 
-async def run_storm(scale: Scale, work: Workspace, profiles: Profiles) -> list[Row]:
+async def run_storm(scale: Scale, work: Workspace, options: Options) -> list[Row]:
     database, region = await work.region_copy("storm", scale.region)
     rng = random.Random(5)
     askers: list[Teacher] = []
@@ -1865,9 +1880,10 @@ async def run_storm(scale: Scale, work: Workspace, profiles: Profiles) -> list[R
     try:
         await dp.emit_startup(bot=bot, **dp.workflow_data)  # the outbox sender starts
         await path.start()
+        options.set_up()
         await asyncio.wait_for(under_way.wait(), 60)  # the broadcast is going out
         server.on_accept = None
-        with profiles.phase("storm"):
+        with options.phase("storm"):
             started = time.perf_counter()
             window_start = time.monotonic()
             # Each asker presses «✍️» and writes a second later; askers arrive evenly.
@@ -1943,7 +1959,7 @@ async def run_storm(scale: Scale, work: Workspace, profiles: Profiles) -> list[R
 
 
 # --- the whole benchmark --------------------------------------------------------------------------
-RUNNERS: dict[str, Callable[[Scale, Workspace, Profiles], Awaitable[list[Row]]]] = {
+RUNNERS: dict[str, Callable[[Scale, Workspace, Options], Awaitable[list[Row]]]] = {
     "throughput": run_throughput,
     "polling": run_polling,
     "webhook": run_webhook,
@@ -1996,7 +2012,7 @@ class OthersMeter:
 async def benchmark(
     scale: Scale,
     only: Sequence[str],
-    profiles: Profiles,
+    options: Options,
     load: dict[str, tuple[float | None, float | None]],
     quiet_wait: float,
 ) -> list[Row]:
@@ -2011,7 +2027,7 @@ async def benchmark(
             started = time.perf_counter()
             print(f"--- {name}", file=sys.stderr, flush=True)
             try:
-                rows += await RUNNERS[name](scale, work, profiles)
+                rows += await RUNNERS[name](scale, work, options)
             except Exception as error:
                 traceback.print_exc()
                 rows.append(
@@ -2048,6 +2064,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", help=f"comma-separated: {', '.join(ITEMS)} (or 1-5)")
     parser.add_argument("--profile", type=Path, help="write cProfile data of each phase here")
     parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() once each item is set up: what a bot freezing its start-up heap sees",
+    )
+    parser.add_argument(
         "--wait-quiet",
         type=float,
         default=0.0,
@@ -2064,7 +2085,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     load: dict[str, tuple[float | None, float | None]] = {}
     with texts.context(), texts.use_locale("ru"):
-        rows = asyncio.run(benchmark(scale, only, Profiles(args.profile), load, args.wait_quiet))
+        rows = asyncio.run(
+            benchmark(scale, only, Options(args.profile, args.gc_freeze), load, args.wait_quiet)
+        )
     print()
     print(
         f"Update path benchmark ({'quick' if args.quick else 'full'}; "

@@ -36,8 +36,8 @@ def get_routers() -> list[Router]:
         join_requests.router,
         broadcasts.router,  # its dialog takes documents before the roster upload does
         questions.router,  # replies to relayed questions, before anything else takes them
-        consultations.router,
-        roster.router,
+        consultations.build_router(),
+        roster.build_router(),
         invites.router,
         admin.router,
         municipality_settings.router,
@@ -47,8 +47,8 @@ def get_routers() -> list[Router]:
         fallback.router,
     ]
     for router in routers:
-        # Routers are module singletons; a second dispatcher in the same process (every test
-        # builds one) takes them over from the first instead of failing.
+        # The routers not yet built by a factory are module singletons; a second dispatcher
+        # in the same process (every test builds one) takes them over from the first.
         router._parent_router = None
         _run_sync_filters_inline(router)
     return routers
@@ -62,6 +62,8 @@ def _run_sync_filters_inline(router: Router) -> None:
             for check in handler.filters or ():
                 if not check.awaitable:
                     _inline(check)
+    for child in router.sub_routers:
+        _run_sync_filters_inline(child)
 
 
 def _inline(check: FilterObject) -> None:

@@ -162,7 +162,3 @@ async def cb_cancel(
     await _off_the_report(callback)
     if isinstance(callback.message, Message):
         await callback.message.answer(t("roster.cancelled"))
-
-
-# Until `bot.handlers.get_routers` calls `build_router()`, it takes this module singleton.
-router = build_router()

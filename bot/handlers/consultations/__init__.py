@@ -22,7 +22,3 @@ def build_router() -> Router:
     consultations = Router(name=__name__)
     consultations.include_routers(log.router(), tutor.router(), teacher.router(), report.router())
     return consultations
-
-
-# Until `bot.handlers.get_routers` calls `build_router()`, it takes this module singleton.
-router = build_router()
