@@ -1692,7 +1692,7 @@ async def run_roster(scale: Scale, work: Workspace, options: Options) -> list[Ro
             return done
 
         await load_until(await after(1.0))  # the load runs before the apply starts
-        with options.phase("roster"):
+        with options.phase("roster"), GcPauses() as collections:
             state = await press_apply(path, bot, pool, coordinator, upload_id)
             apply_started = time.perf_counter()
             checked = 0.0
@@ -1745,8 +1745,8 @@ async def run_roster(scale: Scale, work: Workspace, options: Options) -> list[Ro
         ),
         Row(
             "4",
-            "during the apply: longest event-loop stall / longest intake (store) call, ms",
-            f"{stall:.0f} / {longest_accept * 1000:.0f}",
+            "during the apply: longest event-loop stall / GC pause / intake (store) call, ms",
+            f"{stall:.0f} / {collections.worst() * 1000:.0f} / {longest_accept * 1000:.0f}",
         ),
         Row(
             "4",

@@ -49,7 +49,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 
 def create_outbox_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
-    """The outbox's pace, shared by every process through Redis; replies pause it on a 429."""
+    """The outbox's pace (the budget less the replies' headroom), shared through Redis."""
     if redis is not None:
         return RedisRateLimiter(
             redis, settings.outbox_pace_per_second, settings.outbox_chat_interval_seconds

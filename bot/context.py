@@ -22,5 +22,5 @@ class AppContext(TypedDict):
     templates: Templates
     scheduler: Scheduler
     redis: Redis | None
-    # The outbox's pace; a reply that meets 429 pauses it (see bot.updates.requests).
+    # The outbox's pace, shared with background jobs (and between processes through Redis).
     outbox_limiter: RateLimiter

@@ -7,6 +7,7 @@ RedisStorage is used instead (see `bot.app`).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from storage.models import FsmRecord
 
 # Session info: dialog records known not to exist (read with the person; see `preloaded`).
 _ABSENT = "fsm_absent"
+_LOADED = "fsm_loaded"
 
 
 class DatabaseStorage(BaseStorage):
@@ -42,14 +44,21 @@ class DatabaseStorage(BaseStorage):
 
     @staticmethod
     def preloaded(session: AsyncSession, record_key: str, record: FsmRecord | None) -> None:
-        """The update path read this record (or its absence) with the person: no second query."""
+        """The update path read this record (or its absence) with the person: no second query.
+
+        Kept in the session's info, not just its identity map, which holds objects weakly."""
         if record is None:
             session.info.setdefault(_ABSENT, set()).add(record_key)
+        else:
+            session.info.setdefault(_LOADED, {})[record_key] = record
 
     async def _record(self, session: AsyncSession, key: StorageKey) -> FsmRecord | None:
         record_key = self._keys.build(key)
         if record_key in session.info.get(_ABSENT, ()):
             return None
+        loaded = session.info.get(_LOADED, {}).get(record_key)
+        if loaded is not None and loaded in session:
+            return loaded  # type: ignore[no-any-return]
         return await session.get(FsmRecord, record_key)
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
@@ -62,6 +71,7 @@ class DatabaseStorage(BaseStorage):
             for name, value in values.items():
                 setattr(record, name, value)
             if record.state is None and not record.data:
+                session.info.get(_LOADED, {}).pop(self._keys.build(key), None)
                 if record in session.new:
                     session.expunge(record)
                 else:
@@ -82,7 +92,9 @@ class DatabaseStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._session() as session:
             record = await self._record(session, key)
-            return dict(record.data) if record else {}
+            # A deep copy: a handler that changes a list inside it in place must not change
+            # the loaded record too, or saving it back would look like no change at all.
+            return copy.deepcopy(record.data) if record else {}
 
     async def close(self) -> None:
         return None

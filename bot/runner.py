@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -116,6 +117,7 @@ async def _poll_until_stopped(dp: Dispatcher, bot: Bot) -> None:
         loop.add_signal_handler(signum, stop.set)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     await path.start()
+    freeze_start_up_objects()
     polling = asyncio.create_task(
         poll(bot, path.intake, dp.resolve_used_update_types()), name="polling"
     )
@@ -133,6 +135,14 @@ async def _poll_until_stopped(dp: Dispatcher, bot: Bot) -> None:
             await polling
         await path.stop()
         await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+
+
+def freeze_start_up_objects() -> None:
+    """What start-up loaded (modules, routers, templates, texts) lives as long as the process:
+    out of the garbage collector's reach, full collections stay short. Unfrozen, one took
+    ~0.3 s and became every person's p99 in the update-path benchmark."""
+    gc.collect()
+    gc.freeze()
 
 
 async def run_webhook(settings: Settings, args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
+from bot.runner import freeze_start_up_objects
 from bot.updates import UpdatePath
 from config.settings import Settings
 
@@ -125,6 +126,7 @@ async def serve(dp: Dispatcher, bot: Bot, settings: Settings, *, url: str, secre
     gate = app[GATE]
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
     await runner.setup()
+    freeze_start_up_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in STOP_SIGNALS:

@@ -3,6 +3,8 @@ region's 25,000 rows), reported in the coordinator's progress message."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram.types import BufferedInputFile
 from markupsafe import Markup
 
@@ -72,14 +74,27 @@ async def check(context: JobRunContext, job: BackgroundJob) -> None:
 
 
 async def apply(context: JobRunContext, job: BackgroundJob) -> None:
-    """Writes the file's valid rows in one transaction and shows what was written."""
+    """Writes the file's valid rows in short steps and shows what was written."""
     progress = context.progress
     await progress.update(t("roster.applying", percent=0))
     _, upload = await _upload(context, job)
     parsed = await _read(context, upload)
     await progress.update(t("roster.applying", percent=30))
-    async with context.session_pool.begin() as session:
-        report = await roster.apply_upload(session, upload, parsed)
+    async with context.session_pool() as session:
+
+        async def let_others_write() -> None:
+            # Commit each chunk: other people's messages are stored between chunks.
+            await session.commit()
+            await asyncio.sleep(0)
+
+        try:
+            report = await roster.apply_upload(
+                session, upload, parsed, checkpoint=let_others_write
+            )
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
     await progress.finish(
         context.templates.render(
             "roster_report.html",

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services import onboarding
-from bot.services.roster_apply import apply_plan
+from bot.services.roster_apply import Checkpoint, apply_plan
 from bot.services.roster_parse import (
     ParsedRoster,
     RosterFileError,
@@ -168,16 +168,20 @@ async def retarget_upload(
 
 
 async def apply_upload(
-    session: AsyncSession, upload: RosterUpload, parsed: ParsedRoster
+    session: AsyncSession,
+    upload: RosterUpload,
+    parsed: ParsedRoster,
+    *,
+    checkpoint: Checkpoint | None = None,
 ) -> RosterReport:
-    """Writes the file's valid rows in the caller's transaction. Marking the upload applied
-    is the last, conditional write: of two applies of one upload the second finds it taken
-    and is rolled back whole."""
+    """Writes the file's valid rows (in short steps with `checkpoint`, see `roster_apply`),
+    then marks the upload applied. A second apply of the same upload plans again and finds
+    nothing left to write; the conditional mark keeps it from reporting twice."""
     name = await _municipality_name(session, upload.municipality_id)
     plan = await plan_import(session, upload.municipality_id, name, parsed)
     if not plan.report.has_changes:
         raise DomainError("roster.nothing_to_apply")
-    await apply_plan(session, plan)
+    await apply_plan(session, plan, checkpoint=checkpoint)
     if not await RosterRepo(session).mark_applied(upload.id, datetime.now(UTC)):
         raise DomainError("roster.upload_applied")
     return plan.report

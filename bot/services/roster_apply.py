@@ -1,9 +1,17 @@
-"""Applying a roster plan: one pass of bulk writes in the caller's transaction."""
+"""Applying a roster plan: bulk writes, in short steps when the caller asks for them.
+
+A region's roster is 25,000 people. Written in one transaction it would hold SQLite's write
+lock for seconds, and every other person's message would wait behind it (the update path stores
+each update before anything else). With `checkpoint` the plan is written in chunks of
+`CHUNK_ROWS`, and `checkpoint` (a commit) runs after each. An apply cut short is completed by
+running it again: the next plan matches the people already written, by phone or name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +26,32 @@ from bot.services.roster_plan import (
 from storage.models import PersonStatus
 from storage.repositories.roster import RosterRepo
 
+CHUNK_ROWS = 500
+Checkpoint = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
-async def apply_plan(session: AsyncSession, plan: RosterPlan, *, today: date | None = None) -> None:
-    """Writes the plan's valid rows in the caller's transaction (which commits or rolls back)."""
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), CHUNK_ROWS):
+        yield items[start : start + CHUNK_ROWS]
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def apply_plan(
+    session: AsyncSession,
+    plan: RosterPlan,
+    *,
+    today: date | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> None:
+    """Writes the plan's valid rows. Without `checkpoint`, all in the caller's transaction
+    (which commits or rolls back); with it, in chunks, calling it after each."""
     if plan.report.file_problem is not None:
         return
+    step = checkpoint or _nothing
     repo = RosterRepo(session)
     municipality_id = plan.municipality_id
     new_schools = [s for s in plan.schools if s.existing is None]
@@ -49,21 +78,25 @@ async def apply_plan(session: AsyncSession, plan: RosterPlan, *, today: date | N
             {name_key(s.name): s.id for s in await repo.schools(municipality_id)}
         )
 
+    await step()
+
     inserts = [p for p in plan.people if p.existing is None]
-    ids = await repo.insert_people(
-        [
-            {
-                "full_name": p.full_name,
-                "phone": p.phone,
-                "municipality_id": municipality_id,
-                "school_id": plan.school_ids.get(p.school_key) if p.school_key else None,
-                "status": PersonStatus.ACTIVE,
-            }
-            for p in inserts
-        ]
-    )
-    for planned, new_id in zip(inserts, ids, strict=True):
-        planned.id = new_id
+    for chunk in _chunks(inserts):
+        ids = await repo.insert_people(
+            [
+                {
+                    "full_name": p.full_name,
+                    "phone": p.phone,
+                    "municipality_id": municipality_id,
+                    "school_id": plan.school_ids.get(p.school_key) if p.school_key else None,
+                    "status": PersonStatus.ACTIVE,
+                }
+                for p in chunk
+            ]
+        )
+        for planned, new_id in zip(chunk, ids, strict=True):
+            planned.id = new_id
+        await step()
     updates: list[dict[str, Any]] = []
     for planned in plan.people:
         existing = planned.existing
@@ -85,7 +118,9 @@ async def apply_plan(session: AsyncSession, plan: RosterPlan, *, today: date | N
                 ),
             }
         )
-    await repo.update_people(updates)
+    for update_chunk in _chunks(updates):
+        await repo.update_people(list(update_chunk))
+        await step()
 
     grants: list[dict[str, Any]] = []
     subjects: list[dict[str, Any]] = []
@@ -107,6 +142,11 @@ async def apply_plan(session: AsyncSession, plan: RosterPlan, *, today: date | N
             assignments.append(
                 {"tutor_id": tutor_id, "teacher_id": planned.id, "starts_on": starts_on}
             )
-    await repo.insert_grants(grants)
-    await repo.insert_subjects(subjects)
-    await repo.insert_assignments(assignments)
+    for rows, write in (
+        (grants, repo.insert_grants),
+        (subjects, repo.insert_subjects),
+        (assignments, repo.insert_assignments),
+    ):
+        for rows_chunk in _chunks(rows):
+            await write(list(rows_chunk))
+            await step()

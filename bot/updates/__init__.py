@@ -14,7 +14,6 @@ from aiogram import Bot, Dispatcher
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery.limiter import RateLimiter
 from bot.middlewares.person import preload_sender
 from bot.texts import Texts
 from bot.updates.intake import ORPHANED_AFTER, Intake
@@ -35,7 +34,6 @@ class UpdatePath:
         session_pool: async_sessionmaker[AsyncSession],
         *,
         redis: Redis | None = None,
-        outbox_limiter: RateLimiter | None = None,
     ) -> None:
         self.bot = bot
         counter: RateCounter = (
@@ -58,7 +56,7 @@ class UpdatePath:
         )
         self.shared = redis is not None
         self._sweeper: asyncio.Task[None] | None = None
-        install_request_rules(bot, outbox_limiter)
+        install_request_rules(bot)
 
     @classmethod
     def for_dispatcher(cls, dp: Dispatcher, bot: Bot) -> UpdatePath:
@@ -69,7 +67,6 @@ class UpdatePath:
             dp["settings"],
             dp["session_pool"],
             redis=dp["redis"],
-            outbox_limiter=dp["outbox_limiter"],
         )
 
     async def start(self) -> None:
@@ -93,11 +90,9 @@ class UpdatePath:
         await self.workers.idle()
 
 
-def install_request_rules(bot: Bot, outbox_limiter: RateLimiter | None) -> None:
+def install_request_rules(bot: Bot) -> None:
     """Commit before every call, then retry replies (see `bot.updates.requests`); once a bot."""
     if any(isinstance(m, CommitBeforeSend) for m in bot.session.middleware):
         return
     bot.session.middleware(CommitBeforeSend())
-    bot.session.middleware(
-        RetryReplies(outbox_limiter.pause if outbox_limiter is not None else None)
-    )
+    bot.session.middleware(RetryReplies())

@@ -4,7 +4,7 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, raiseload
 
 from storage.models import FsmRecord, Person, PersonRole, PersonStatus, Role
 
@@ -17,9 +17,17 @@ class PeopleRepo:
         return await self.session.get(Person, person_id)
 
     async def many(self, person_ids: Collection[int]) -> Sequence[Person]:
+        """People shown by name in lists: their roles and subjects are not loaded (reading them
+        raises, so a new use is noticed and loads them on purpose)."""
         if not person_ids:
             return []
-        return (await self.session.scalars(select(Person).where(Person.id.in_(person_ids)))).all()
+        return (
+            await self.session.scalars(
+                select(Person)
+                .where(Person.id.in_(person_ids))
+                .options(raiseload(Person.roles), raiseload(Person.subjects))
+            )
+        ).all()
 
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         """The person with their roles and subjects, in one query."""
