@@ -111,10 +111,12 @@ def create_dispatcher(
         )
         sender = OutboxSender(bot, session_pool, settings, outbox_limiter)
         running.append((sender, asyncio.create_task(sender.run(), name="outbox-sender")))
-        # Slow work people asked for (roster checks, history copies, exports), off the update
-        # path; its messages share the outbox's pace.
-        jobs = JobRunner(bot, session_pool, settings, texts, templates, limiter=outbox_limiter)
-        running.append((jobs, asyncio.create_task(jobs.run(), name="background-jobs")))
+        if settings.background_jobs == "inline":
+            # Slow work people asked for (roster checks, history copies, exports), off the
+            # update path; its messages share the outbox's pace. (With "process", `bot.runner`
+            # runs it in a child process instead.)
+            jobs = JobRunner(bot, session_pool, settings, texts, templates, limiter=outbox_limiter)
+            running.append((jobs, asyncio.create_task(jobs.run(), name="background-jobs")))
 
     async def on_shutdown() -> None:
         scheduler.shutdown()

@@ -1,4 +1,4 @@
-"""Command line: `nastavnik run | webhook | migrate | import-roster FILE | demo-data`.
+"""Command line: `nastavnik run | webhook | jobs | migrate | import-roster FILE | demo-data`.
 
 Settings problems end the program with one line saying what to fix, never a traceback.
 """
@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     webhook = commands.add_parser("webhook", help="aiohttp server for Telegram's webhook")
     webhook.add_argument("--migrate", action="store_true", help="apply migrations first")
     commands.add_parser("migrate", help="apply database migrations")
+    jobs = commands.add_parser("jobs", help="run background jobs only (roster, history, exports)")
+    jobs.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     roster = commands.add_parser("import-roster", help="import a roster file (.xlsx or .csv)")
     roster.add_argument("file")
     roster.add_argument("--municipality", required=True, help="municipality name")
@@ -69,7 +71,7 @@ def settings_problem(error: SettingsError) -> str:
 
 def _check_before_start(settings: Settings, command: str) -> None:
     # Before logging, the database or Telegram are touched, so a bad token is the only output.
-    if command in ("run", "webhook"):
+    if command in ("run", "webhook", "jobs"):
         settings.require_token()
     if command == "webhook":
         settings.require_webhook()
@@ -82,6 +84,7 @@ def _command(name: str) -> Command:
         "run": runner.run_polling,
         "webhook": runner.run_webhook,
         "migrate": runner.migrate,
+        "jobs": runner.run_jobs,
         "import-roster": runner.import_roster,
         "demo-data": runner.demo_data,
     }

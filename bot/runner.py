@@ -7,16 +7,18 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
+from collections.abc import AsyncIterator, Callable
 
 from aiogram import Bot, Dispatcher
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import create_bot, create_dispatcher
-from bot.texts import t
+from bot.app import create_bot, create_dispatcher, create_outbox_limiter
+from bot.texts import LOCALES_DIR, Templates, Texts, t
 from bot.updates import UpdatePath
 from bot.updates.polling import poll
 from config.settings import Settings, SettingsError
@@ -26,6 +28,8 @@ from storage.db import create_engine, create_session_pool
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# A stopping jobs process finishes or puts back its jobs within its own grace (10 s).
+JOBS_STOP_SECONDS = 20.0
 
 
 async def _reachable(engine: AsyncEngine) -> None:
@@ -97,10 +101,80 @@ async def run_polling(settings: Settings, args: argparse.Namespace) -> int:
     bot, engine = prepared
     dp, redis = _dispatcher(settings, engine)
     try:
-        await bot.delete_webhook(drop_pending_updates=False)
-        await _poll_until_stopped(dp, bot)
+        async with _jobs_process(settings):
+            await bot.delete_webhook(drop_pending_updates=False)
+            await _poll_until_stopped(dp, bot)
     finally:
         await _close(bot, engine, dp, redis)
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _jobs_process(settings: Settings) -> AsyncIterator[None]:
+    """With BACKGROUND_JOBS=process: `nastavnik jobs` as a child for as long as the bot runs,
+    so a 25,000-row roster's CPU never delays anyone's reply (the bot has one event loop)."""
+    if settings.background_jobs != "process":
+        yield
+        return
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "jobs", "--parent-pid", str(os.getpid())
+    )
+    try:
+        yield
+    finally:
+        if child.returncode is None:
+            child.terminate()
+            try:
+                async with asyncio.timeout(JOBS_STOP_SECONDS):
+                    await child.wait()
+            except TimeoutError:
+                child.kill()
+                await child.wait()
+
+
+async def _stop_when_orphaned(parent_pid: int, stop: Callable[[], None]) -> None:
+    """A bot killed outright (kill -9) cannot stop its jobs child: the child notices it was
+    left alone and stops itself; the next bot starts a new one."""
+    while os.getppid() == parent_pid:  # noqa: ASYNC110 (no event tells of a parent's death)
+        await asyncio.sleep(1)
+    stop()
+
+
+async def run_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    """Background jobs only, until SIGTERM or SIGINT (jobs cut short resume at the next start)."""
+    from bot.jobs import JobRunner
+
+    bot = create_bot(settings)
+    engine = create_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    try:
+        await _reachable(engine)
+        if not await _schema_is_current(engine):
+            return 1
+        texts = Texts(path=LOCALES_DIR, default_locale=settings.default_locale)
+        runner = JobRunner(
+            bot,
+            create_session_pool(engine),
+            settings,
+            texts,
+            Templates(LOCALES_DIR, texts.available_locales),
+            limiter=create_outbox_limiter(settings, redis),
+        )
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, runner.stop)
+        parent = getattr(args, "parent_pid", None)
+        watch = asyncio.create_task(_stop_when_orphaned(parent, runner.stop)) if parent else None
+        try:
+            with texts.context():
+                await runner.run()
+        finally:
+            if watch is not None:
+                watch.cancel()
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+    finally:
+        await _close(bot, engine, redis=redis)
     return 0
 
 
@@ -155,7 +229,8 @@ async def run_webhook(settings: Settings, args: argparse.Namespace) -> int:
     bot, engine = prepared
     dp, redis = _dispatcher(settings, engine)
     try:
-        await serve(dp, bot, settings, url=url, secret=secret)
+        async with _jobs_process(settings):
+            await serve(dp, bot, settings, url=url, secret=secret)
     finally:
         await _close(bot, engine, dp, redis)
     return 0

@@ -10,7 +10,7 @@ import json
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     flood_abuse_per_minute: int = Field(default=300, ge=10)
     # Updates handled at once (different people; each person's updates stay in order).
     update_concurrency: int = Field(default=64, ge=1, le=1024)
+    # Where slow jobs (roster checks and applies, history copies, exports) run: "process" — a
+    # child process of `run`/`webhook` (its CPU never delays anyone's reply); "inline" — in the
+    # bot's own process; "off" — elsewhere (`nastavnik jobs` started by the operator).
+    background_jobs: Literal["process", "inline", "off"] = "process"
 
     webhook_base_url: str | None = None
     webhook_path: str = "/telegram/webhook"

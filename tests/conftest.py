@@ -44,6 +44,8 @@ def settings(tmp_path: Path) -> Settings:
         # hours tests set their own.
         quiet_hours_start=time(0, 0),
         quiet_hours_end=time(0, 0),
+        # Tests run background jobs themselves (`harness.run_jobs()`), in this process.
+        background_jobs="inline",
     )
 
 

@@ -41,6 +41,19 @@ async def stub() -> AsyncIterator[BotApiStub]:
     await server.stop()
 
 
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().decode()))
+    return found
+
+
 def _consent_to_anna(call: RecordedCall) -> bool:
     return (
         call.method == "sendMessage"
@@ -76,6 +89,9 @@ async def test_run_answers_start_and_stops_cleanly_on_sigterm(
             process.kill()
             _, stderr = await process.communicate()
             pytest.fail(f"no consent message; calls={stub.calls}\n{stderr.decode()}")
+        # Slow jobs (roster, history, exports) run in a child process of their own.
+        jobs = [pid for pid, args in _children(process.pid) if "jobs" in args]
+        assert len(jobs) == 1, _children(process.pid)
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(STOP_SECONDS):
             _, stderr = await process.communicate()

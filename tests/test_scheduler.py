@@ -37,9 +37,7 @@ async def test_housekeeping_removes_only_what_is_old(harness: Harness, db: Async
             InboxUpdate(update_id=1, person_key=7, status=InboxStatus.DONE, received_at=long_ago),
             InboxUpdate(update_id=2, person_key=7, status=InboxStatus.DONE),
             # Old but never finished: still work to do, kept.
-            InboxUpdate(
-                update_id=3, person_key=7, payload={"update_id": 3}, received_at=long_ago
-            ),
+            InboxUpdate(update_id=3, person_key=7, payload={"update_id": 3}, received_at=long_ago),
             RosterUpload(
                 municipality_id=mun.id, filename="old.xlsx", content=b"x", created_at=long_ago
             ),

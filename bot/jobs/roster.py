@@ -88,9 +88,7 @@ async def apply(context: JobRunContext, job: BackgroundJob) -> None:
             await asyncio.sleep(0)
 
         try:
-            report = await roster.apply_upload(
-                session, upload, parsed, checkpoint=let_others_write
-            )
+            report = await roster.apply_upload(session, upload, parsed, checkpoint=let_others_write)
             await session.commit()
         except BaseException:
             await session.rollback()
