@@ -30,9 +30,9 @@ every subprocess is stopped. `--quick` runs smaller counts (about 2 minutes on 2
 
 `--profile DIR` writes cProfile data of each measured phase there and prints the top functions
 to stderr (the event loop's thread only: aiosqlite runs SQL in threads of its own), and for 1
-the SQL statements and commits per update of each kind. `--gc-freeze` calls gc.freeze() once
-each item is set up (a what-if: a bot that freezes its start-up heap has shorter collector
-pauses; the benchmark's own data is frozen too). Timings share the machine with
+the SQL statements and commits per update of each kind. Once each item is set up, gc.freeze()
+is called, as the bot does after start-up (`--no-gc-freeze` skips it: full collections then
+take ~0.3 s). Timings share the machine with
 whatever else runs on it; the line under the table says how busy it was just before each item.
 """
 
@@ -102,6 +102,7 @@ from bot.updates import UpdatePath
 from bot.updates.polling import poll
 from config.settings import Settings
 from storage.db import create_engine, create_session_pool, current_session, has_writes
+from storage.migrate import head_revision
 from storage.models import (
     BackgroundJob,
     Broadcast,
@@ -767,7 +768,9 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 # --- settings, databases --------------------------------------------------------------------------
-def bench_settings(database_url: str, *, api_url: str | None = None) -> Settings:
+def bench_settings(
+    database_url: str, *, api_url: str | None = None, background_jobs: str = "inline"
+) -> Settings:
     return Settings(
         _env_file=None,
         bot_token=SecretStr(FAKE_TOKEN),
@@ -776,6 +779,7 @@ def bench_settings(database_url: str, *, api_url: str | None = None) -> Settings
         telegram_api_url=api_url,
         quiet_hours_start=clock_time(0, 0),
         quiet_hours_end=clock_time(0, 0),
+        background_jobs=background_jobs,
     )
 
 
@@ -1618,8 +1622,45 @@ async def press_apply(
 
 
 async def run_roster(scale: Scale, work: Workspace, options: Options) -> list[Row]:
-    database, region = await work.region_copy("roster", scale.region)
-    settings = bench_settings(sqlite_url(database))
+    """As the bot runs by default (the job in a child `nastavnik jobs`), then with the job
+    inside the bot's own process (BACKGROUND_JOBS=inline) for comparison."""
+    rows = await _roster_run(scale, work, options, "process")
+    return rows + await _roster_run(scale, work, options, "inline")
+
+
+async def _jobs_child(database: Path, stub: StubBotApi) -> asyncio.subprocess.Process:
+    """`python -m bot jobs` on the bench's database, sending to the local stub."""
+    engine = create_engine(sqlite_url(database))
+    async with engine.begin() as connection:  # the region was built from the models: stamp it
+        await connection.execute(
+            text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL)")
+        )
+        await connection.execute(
+            text("INSERT INTO alembic_version VALUES (:head)"), {"head": head_revision()}
+        )
+    await engine.dispose()
+    env = {
+        **os.environ,
+        "BOT_TOKEN": FAKE_TOKEN,
+        "DATABASE_URL": sqlite_url(database),
+        "TELEGRAM_API_URL": stub.url,
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "jobs", "--parent-pid", str(os.getpid()), env=env
+    )
+
+
+async def _roster_run(scale: Scale, work: Workspace, options: Options, jobs_mode: str) -> list[Row]:
+    database, region = await work.region_copy(f"roster-{jobs_mode}", scale.region)
+    settings = bench_settings(sqlite_url(database), background_jobs=jobs_mode)
+    stub: StubBotApi | None = None
+    child: asyncio.subprocess.Process | None = None
+    if jobs_mode == "process":
+        stub = StubBotApi(latency=0.0)
+        await stub.start()
+        child = await _jobs_child(database, stub)
     engine = create_engine(settings.database_url)
     pool = create_session_pool(engine)
     coordinator, municipality_id, upload_id = await add_roster_upload(
@@ -1717,6 +1758,13 @@ async def run_roster(scale: Scale, work: Workspace, options: Options) -> list[Ro
         await dp.emit_shutdown(bot=bot, **dp.workflow_data)
         await bot.session.close()
         await engine.dispose()
+        if child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                child.terminate()
+            await child.wait()
+        if stub is not None:
+            await stub.stop()
+    where = "job in a child process" if jobs_mode == "process" else "job inside the bot"
     during = [
         (tracker.ended[u] - at) * 1000
         for u, at in arrived.items()
@@ -1730,14 +1778,14 @@ async def run_roster(scale: Scale, work: Workspace, options: Options) -> list[Ro
     return [
         Row(
             "4",
-            f"roster apply: {scale.roster_rows:,} rows ({outcome}), people written",
+            f"roster apply ({where}): {scale.roster_rows:,} rows ({outcome}), people written",
             f"{apply_seconds:.1f} s, {people:,}",
             f"{scale.roster_rows:,} people",
             people == scale.roster_rows,
         ),
         Row(
             "4",
-            f"others meanwhile: p50 / p99 / max ms ({len(during)} presses at "
+            f"others meanwhile ({where}): p50 / p99 / max ms ({len(during)} presses at "
             f"{scale.others_rate:.0f}/s from {len(others)} people)",
             f"{percentile(during, 0.5):.0f} / {p99:.0f} / {max(during, default=0):.0f}",
             "p99 ≤ 200 ms",
@@ -2064,9 +2112,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", help=f"comma-separated: {', '.join(ITEMS)} (or 1-5)")
     parser.add_argument("--profile", type=Path, help="write cProfile data of each phase here")
     parser.add_argument(
-        "--gc-freeze",
+        "--no-gc-freeze",
         action="store_true",
-        help="gc.freeze() once each item is set up: what a bot freezing its start-up heap sees",
+        help="skip gc.freeze() after each item's set-up (the bot freezes its start-up heap)",
     )
     parser.add_argument(
         "--wait-quiet",
@@ -2086,7 +2134,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     load: dict[str, tuple[float | None, float | None]] = {}
     with texts.context(), texts.use_locale("ru"):
         rows = asyncio.run(
-            benchmark(scale, only, Options(args.profile, args.gc_freeze), load, args.wait_quiet)
+            benchmark(
+                scale, only, Options(args.profile, not args.no_gc_freeze), load, args.wait_quiet
+            )
         )
     print()
     print(
