@@ -25,3 +25,4 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench.roster_import
 	$(PY) -m bench.outbox
+	$(PY) -m bench.update_path
