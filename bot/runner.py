@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # A stopping jobs process finishes or puts back its jobs within its own grace (10 s).
 JOBS_STOP_SECONDS = 20.0
+JOBS_RESTART_SECONDS = 5.0
 
 
 async def _reachable(engine: AsyncEngine) -> None:
@@ -112,24 +113,46 @@ async def run_polling(settings: Settings, args: argparse.Namespace) -> int:
 @contextlib.asynccontextmanager
 async def _jobs_process(settings: Settings) -> AsyncIterator[None]:
     """With BACKGROUND_JOBS=process: `nastavnik jobs` as a child for as long as the bot runs,
-    so a 25,000-row roster's CPU never delays anyone's reply (the bot has one event loop)."""
+    so a 25,000-row roster's CPU never delays anyone's reply (the bot has one event loop).
+    A child that exits on its own (the database away at its start, a crash) is started again."""
     if settings.background_jobs != "process":
         yield
         return
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "jobs", "--parent-pid", str(os.getpid())
-    )
+    supervisor = JobsChild()
+    watching = asyncio.create_task(supervisor.keep_running(), name="jobs-process")
     try:
         yield
     finally:
-        if child.returncode is None:
-            child.terminate()
-            try:
-                async with asyncio.timeout(JOBS_STOP_SECONDS):
-                    await child.wait()
-            except TimeoutError:
-                child.kill()
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+        await supervisor.stop()
+
+
+class JobsChild:
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def keep_running(self) -> None:
+        while True:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "jobs", "--parent-pid", str(os.getpid())
+            )
+            code = await self.process.wait()
+            log.error("background jobs process exited with %s; starting it again", code)
+            await asyncio.sleep(JOBS_RESTART_SECONDS)
+
+    async def stop(self) -> None:
+        child = self.process
+        if child is None or child.returncode is not None:
+            return
+        child.terminate()
+        try:
+            async with asyncio.timeout(JOBS_STOP_SECONDS):
                 await child.wait()
+        except TimeoutError:
+            child.kill()
+            await child.wait()
 
 
 async def _stop_when_orphaned(parent_pid: int, stop: Callable[[], None]) -> None:

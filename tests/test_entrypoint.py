@@ -175,6 +175,35 @@ async def test_kill_9_mid_update_runs_it_again_once_after_restart(
     assert _inbox(database) == [(1, "done", 1)]
 
 
+async def test_a_jobs_process_that_dies_is_started_again(
+    stub: BotApiStub, tmp_path: Path
+) -> None:
+    process = await _start_bot(tmp_path, stub, tmp_path / "x.sqlite3")
+    try:
+        first = await _jobs_child_of(process.pid, within=START_SECONDS)
+        os.kill(first, signal.SIGKILL)
+        second = await _jobs_child_of(process.pid, within=START_SECONDS, other_than=first)
+        assert second != first
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(STOP_SECONDS * 2):
+            _, stderr = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    assert "starting it again" in stderr.decode()
+
+
+async def _jobs_child_of(pid: int, *, within: float, other_than: int | None = None) -> int:
+    async with asyncio.timeout(within):
+        while True:
+            for child, args in _children(pid):
+                if "jobs" in args and child != other_than:
+                    return child
+            await asyncio.sleep(0.2)
+
+
 async def test_webhook_serves_updates_and_stops_cleanly_on_sigterm(
     stub: BotApiStub, tmp_path: Path
 ) -> None:
