@@ -175,9 +175,7 @@ async def test_kill_9_mid_update_runs_it_again_once_after_restart(
     assert _inbox(database) == [(1, "done", 1)]
 
 
-async def test_a_jobs_process_that_dies_is_started_again(
-    stub: BotApiStub, tmp_path: Path
-) -> None:
+async def test_a_jobs_process_that_dies_is_started_again(stub: BotApiStub, tmp_path: Path) -> None:
     process = await _start_bot(tmp_path, stub, tmp_path / "x.sqlite3")
     try:
         first = await _jobs_child_of(process.pid, within=START_SECONDS)

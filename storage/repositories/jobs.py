@@ -36,9 +36,7 @@ class JobsRepo:
     ) -> list[BackgroundJob]:
         """Up to `limit` due jobs, at most one per person and none for a person who already
         has one running: one person's jobs run one after another, in the order asked."""
-        running = select(BackgroundJob.person_id).where(
-            BackgroundJob.status == JobStatus.RUNNING
-        )
+        running = select(BackgroundJob.person_id).where(BackgroundJob.status == JobStatus.RUNNING)
         due = (
             select(BackgroundJob.id, BackgroundJob.person_id)
             .where(
