@@ -28,6 +28,7 @@ from config.settings import Settings
 from storage.models import (
     Broadcast,
     BroadcastStatus,
+    Community,
     InboxStatus,
     InboxUpdate,
     Person,
@@ -475,3 +476,24 @@ async def test_two_processes_keep_one_persons_order_between_them(
     await asyncio.gather(first.path.idle(), second.path.idle())  # type: ignore[union-attr]
 
     assert seen.order[TEACHER] == [u.update_id for u in updates]
+
+
+async def test_a_callback_of_a_registered_person_costs_at_most_four_statements(
+    harness: Harness, db: AsyncSession, engine: AsyncEngine
+) -> None:
+    await teacher_with_tutor(db)
+    municipality_id = await db.scalar(
+        select(Person.municipality_id).where(Person.telegram_id == TEACHER)
+    )
+    db.add(Community(municipality_id=municipality_id, name="Инфомир", is_active=True))
+    await db.commit()
+    await harness.send(TEACHER, "/ask")
+    await harness.send(TEACHER, "Как готовить к ВПР?")
+    await harness.send(TEACHER, "🤝 Сообщества")
+    await harness.send(TUTOR, "📨 Обращения")
+
+    for user_id, button in [(TEACHER, "Вступить"), (TEACHER, "Выйти"), (TUTOR, "Открыть")]:
+        with StatementCounter(engine) as counter:
+            await harness.press(user_id, button)
+        handling = [s for s in counter.statements if "inbox_updates" not in s]
+        assert len(handling) <= 4, f"{button}:\n" + "\n".join(counter.statements)

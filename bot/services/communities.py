@@ -107,10 +107,10 @@ async def open_to(session: AsyncSession, teacher: Person) -> list[CommunityView]
     """The active communities of the teacher's municipality, marking those they are in."""
     if teacher.municipality_id is None:
         return []
-    repo = CommunitiesRepo(session)
-    rows = await repo.with_member_counts([teacher.municipality_id], active_only=True)
-    mine = await repo.member_ids_of(teacher.id)
-    return [CommunityView(community, members, community.id in mine) for community, members in rows]
+    rows = await CommunitiesRepo(session).active_with_membership(
+        teacher.municipality_id, teacher.id
+    )
+    return [CommunityView(community, members, mine) for community, members, mine in rows]
 
 
 async def _joinable(session: AsyncSession, teacher: Person, community_id: int) -> Community:
@@ -127,10 +127,8 @@ async def _joinable(session: AsyncSession, teacher: Person, community_id: int) -
 
 async def join(session: AsyncSession, teacher: Person, community_id: int) -> Community:
     community = await _joinable(session, teacher, community_id)
-    repo = CommunitiesRepo(session)
-    if await repo.membership(community.id, teacher.id) is not None:
+    if not await CommunitiesRepo(session).add_member(community.id, teacher.id):
         raise DomainError("communities.already_member", name=community.name)
-    await repo.add_member(community.id, teacher.id)
     return community
 
 
@@ -142,8 +140,7 @@ async def leave(session: AsyncSession, teacher: Person, community_id: int) -> Co
     if (
         community is None
         or community.municipality_id != teacher.municipality_id
-        or await repo.membership(community.id, teacher.id) is None
+        or not await repo.remove_member(community.id, teacher.id)
     ):
         raise DomainError("communities.not_member")
-    await repo.remove_member(community.id, teacher.id)
     return community

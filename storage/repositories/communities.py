@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_ignoring_conflicts
 from storage.models import Community, CommunityMembership
 
 
@@ -58,29 +59,49 @@ class CommunitiesRepo:
     async def membership(self, community_id: int, person_id: int) -> CommunityMembership | None:
         return await self.session.get(CommunityMembership, (community_id, person_id))
 
-    async def add_member(self, community_id: int, person_id: int) -> None:
-        self.session.add(CommunityMembership(community_id=community_id, person_id=person_id))
-        await self.session.flush()
+    async def add_member(self, community_id: int, person_id: int) -> bool:
+        """False if they were a member already (one statement, no look first)."""
+        added = await self.session.execute(
+            insert_ignoring_conflicts(self.session, CommunityMembership).values(
+                community_id=community_id, person_id=person_id
+            )
+        )
+        return bool(getattr(added, "rowcount", 0))
 
-    async def remove_member(self, community_id: int, person_id: int) -> None:
-        await self.session.execute(
+    async def remove_member(self, community_id: int, person_id: int) -> bool:
+        """False if they were not a member."""
+        removed = await self.session.execute(
             delete(CommunityMembership).where(
                 CommunityMembership.community_id == community_id,
                 CommunityMembership.person_id == person_id,
             )
         )
+        return bool(getattr(removed, "rowcount", 0))
 
-    async def member_ids_of(self, person_id: int) -> set[int]:
-        """Ids of the communities the person is in."""
-        return set(
-            (
-                await self.session.scalars(
-                    select(CommunityMembership.community_id).where(
-                        CommunityMembership.person_id == person_id
-                    )
-                )
-            ).all()
+    async def active_with_membership(
+        self, municipality_id: int, person_id: int
+    ) -> Sequence[tuple[Community, int, bool]]:
+        """The municipality's active communities: members counted, the person's own marked."""
+        members = (
+            select(func.count())
+            .select_from(CommunityMembership)
+            .where(CommunityMembership.community_id == Community.id)
+            .scalar_subquery()
         )
+        mine = (
+            select(CommunityMembership.community_id)
+            .where(
+                CommunityMembership.community_id == Community.id,
+                CommunityMembership.person_id == person_id,
+            )
+            .exists()
+        )
+        rows = await self.session.execute(
+            select(Community, members, mine)
+            .where(Community.municipality_id == municipality_id, Community.is_active.is_(True))
+            .order_by(Community.name)
+        )
+        return [(community, int(count), bool(own)) for community, count, own in rows]
 
     async def memberships_of(
         self, person_id: int
