@@ -39,10 +39,11 @@ BOT_USER = User(id=42, is_bot=True, first_name="Наставник", username="n
 
 
 def _writable(database: str) -> bool:
-    """Whether a writer gets the lock within half a second. Other people's short writes finish
-    in milliseconds (the event loop runs on meanwhile); a lock held by whoever is waiting on
-    this very request is never released, and is caught."""
-    probe = sqlite3.connect(database, timeout=0.5)
+    """Whether a writer gets the lock within two seconds. Other people's short writes finish in
+    milliseconds, or a few hundred on a machine busy with other suites (the event loop runs on
+    meanwhile); a lock held by whoever is waiting on this very request is never released, and
+    is caught however long the wait."""
+    probe = sqlite3.connect(database, timeout=2.0)
     try:
         probe.execute("BEGIN IMMEDIATE")
         probe.execute("ROLLBACK")
