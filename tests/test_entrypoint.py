@@ -67,21 +67,7 @@ async def test_run_answers_start_and_stops_cleanly_on_sigterm(
 ) -> None:
     database = tmp_path / "x.sqlite3"
     stub.queue_text(ANNA, "/start")  # update id 1
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--migrate",
-        cwd=tmp_path,
-        env=child_env(
-            BOT_TOKEN=FAKE_TOKEN,
-            TELEGRAM_API_URL=stub.url,
-            DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-        ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _start_bot(tmp_path, stub, database)
     try:
         try:
             await stub.wait_for(_consent_to_anna, within=START_SECONDS)
@@ -115,6 +101,7 @@ async def test_run_answers_start_and_stops_cleanly_on_sigterm(
 
 
 def _start_bot(tmp_path: Path, stub: BotApiStub, database: Path) -> Any:
+    """`python -m bot run --migrate` against the stub, on this SQLite file."""
     return asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

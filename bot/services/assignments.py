@@ -114,9 +114,3 @@ async def assigned_to(
         school_teachers=school_teachers,
         school_by_id=school_by_id,
     )
-
-
-async def schools_by_id(session: AsyncSession, school_ids: set[int]) -> dict[int, School]:
-    return {
-        school.id: school for school in await AssignmentsRepo(session).schools(list(school_ids))
-    }

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import Texts, t
 from bot.updates.keys import media_group, person_key
-from bot.updates.pacing import RateCounter
+from bot.updates.pacing import Albums, RateCounter
 from bot.updates.workers import UpdateWorkers, parse
 from storage.repositories.inbox import InboxRepo, IncomingUpdate
 
@@ -50,7 +50,7 @@ class Intake:
         self.texts = texts
         self.abuse_counter = abuse_counter
         self.abuse_per_minute = abuse_per_minute
-        self._last_album: dict[int, str] = {}
+        self._albums = Albums()
 
     async def accept(
         self, updates: Sequence[Update], payloads: Sequence[dict[str, Any]] | None = None
@@ -110,13 +110,8 @@ class Intake:
         return sum(len(theirs) for theirs in by_person.values())
 
     async def _is_abuse(self, key: int, update: Update) -> bool:
-        album = media_group(update)
-        if album is not None and self._last_album.get(key) == album:
+        if self._albums.is_continuation(key, media_group(update)):
             return False
-        if album is not None:
-            self._last_album[key] = album
-            if len(self._last_album) > 50_000:
-                self._last_album.clear()
         return await self.abuse_counter.hit(key) > self.abuse_per_minute
 
     async def _tell_refused(self, update: Update) -> None:

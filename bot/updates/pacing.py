@@ -18,6 +18,23 @@ from redis.asyncio import Redis
 _TABLE_LIMIT = 50_000
 
 
+class Albums:
+    """An album arrives as one update per photo: only its first counts as a message."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, str] = {}
+
+    def is_continuation(self, key: int, album: str | None) -> bool:
+        if album is None:
+            return False
+        if self._last.get(key) == album:
+            return True
+        if len(self._last) > _TABLE_LIMIT:
+            self._last.clear()
+        self._last[key] = album
+        return False
+
+
 class PersonPacing:
     """How long a person's next update must wait so they stay within `limit` per `window`."""
 
@@ -28,14 +45,12 @@ class PersonPacing:
         self.window = window
         self._clock = clock
         self._turns: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._albums: dict[int, str] = {}
+        self._albums = Albums()
 
     def delay(self, key: int, album: str | None = None) -> float:
         """Take the person's next turn and return how many seconds until it comes."""
-        if album is not None and self._albums.get(key) == album:
+        if self._albums.is_continuation(key, album):
             return 0.0
-        if album is not None:
-            self._albums[key] = album
         now = self._clock()
         turns = self._turns[key]
         while turns and turns[0] <= now - self.window:
@@ -52,7 +67,6 @@ class PersonPacing:
             k for k, turns in self._turns.items() if not turns or turns[-1] < now - self.window
         ]:
             del self._turns[key]
-            self._albums.pop(key, None)
 
 
 class RateCounter(Protocol):

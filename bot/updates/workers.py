@@ -173,10 +173,6 @@ class UpdateWorkers:
             await asyncio.gather(*self._drainers.values(), return_exceptions=True)
         await self.marks.flush()
 
-    @property
-    def queued(self) -> int:
-        return len(self._queued)
-
     # --- work ---------------------------------------------------------------------------------
     def submit(self, key: int, updates: Sequence[Update]) -> None:
         """Queue a person's stored updates (in arrival order) behind what they already have."""
