@@ -605,6 +605,14 @@ class UpdateMaker:
         )
 
 
+def census_label(plan: Planned) -> str:
+    """The kind, and for an inline button which one ("callback qu:open"): budgets differ."""
+    query = plan.payload.get("callback_query")
+    if query is None:
+        return plan.kind
+    return f"{plan.kind} {':'.join(str(query['data']).split(':')[:2])}"
+
+
 def message_id_of(plan: Planned) -> int:
     return int(plan.payload["message"]["message_id"])
 
@@ -852,7 +860,7 @@ async def run_throughput(scale: Scale, work: Workspace, options: Options) -> lis
     dp = create_dispatcher(settings, create_session_pool(engine))
     tracker = Tracker()
     dp.update.outer_middleware(tracker)
-    census = StatementLog({plan.update_id: plan.kind for plan in measured})
+    census = StatementLog({plan.update_id: census_label(plan) for plan in measured})
     attribute_updates(dp, census if options.directory is not None else None)
     path = UpdatePath.for_dispatcher(dp, bot)
     TALLY.reset()
@@ -873,7 +881,7 @@ async def run_throughput(scale: Scale, work: Workspace, options: Options) -> lis
             path_seconds = time.perf_counter() - started
         path_rate = len(updates) / path_seconds
         if options.directory is not None:
-            census.report(Counter(plan.kind for plan in measured))
+            census.report(Counter(census_label(plan) for plan in measured))
             census.detach(engine)
         unhandled = sum(1 for plan in measured if plan.update_id not in tracker.ended)
         print(f"path: {path_rate:,.0f} updates/s; calls {dict(api.calls)}", file=sys.stderr)

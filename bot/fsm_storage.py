@@ -14,8 +14,9 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
 from storage.db import current_session
 from storage.models import FsmRecord
@@ -23,6 +24,13 @@ from storage.models import FsmRecord
 # Session info: dialog records known not to exist (read with the person; see `preloaded`).
 _ABSENT = "fsm_absent"
 _LOADED = "fsm_loaded"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, _previous: SessionTransaction) -> None:
+    """A rolled-back step's dialog changes never happened: read the record again if asked."""
+    session.info.pop(_ABSENT, None)
+    session.info.pop(_LOADED, None)
 
 
 class DatabaseStorage(BaseStorage):
@@ -44,13 +52,18 @@ class DatabaseStorage(BaseStorage):
 
     @staticmethod
     def preloaded(session: AsyncSession, record_key: str, record: FsmRecord | None) -> None:
-        """The update path read this record (or its absence) with the person: no second query.
+        """What this session knows of a record (read with the person, or just written): later
+        reads in the same update need no query.
 
         Kept in the session's info, not just its identity map, which holds objects weakly."""
+        absent: set[str] = session.info.setdefault(_ABSENT, set())
+        loaded: dict[str, FsmRecord] = session.info.setdefault(_LOADED, {})
         if record is None:
-            session.info.setdefault(_ABSENT, set()).add(record_key)
+            absent.add(record_key)
+            loaded.pop(record_key, None)
         else:
-            session.info.setdefault(_LOADED, {})[record_key] = record
+            absent.discard(record_key)
+            loaded[record_key] = record
 
     async def _record(self, session: AsyncSession, key: StorageKey) -> FsmRecord | None:
         record_key = self._keys.build(key)
@@ -62,21 +75,26 @@ class DatabaseStorage(BaseStorage):
         return await session.get(FsmRecord, record_key)
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
+        """Changes the record in the session without a flush: a step that sets both state and
+        data writes one row, once, when the update commits (or before its next Bot API call).
+        """
+        record_key = self._keys.build(key)
         async with self._session() as session:
             record = await self._record(session, key)
-            session.info.get(_ABSENT, set()).discard(self._keys.build(key))
             if record is None:
-                record = FsmRecord(key=self._keys.build(key), user_id=key.user_id, data={})
+                # If an emptied record is still waiting to be deleted, the unit of work turns
+                # the delete and this insert of the same key into one update.
+                record = FsmRecord(key=record_key, user_id=key.user_id, data={})
                 session.add(record)
             for name, value in values.items():
                 setattr(record, name, value)
-            if record.state is None and not record.data:
-                session.info.get(_LOADED, {}).pop(self._keys.build(key), None)
+            emptied = record.state is None and not record.data
+            if emptied:
                 if record in session.new:
                     session.expunge(record)
                 else:
                     await session.delete(record)
-            await session.flush()
+            self.preloaded(session, record_key, None if emptied else record)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)

@@ -173,6 +173,9 @@ class Person(Base):
     subjects: Mapped[list[PersonSubject]] = relationship(
         lazy="selectin", cascade="all, delete-orphan"
     )
+    # Read with the sender on the hot path (their time zone and deadlines); elsewhere loaded
+    # on purpose, never by accident.
+    municipality: Mapped[Municipality | None] = relationship(lazy="raise")
 
     @property
     def role_set(self) -> frozenset[Role]:

@@ -7,7 +7,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from sqlalchemy import update as update_table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import create_bot, create_dispatcher
+from bot.callbacks import ConsultationCb, LanguageCb, PrivacyCb, QuestionCb
 from bot.delivery.outbox import Recipient, enqueue_broadcast
 from bot.updates.requests import RetryReplies
 from config.settings import Settings
@@ -29,11 +30,16 @@ from storage.models import (
     Broadcast,
     BroadcastStatus,
     Community,
+    CompetenceBlock,
+    Consultation,
+    ConsultationFormat,
+    ConsultationTeacher,
     InboxStatus,
     InboxUpdate,
     Person,
     PersonRole,
     Role,
+    Thread,
     ThreadMessage,
 )
 from tests import seed
@@ -478,7 +484,71 @@ async def test_two_processes_keep_one_persons_order_between_them(
     assert seen.order[TEACHER] == [u.update_id for u in updates]
 
 
-async def test_a_callback_of_a_registered_person_costs_at_most_four_statements(
+# Inline buttons of a registered person, pressed in this order (some need the one before), and
+# their SQL budget. Four for every button; closing a thread writes twice (the thread and the
+# notice queued for the tutor) after three reads (sender, thread, who answers for the tutor).
+CALLBACK_BUDGETS: list[tuple[int, Callable[[int], str], int]] = [
+    (TEACHER, lambda thread: QuestionCb(action="open", thread_id=thread).pack(), 4),
+    (TUTOR, lambda thread: QuestionCb(action="open", thread_id=thread).pack(), 4),
+    (TUTOR, lambda _: ConsultationCb(action="mine").pack(), 4),
+    (TUTOR, lambda _: ConsultationCb(action="new").pack(), 4),
+    (TUTOR, lambda _: ConsultationCb(action="cancel").pack(), 4),
+    (TUTOR, lambda _: QuestionCb(action="away").pack(), 4),
+    (TUTOR, lambda _: QuestionCb(action="back").pack(), 4),
+    (TUTOR, lambda thread: QuestionCb(action="answer", thread_id=thread).pack(), 4),
+    (TEACHER, lambda _: LanguageCb(locale="ru").pack(), 4),
+    (TEACHER, lambda _: PrivacyCb(action="show").pack(), 4),
+    (TEACHER, lambda thread: QuestionCb(action="close", thread_id=thread).pack(), 5),
+    (TEACHER, lambda thread: QuestionCb(action="rate", thread_id=thread, value=5).pack(), 4),
+]
+
+
+async def test_every_callback_of_a_registered_person_keeps_its_statement_budget(
+    harness: Harness, db: AsyncSession, engine: AsyncEngine
+) -> None:
+    await teacher_with_tutor(db)
+    await harness.send(TEACHER, "/ask")
+    await harness.send(TEACHER, "Как готовить к ВПР?")
+    for user_id in (TEACHER, TUTOR):
+        await harness.send(user_id, "/menu")  # commands set once, dialog state settled
+    thread_id = await db.scalar(select(Thread.id))
+    assert thread_id is not None
+    await consultation_with_teacher(db, thread_id)
+
+    over: list[str] = []
+    for user_id, data_of, budget in CALLBACK_BUDGETS:
+        data = data_of(thread_id)
+        harness.clear()
+        with StatementCounter(engine) as counter:
+            await harness.callback(user_id, data)
+        assert harness.sent_to(user_id), f"{data}: answered"
+        handling = [s for s in counter.statements if "inbox_updates" not in s]
+        if len(handling) > budget:
+            over.append(f"{data} ({len(handling)} > {budget}):\n  " + "\n  ".join(handling))
+    assert not over, "\n".join(over)
+
+
+async def consultation_with_teacher(db: AsyncSession, thread_id: int) -> None:
+    """One held this month, so the tutor's month shows a consultation with its teacher."""
+    thread = await db.get(Thread, thread_id)
+    assert thread is not None and thread.school_id is not None
+    consultation = Consultation(
+        tutor_id=thread.tutor_id,
+        school_id=thread.school_id,
+        municipality_id=thread.municipality_id,
+        held_on=date.today(),
+        format=ConsultationFormat.ONLINE,
+        block=CompetenceBlock.SUBJECT,
+        topic="Подготовка к ВПР",
+        duration_minutes=40,
+    )
+    db.add(consultation)
+    await db.flush()
+    db.add(ConsultationTeacher(consultation_id=consultation.id, teacher_id=thread.teacher_id))
+    await db.commit()
+
+
+async def test_joining_leaving_and_opening_cost_at_most_four_statements(
     harness: Harness, db: AsyncSession, engine: AsyncEngine
 ) -> None:
     await teacher_with_tutor(db)

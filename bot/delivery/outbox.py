@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.quiet_hours import next_daytime
@@ -66,6 +66,11 @@ async def recipient_timezones(
     return zones
 
 
+def _zone_of(municipality_id: int | None, default: str) -> ColumnElement[str]:
+    zone = select(Municipality.timezone).where(Municipality.id == municipality_id)
+    return func.coalesce(zone.scalar_subquery(), default)
+
+
 def _first_attempt(
     settings: Settings, timezone: str, urgent: bool, not_before: datetime
 ) -> datetime:
@@ -92,8 +97,17 @@ async def enqueue_message(
     """Queue `text` for `person`; False when they cannot receive it or it is already queued."""
     if person.telegram_id is None or person.status != PersonStatus.ACTIVE:
         return False
-    zones = await recipient_timezones(session, [person.municipality_id], settings.timezone)
-    timezone = zones.get(person.municipality_id, settings.timezone)
+    now = datetime.now(UTC)
+    timezone: str | ColumnElement[str]
+    if urgent:
+        # Quiet hours do not hold it back, so the zone is only kept with the row: read inside
+        # the insert, not by a query of its own.
+        timezone = _zone_of(person.municipality_id, settings.timezone)
+        first_attempt = not_before or now
+    else:
+        zones = await recipient_timezones(session, [person.municipality_id], settings.timezone)
+        timezone = zones.get(person.municipality_id, settings.timezone)
+        first_attempt = _first_attempt(settings, timezone, urgent, not_before or now)
     payload: dict[str, Any] = {"text": text}
     if reply_markup is not None:
         payload["markup"] = dump_markup(reply_markup)
@@ -108,9 +122,7 @@ async def enqueue_message(
         "dedup_key": dedup_key,
         "status": DeliveryStatus.PENDING,
         "attempts": 0,
-        "next_attempt_at": _first_attempt(
-            settings, timezone, urgent, not_before or datetime.now(UTC)
-        ),
+        "next_attempt_at": first_attempt,
     }
     if dedup_key is None:
         await session.execute(insert(Delivery).values(**values))

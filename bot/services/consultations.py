@@ -31,6 +31,7 @@ from storage.models import (
     Person,
     School,
 )
+from storage.repositories.assignments import AssignmentsRepo
 from storage.repositories.consultations import ConsultationsRepo
 from storage.repositories.places import PlacesRepo
 
@@ -182,14 +183,9 @@ class Draft:
 
 async def loggable_schools(
     session: AsyncSession, tutor: Person, today: date | None = None
-) -> list[School]:
+) -> Sequence[School]:
     """Schools assigned to the tutor as a whole first, then the schools of their teachers."""
-    assigned = await assignments.assigned_to(session, tutor, today)
-    school_ids = [s.id for s in assigned.schools]
-    school_ids += [t.school_id for t in assigned.direct_teachers if t.school_id is not None]
-    unique = list(dict.fromkeys(school_ids))
-    found = await ConsultationsRepo(session).schools(unique)
-    return [found[i] for i in unique if i in found]
+    return await AssignmentsRepo(session).schools_of_tutor(tutor.id, today or date.today())
 
 
 async def loggable_teachers(
@@ -414,26 +410,22 @@ class ConsultationView:
 
 
 async def views_of(
-    session: AsyncSession, consultations: Sequence[Consultation]
+    session: AsyncSession, consultations: Sequence[Consultation], *, known: Sequence[Person] = ()
 ) -> list[ConsultationView]:
+    """Consultations with their school, tutor and teachers; `known` people (the tutor who
+    asks for their own) are not read again."""
     repo = ConsultationsRepo(session)
-    teacher_ids = await repo.teacher_ids([c.id for c in consultations])
-    people = await repo.people(
-        list(
-            {i for ids in teacher_ids.values() for i in ids}
-            | {c.tutor_id for c in consultations if c.tutor_id is not None}
-        )
-    )
+    teachers = await repo.teachers_of([c.id for c in consultations])
+    people = {p.id: p for p in known}
+    missing = {c.tutor_id for c in consultations if c.tutor_id is not None} - people.keys()
+    people |= await repo.people(list(missing))
     schools = await repo.schools(list({c.school_id for c in consultations}))
     return [
         ConsultationView(
             consultation=c,
             school=schools.get(c.school_id),
             tutor=people.get(c.tutor_id) if c.tutor_id is not None else None,
-            teachers=sorted(
-                (people[i] for i in teacher_ids[c.id] if i in people),
-                key=lambda p: (p.full_name or "", p.id),
-            ),
+            teachers=teachers[c.id],
         )
         for c in consultations
     ]
@@ -455,7 +447,7 @@ async def tutor_month(
     found = await ConsultationsRepo(session).of_tutor(
         tutor.id, today.replace(day=1), today, TUTOR_MONTH_LIMIT
     )
-    return await views_of(session, found), today
+    return await views_of(session, found, known=[tutor]), today
 
 
 async def teacher_consultations(session: AsyncSession, teacher: Person) -> list[ConsultationView]:

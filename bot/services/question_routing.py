@@ -41,14 +41,7 @@ async def acting_tutor(
     session: AsyncSession, tutor_id: int, day: date | None = None
 ) -> Person | None:
     """Who answers for `tutor_id` today: their substitute while they are away, else they."""
-    repo = ThreadsRepo(session)
-    substitute = await repo.active_substitute_of(tutor_id, day or today())
-    people = PeopleRepo(session)
-    if substitute is not None:
-        found = await people.get(substitute.substitute_id)
-        if found is not None:
-            return found
-    return await people.get(tutor_id)
+    return await PeopleRepo(session).acting_for(tutor_id, day or today())
 
 
 async def first_reachable_tutor(session: AsyncSession, tutors: Sequence[Person]) -> int | None:

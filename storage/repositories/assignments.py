@@ -112,6 +112,29 @@ class AssignmentsRepo:
             )
         ).all()
 
+    async def schools_of_tutor(self, tutor_id: int, day: date) -> Sequence[School]:
+        """Schools assigned to the tutor as a whole (first), then the schools of teachers
+        assigned to them personally, in one query."""
+        active = (
+            select(TutorAssignment.school_id, TutorAssignment.teacher_id)
+            .where(TutorAssignment.tutor_id == tutor_id, _active_on(day))
+            .subquery()
+        )
+        whole = select(active.c.school_id).where(active.c.school_id.is_not(None))
+        of_teachers = (
+            select(Person.school_id)
+            .join(active, active.c.teacher_id == Person.id)
+            .where(Person.status != PersonStatus.FORGOTTEN)
+        )
+        assigned_whole = School.id.in_(whole)
+        return (
+            await self.session.scalars(
+                select(School)
+                .where(or_(assigned_whole, School.id.in_(of_teachers)))
+                .order_by(assigned_whole.desc(), School.name, School.id)
+            )
+        ).all()
+
     async def teachers_of_schools(self, school_ids: Sequence[int]) -> Sequence[Person]:
         """Teachers working at these schools, forgotten people left out."""
         if not school_ids:

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from storage.models import (
     Consultation,
@@ -58,18 +59,21 @@ class ConsultationsRepo:
         await self.session.delete(consultation)
         await self.session.flush()
 
-    async def teacher_ids(self, consultation_ids: Sequence[int]) -> dict[int, list[int]]:
-        """The named teachers of each consultation (whole-school entries have none)."""
-        result: dict[int, list[int]] = {i: [] for i in consultation_ids}
+    async def teachers_of(self, consultation_ids: Sequence[int]) -> dict[int, list[Person]]:
+        """The named teachers of each consultation (whole-school entries have none), shown by
+        name: their roles and subjects are not loaded."""
+        result: dict[int, list[Person]] = {i: [] for i in consultation_ids}
         if not consultation_ids:
             return result
         rows = await self.session.execute(
-            select(ConsultationTeacher.consultation_id, ConsultationTeacher.teacher_id)
+            select(ConsultationTeacher.consultation_id, Person)
+            .join(Person, Person.id == ConsultationTeacher.teacher_id)
             .where(ConsultationTeacher.consultation_id.in_(consultation_ids))
-            .order_by(ConsultationTeacher.teacher_id)
+            .options(raiseload(Person.roles), raiseload(Person.subjects))
+            .order_by(Person.full_name, Person.id)
         )
-        for consultation_id, teacher_id in rows:
-            result[consultation_id].append(teacher_id)
+        for consultation_id, teacher in rows:
+            result[consultation_id].append(teacher)
         return result
 
     async def of_tutor(
@@ -156,9 +160,14 @@ class ConsultationsRepo:
         ).all()
 
     async def people(self, person_ids: Sequence[int]) -> dict[int, Person]:
+        """People shown by name: their roles and subjects are not loaded."""
         if not person_ids:
             return {}
-        found = await self.session.scalars(select(Person).where(Person.id.in_(person_ids)))
+        found = await self.session.scalars(
+            select(Person)
+            .where(Person.id.in_(person_ids))
+            .options(raiseload(Person.roles), raiseload(Person.subjects))
+        )
         return {p.id: p for p in found}
 
     async def schools(self, school_ids: Sequence[int]) -> dict[int, School]:

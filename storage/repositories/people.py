@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import date
 
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
-from storage.models import FsmRecord, Person, PersonRole, PersonStatus, Role
+from storage.models import FsmRecord, Person, PersonRole, PersonStatus, Role, TutorSubstitute
 
 
 class PeopleRepo:
@@ -15,6 +16,27 @@ class PeopleRepo:
 
     async def get(self, person_id: int) -> Person | None:
         return await self.session.get(Person, person_id)
+
+    async def acting_for(self, tutor_id: int, day: date) -> Person | None:
+        """Who answers for the tutor on `day`: their newest substitute while they are away,
+        else the tutor; with roles and subjects, in one query."""
+        substitute = (
+            select(TutorSubstitute.substitute_id)
+            .where(
+                TutorSubstitute.tutor_id == tutor_id,
+                TutorSubstitute.starts_on <= day,
+                TutorSubstitute.ends_on >= day,
+            )
+            .order_by(TutorSubstitute.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        result = await self.session.scalars(
+            select(Person)
+            .where(Person.id == func.coalesce(substitute, tutor_id))
+            .options(joinedload(Person.roles), joinedload(Person.subjects))
+        )
+        return result.unique().one_or_none()
 
     async def many(self, person_ids: Collection[int]) -> Sequence[Person]:
         """People shown by name in lists: their roles and subjects are not loaded (reading them
@@ -34,20 +56,30 @@ class PeopleRepo:
         result = await self.session.scalars(
             select(Person)
             .where(Person.telegram_id == telegram_id)
-            .options(joinedload(Person.roles), joinedload(Person.subjects))
+            .options(
+                joinedload(Person.roles),
+                joinedload(Person.subjects),
+                # Their municipality's time zone and settings then cost no query of their own.
+                joinedload(Person.municipality),
+            )
         )
         return result.unique().one_or_none()
 
     async def sender_with_dialog(
         self, telegram_id: int, dialog_key: str
     ) -> tuple[Person | None, FsmRecord | None]:
-        """The person who sent an update, their roles, subjects and dialog state: one query
-        for the hot path. (A guest with no person row comes back as (None, None).)"""
+        """The person who sent an update, their roles, subjects, municipality and dialog
+        state: one query for the hot path. (A guest with no person row: (None, None).)"""
         result = await self.session.execute(
             select(Person, FsmRecord)
             .outerjoin(FsmRecord, FsmRecord.key == literal(dialog_key))
             .where(Person.telegram_id == telegram_id)
-            .options(joinedload(Person.roles), joinedload(Person.subjects))
+            .options(
+                joinedload(Person.roles),
+                joinedload(Person.subjects),
+                # Their municipality's time zone and settings then cost no query of their own.
+                joinedload(Person.municipality),
+            )
         )
         row = result.unique().one_or_none()
         return (row[0], row[1]) if row is not None else (None, None)
