@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.context import AppContext
 from bot.delivery.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from bot.delivery.sender import OutboxSender
+from bot.dialogs import install as install_dialogs
 from bot.fsm_storage import DatabaseStorage
 from bot.handlers import get_routers
 from bot.jobs import JobRunner
@@ -96,6 +97,7 @@ def create_dispatcher(
     dp.update.outer_middleware(LocaleMiddleware(texts))
     dp.update.outer_middleware(DomainErrorMiddleware())
     dp.include_routers(*get_routers())
+    install_dialogs(dp)
 
     running: list[tuple[OutboxSender | JobRunner, asyncio.Task[None]]] = []
 

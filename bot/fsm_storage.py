@@ -8,7 +8,7 @@ RedisStorage is used instead (see `bot.app`).
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,6 +24,8 @@ from storage.models import FsmRecord
 # Session info: dialog records known not to exist (read with the person; see `preloaded`).
 _ABSENT = "fsm_absent"
 _LOADED = "fsm_loaded"
+# Telegram users all of whose records are in _LOADED: any other key of theirs does not exist.
+_COMPLETE = "fsm_complete"
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -31,6 +33,7 @@ def _forget_after_rollback(session: Session, _previous: SessionTransaction) -> N
     """A rolled-back step's dialog changes never happened: read the record again if asked."""
     session.info.pop(_ABSENT, None)
     session.info.pop(_LOADED, None)
+    session.info.pop(_COMPLETE, None)
 
 
 class DatabaseStorage(BaseStorage):
@@ -65,6 +68,16 @@ class DatabaseStorage(BaseStorage):
             absent.discard(record_key)
             loaded[record_key] = record
 
+    @classmethod
+    def preloaded_all(
+        cls, session: AsyncSession, user_id: int, records: Iterable[FsmRecord]
+    ) -> None:
+        """Every record of this user was read with the person (the plain dialog state, and the
+        forms' stack and steps): no key of theirs needs a query in this update."""
+        for record in records:
+            cls.preloaded(session, record.key, record)
+        session.info.setdefault(_COMPLETE, set()).add(user_id)
+
     async def _record(self, session: AsyncSession, key: StorageKey) -> FsmRecord | None:
         record_key = self._keys.build(key)
         if record_key in session.info.get(_ABSENT, ()):
@@ -72,6 +85,8 @@ class DatabaseStorage(BaseStorage):
         loaded = session.info.get(_LOADED, {}).get(record_key)
         if loaded is not None and loaded in session:
             return loaded  # type: ignore[no-any-return]
+        if loaded is None and key.user_id in session.info.get(_COMPLETE, ()):
+            return None
         return await session.get(FsmRecord, record_key)
 
     async def _write(self, key: StorageKey, **values: Any) -> None:

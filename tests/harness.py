@@ -102,6 +102,10 @@ class Harness:
         request, data = self._find_button(user_id, button_text)
         return await self.callback(user_id, data, message_id=self._message_id(request))
 
+    def button_data(self, user_id: int, button_text: str) -> str:
+        """The callback data of the inline button `press` would press."""
+        return self._find_button(user_id, button_text)[1]
+
     async def callback(self, user_id: int, data: str, *, message_id: int = 1) -> Any:
         user = self.user(user_id)
         message = Message(

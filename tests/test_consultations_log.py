@@ -318,11 +318,19 @@ async def test_foreign_school_by_crafted_button_is_refused(
     await harness.send(TUTOR_ID, "📝 Консультации")
     await harness.press(TUTOR_ID, "Записать консультацию")
 
-    await harness.callback(TUTOR_ID, ConsultationCb(action="school", value=world.leader).pack())
+    # The form's own buttons, with another school's and another tutor's teacher's id in them.
+    school_button = harness.button_data(TUTOR_ID, "СОШ № 2")
+    await harness.callback(TUTOR_ID, crafted(school_button, world.leader))
     assert "не закреплена за вами" in harness.last_text(TUTOR_ID)
     await harness.press(TUTOR_ID, "СОШ № 2")
-    await harness.callback(TUTOR_ID, ConsultationCb(action="teacher", value=world.stranger).pack())
+    teacher_button = harness.button_data(TUTOR_ID, "Петрова")
+    await harness.callback(TUTOR_ID, crafted(teacher_button, world.stranger))
     assert "не закреплён за вами" in harness.last_text(TUTOR_ID)
+
+
+def crafted(button_data: str, other_id: int) -> str:
+    """A form button's data with the item id replaced."""
+    return button_data.rsplit(":", 1)[0] + f":{other_id}"
 
 
 async def test_dialog_resumes_after_a_restart(

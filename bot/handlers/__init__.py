@@ -9,6 +9,7 @@ from aiogram.dispatcher.event.handler import FilterObject
 
 
 def get_routers() -> list[Router]:
+    from bot.dialogs import build_router as build_forms_router
     from bot.handlers import (
         admin,
         broadcasts,
@@ -37,6 +38,8 @@ def get_routers() -> list[Router]:
         broadcasts.router,  # its dialog takes documents before the roster upload does
         questions.router,  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
+        # The forms: after the plain modes, whose state filters take their own text first.
+        build_forms_router(),
         roster.build_router(),
         invites.router,
         admin.router,

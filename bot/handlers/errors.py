@@ -11,7 +11,8 @@ import logging
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Update
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent
 
 from bot.middlewares.domain_errors import reply
 from bot.texts import Texts, t
@@ -20,6 +21,24 @@ from storage.db import current_session
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
+
+
+@router.errors(ExceptionTypeFilter(UnknownIntent, OutdatedIntent))
+async def on_old_form_button(event: ErrorEvent, texts: Texts) -> bool:
+    """A button of a form that was finished, cancelled or replaced: the same polite alert as
+    any other old button."""
+    query = event.update.callback_query
+    if query is not None:
+        with texts.context(), texts.use_locale(_senders_locale(event.update, texts)):
+            await query.answer(t("error.stale_button"), show_alert=True)
+    return True
+
+
+def _senders_locale(update: Update, texts: Texts) -> str:
+    """Errors are handled outside the locale middleware: the sender's Telegram language."""
+    user = update.event.from_user if hasattr(update.event, "from_user") else None
+    language = ((user.language_code or "")[:2] if user else "") or texts.default_locale
+    return language if language in texts.available_locales else texts.default_locale
 
 
 @router.errors(~ExceptionTypeFilter(*TRANSIENT_ERRORS))  # type: ignore[arg-type]
@@ -35,11 +54,8 @@ async def on_error(event: ErrorEvent, texts: Texts) -> bool:
         type(event.exception).__name__,
         exc_info=event.exception,
     )
-    user = update.event.from_user if hasattr(update.event, "from_user") else None
-    language = ((user.language_code or "")[:2] if user else "") or texts.default_locale
-    locale = language if language in texts.available_locales else texts.default_locale
     try:
-        with texts.context(), texts.use_locale(locale):
+        with texts.context(), texts.use_locale(_senders_locale(update, texts)):
             await reply(update, t("error.unexpected"))
     except TelegramAPIError:
         log.warning("could not apologise for update %s", update.update_id)

@@ -1,4 +1,5 @@
-"""Leaving a dialog: /cancel and /menu work in any state, before any dialog sees them."""
+"""/cancel ends any dialog or form; /menu leaves it (a form can be picked up again later).
+Both work in any state, before any dialog sees them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
+from aiogram_dialog import DialogManager
 
 from bot.texts import Templates, t
 from bot.ui import send_main_menu
@@ -16,8 +18,11 @@ router = Router(name=__name__)
 
 
 @router.message(Command("cancel"))
-async def cmd_cancel(message: Message, state: FSMContext) -> None:
+async def cmd_cancel(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
+    # /cancel ends a form too; any other way out leaves it to come back to.
+    if dialog_manager.has_context():
+        await dialog_manager.reset_stack()
     await message.answer(t("common.cancelled"))
 
 

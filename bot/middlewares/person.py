@@ -5,7 +5,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.middlewares.user_context import EVENT_FROM_USER_KEY, UserContextMiddleware
-from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +28,9 @@ async def preload_sender(
         return
     repo = PeopleRepo(session)
     if isinstance(storage, DatabaseStorage) and chat is not None:
-        key = storage.record_key(
-            StorageKey(bot_id=bot.id, chat_id=chat.id, user_id=user.id, thread_id=context.thread_id)
-        )
-        person, record = await repo.sender_with_dialog(user.id, key)
+        person, records = await repo.sender_with_dialogs(user.id)
         if person is not None:
-            DatabaseStorage.preloaded(session, key, record)
+            DatabaseStorage.preloaded_all(session, user.id, records)
     else:
         person = await repo.by_telegram_id(user.id)
     session.info[SENDER] = (user.id, person)

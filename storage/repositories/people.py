@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -65,14 +65,15 @@ class PeopleRepo:
         )
         return result.unique().one_or_none()
 
-    async def sender_with_dialog(
-        self, telegram_id: int, dialog_key: str
-    ) -> tuple[Person | None, FsmRecord | None]:
-        """The person who sent an update, their roles, subjects, municipality and dialog
-        state: one query for the hot path. (A guest with no person row: (None, None).)"""
+    async def sender_with_dialogs(
+        self, telegram_id: int
+    ) -> tuple[Person | None, Sequence[FsmRecord]]:
+        """The person who sent an update, their roles, subjects, municipality and every dialog
+        record of theirs (the plain state and the forms' stack and steps): one query for the
+        hot path. (A guest with no person row: (None, []).)"""
         result = await self.session.execute(
             select(Person, FsmRecord)
-            .outerjoin(FsmRecord, FsmRecord.key == literal(dialog_key))
+            .outerjoin(FsmRecord, FsmRecord.user_id == Person.telegram_id)
             .where(Person.telegram_id == telegram_id)
             .options(
                 joinedload(Person.roles),
@@ -81,8 +82,11 @@ class PeopleRepo:
                 joinedload(Person.municipality),
             )
         )
-        row = result.unique().one_or_none()
-        return (row[0], row[1]) if row is not None else (None, None)
+        rows = result.unique().all()
+        if not rows:
+            return None, []
+        records = {row[1].key: row[1] for row in rows if row[1] is not None}
+        return rows[0][0], list(records.values())
 
     async def unjoined_by_phone(self, phone: str) -> Sequence[Person]:
         """Roster people with this phone who have not linked a Telegram account yet."""

@@ -1,8 +1,7 @@
-"""What the consultation routers share: a router per audience, which button was pressed,
-what counts as an answer typed into a form, and the reply to something that is not text.
-
-A command or a main-menu button is never a typed answer: it leaves the form for its own
-handler. The filters are coroutines: aiogram runs a plain function filter in a thread.
+"""What the consultation routers share: a router per audience, which button was pressed, and
+the reply to something that is not text. (What counts as a typed answer is the one rule of
+`bot.dialogs.leaving`.) The filters are coroutines: aiogram runs a plain function filter in a
+thread.
 """
 
 from __future__ import annotations
@@ -13,8 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import ConsultationCb
 from bot.filters import HasRole
-from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
-from bot.texts import all_translations, t
+from bot.texts import t
 from storage.models import Role
 
 
@@ -29,21 +27,6 @@ def audience_router(name: str, role: Role) -> Router:
 def pressed(action: str) -> CallbackQueryFilter:
     """A press of one of the consultation log's inline buttons."""
     return ConsultationCb.filter(F.action == action)
-
-
-def _is_menu_button(text: str) -> bool:
-    keys = {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
-    return any(text in all_translations(key) for key in keys)
-
-
-async def meant_for_form(message: Message) -> bool:
-    """Anything but a command or a menu button."""
-    text = message.text or ""
-    return not text.startswith("/") and not _is_menu_button(text)
-
-
-async def typed_answer(message: Message) -> bool:
-    return bool(message.text) and await meant_for_form(message)
 
 
 async def not_text(message: Message) -> bool:

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ConsultationCb
+from bot.dialogs.leaving import typed_answer
 from bot.filters import MenuButton
 from bot.handlers.consultations.common import (
     ask_for_text,
@@ -20,7 +21,6 @@ from bot.handlers.consultations.common import (
     drop_buttons,
     not_text,
     pressed,
-    typed_answer,
 )
 from bot.keyboards.consultations import (
     delete_confirm_keyboard,

@@ -1,0 +1,154 @@
+"""The forms (aiogram-dialog) and the one rule for leaving them.
+
+A command or a main-menu button pressed at any step of a form lands in that menu and writes
+nothing; the form is left, not lost: opening it again brings it back at the same step, and typed
+text goes elsewhere until then. /cancel ends it; a button of an ended form is an old button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiogram.methods import AnswerCallbackQuery
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
+from bot.states import LogConsultation
+from bot.texts import t
+from config.settings import Settings
+from storage.models import Consultation, FsmRecord, Role
+from tests.harness import Harness
+from tests.test_consultations_log import TUTOR_ID, arrange
+
+Step = Callable[[Harness], Awaitable[None]]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests walk a form many times over as one person: no flood pacing for them."""
+    return settings.model_copy(update={"flood_messages": 10_000})
+
+
+def press(text: str) -> Step:
+    async def step(harness: Harness) -> None:
+        await harness.press(TUTOR_ID, text)
+
+    return step
+
+
+def send(text: str) -> Step:
+    async def step(harness: Harness) -> None:
+        await harness.send(TUTOR_ID, text)
+
+    return step
+
+
+async def open_log(harness: Harness) -> None:
+    await harness.send(TUTOR_ID, "📝 Консультации")
+    await harness.press(TUTOR_ID, "Записать консультацию")
+
+
+def in_turn(*steps: Step) -> Step:
+    async def step(harness: Harness) -> None:
+        for one in steps:
+            await one(harness)
+
+    return step
+
+
+# What takes the tutor to each step of the consultation log from the one before.
+TO_NEXT_STEP: list[tuple[str, Step]] = [
+    (LogConsultation.school.state, open_log),
+    (LogConsultation.teachers.state, press("СОШ № 2")),
+    (LogConsultation.held_on.state, in_turn(press("Петрова"), press("Дальше"))),
+    (LogConsultation.format.state, press("Сегодня")),
+    (LogConsultation.block.state, press("Очно")),
+    (LogConsultation.topic.state, press("Предметные")),
+    (LogConsultation.duration.state, send("Подготовка к ВПР")),
+    (LogConsultation.outcome.state, press("45 мин")),
+    (LogConsultation.confirm.state, press("Пропустить")),
+]
+
+
+async def walk_to(harness: Harness, state: str) -> None:
+    for reached, step in TO_NEXT_STEP:
+        await step(harness)
+        if reached == state:
+            return
+    raise AssertionError(f"no way to {state}")
+
+
+TUTOR_MENU = [*MENU_BY_ROLE[Role.TUTOR], *COMMON_MENU]
+
+
+async def _answer_outside_forms(harness: Harness, key: str) -> str:
+    harness.clear()
+    await harness.send(TUTOR_ID, t(key, locale="ru"))
+    return harness.last_text(TUTOR_ID)
+
+
+@pytest.mark.parametrize("state", [state for state, _ in TO_NEXT_STEP])
+async def test_every_menu_button_at_every_step_lands_in_its_menu_and_writes_nothing(
+    harness: Harness, db: AsyncSession, state: str
+) -> None:
+    await arrange(db)
+    with harness.dp["texts"].context():
+        expected = {key: await _answer_outside_forms(harness, key) for key in TUTOR_MENU}
+    await walk_to(harness, state)
+    window = harness.last_text(TUTOR_ID)
+
+    for key in TUTOR_MENU:
+        answers_before = await _form_answers(db)
+        with harness.dp["texts"].context():
+            landed = await _answer_outside_forms(harness, key)
+
+        assert landed == expected[key], f"{key} at {state}"
+        assert await db.scalar(select(func.count()).select_from(Consultation)) == 0
+        assert await _form_answers(db) == answers_before, f"{key} at {state} changed the form"
+        # Left, not lost: the form comes back at the same step.
+        await open_log(harness)
+        assert harness.last_text(TUTOR_ID) == window, f"{key} at {state}: not resumed"
+
+
+async def _form_answers(db: AsyncSession) -> list[object]:
+    """What the open forms hold, without the mark that says the person left."""
+    db.expire_all()
+    records = await db.scalars(select(FsmRecord).where(FsmRecord.key.contains("aiogd:context")))
+    return [
+        {k: v for k, v in record.data.get("dialog_data", {}).items() if k != "_left"}
+        for record in records
+    ]
+
+
+async def test_typed_text_after_leaving_is_not_an_answer_until_the_form_is_back(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange(db)
+    await walk_to(harness, LogConsultation.topic.state)
+
+    await harness.send(TUTOR_ID, "👥 Мои педагоги")
+    await harness.send(TUTOR_ID, "Просто сообщение")
+    assert "Шаг 7" not in harness.last_text(TUTOR_ID), "the form took text after it was left"
+
+    await open_log(harness)
+    await harness.send(TUTOR_ID, "Смысловое чтение")
+    assert "Шаг 7" in harness.last_text(TUTOR_ID), "back in the form, the topic is its answer"
+
+
+async def test_cancel_ends_the_form_and_its_buttons_become_old(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange(db)
+    await walk_to(harness, LogConsultation.teachers.state)
+    button = harness.button_data(TUTOR_ID, "Петрова")
+
+    await harness.send(TUTOR_ID, "/cancel")
+    harness.clear()
+    await harness.callback(TUTOR_ID, button)
+
+    (answer,) = [r for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
+    assert "устарела" in (answer.text or "")
+    await open_log(harness)
+    assert "Шаг 1" in harness.last_text(TUTOR_ID), "a new form, from the first step"
