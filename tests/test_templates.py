@@ -45,6 +45,27 @@ def _entry(**changes: Any) -> NS:
     )
 
 
+def _consultation_report(**changes: Any) -> NS:
+    values: dict[str, Any] = {
+        "municipality": NS(name="Кировский район"),
+        "filter": NS(period="month"),
+        "since": DAY,
+        "until": DAY,
+        "school": NS(name=USER_TEXT),
+        "tutor": NS(full_name=None),
+        "count": 12,
+        "hours": 1240.5,
+        "schools_covered": 3,
+        "teachers_named": 5,
+        "whole_school": 2,
+        "by_format": [("online", 3), ("phone", 1)],
+        "by_block": [("subject", 2), ("methodical", 1)],
+        "participating_covered": 3,
+        "participating": 10,
+    }
+    return NS(**(values | changes))
+
+
 def _roster_report(**changes: Any) -> NS:
     values: dict[str, Any] = {
         "municipality_name": "Кировский район",
@@ -257,49 +278,20 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         {"schools": [NS(name=USER_TEXT), NS(name="Школа № 2")], "since": DAY, "until": DAY},
     ),
     ("consultation_no_schools.html", "none", {"schools": [], "since": DAY, "until": DAY}),
-    (
-        "consultation_report.html",
-        "filtered",
-        {
-            "report": NS(
-                municipality=NS(name="Кировский район"),
-                filter=NS(period="month"),
-                since=DAY,
-                until=DAY,
-                school=NS(name=USER_TEXT),
-                tutor=NS(full_name=None),
-                count=12,
-                hours=1240.5,
-                schools_covered=3,
-                teachers_named=5,
-                whole_school=2,
-                by_format=[("online", 3), ("phone", 1)],
-                by_block=[("subject", 2), ("methodical", 1)],
-                participating_covered=3,
-                participating=10,
-            )
-        },
-    ),
+    ("consultation_report.html", "filtered", {"report": _consultation_report()}),
     (
         "consultation_report.html",
         "all time",
         {
-            "report": NS(
-                municipality=NS(name="Кировский район"),
+            "report": _consultation_report(
                 filter=NS(period="all"),
                 since=None,
                 until=None,
                 school=None,
                 tutor=None,
                 count=0,
-                hours=0,
-                schools_covered=0,
-                teachers_named=0,
-                whole_school=0,
                 by_format=[],
                 by_block=[],
-                participating_covered=0,
-                participating=0,
             )
         },
     ),
