@@ -2,7 +2,9 @@
 
 `locales/<lang>/*.po` hold short texts under symbolic keys (`menu.communities`); all files of a
 language are merged into one catalogue at start-up, so each feature keeps its own file.
-`locales/<lang>/templates/` hold the longer messages as jinja2 templates (autoescaped).
+`locales/templates/` hold the longer messages as jinja2 templates (autoescaped), one per screen
+for every language: their words come from the catalogue through `t()` and `tn()`, so a template's
+logic is written once.
 `t()` escapes every parameter, so user text can never break the HTML of a message.
 """
 
@@ -48,7 +50,7 @@ class Texts(I18n):
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}
-        for locale_dir in sorted(p for p in self.path.iterdir() if p.is_dir()):
+        for locale_dir in sorted(p for p in self.path.iterdir() if any(p.glob("*.po"))):
             catalog = read_catalog(locale_dir)
             if not len(catalog):
                 continue
@@ -100,22 +102,37 @@ def format_moment(value: datetime, tz: tzinfo, locale: str) -> str:
     return str(format_datetime(value.astimezone(tz), "dd.MM.yyyy HH:mm", locale=locale))
 
 
+def _markup(text: str, params: Mapping[str, Any]) -> Markup:
+    """A catalogue text inside a template: parameters escaped the way jinja2 escapes them."""
+    return Markup(text).format(**params) if params else Markup(text)
+
+
 class Templates:
-    """Per-locale jinja2 templates with autoescape; `t` is available inside them."""
+    """One jinja2 template per screen, shared by every locale, with autoescape.
+
+    Inside a template `t(key, **params)` and `tn(key, count, **params)` give the catalogue's
+    text in the template's locale (markup from the catalogue kept, parameters escaped);
+    the filters `number` and `datetime` format for that locale.
+    """
 
     def __init__(self, locales_dir: Path, locales: Iterable[str]) -> None:
+        loader = jinja2.FileSystemLoader(locales_dir / "templates")
         self._envs: dict[str, jinja2.Environment] = {}
         for locale in locales:
             env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader(locales_dir / locale / "templates"),
+                loader=loader,
                 autoescape=True,
                 undefined=jinja2.StrictUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
                 keep_trailing_newline=False,
             )
-            env.globals["t"] = lambda key, _locale=locale, **kw: Markup(
-                t(key, locale=_locale, **kw)
+            env.globals["t"] = lambda key, _locale=locale, **kw: _markup(
+                Texts.get_current(no_error=False).gettext(key, locale=_locale), kw
+            )
+            env.globals["tn"] = lambda key, count, _locale=locale, **kw: _markup(
+                Texts.get_current(no_error=False).gettext(key, key, count, locale=_locale),
+                {"count": count, **kw},
             )
             env.filters["number"] = lambda value, _locale=locale: format_number(value, _locale)
             env.filters["datetime"] = lambda value, tz, _locale=locale: format_moment(

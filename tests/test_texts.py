@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
+from jinja2 import nodes
 
 from bot.texts import LOCALES_DIR, Templates, Texts, read_catalog
 
@@ -15,6 +18,7 @@ KEY_CALL = re.compile(
     r"""\b(?:t|tn|MenuButton|all_translations)\(\s*f?["']([a-z_]+\.[a-z0-9_.]+)["']"""
 )
 LOCALES = ("ru", "en")
+TEMPLATES_DIR = LOCALES_DIR / "templates"
 
 
 def _messages(locale: str) -> dict[str, str]:
@@ -56,7 +60,7 @@ def test_placeholders_agree_between_locales() -> None:
 def test_every_key_used_in_code_exists() -> None:
     known = set(_messages("ru"))
     used: dict[str, str] = {}
-    for path in [*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("locales").rglob("*.html")]:
+    for path in [*ROOT.joinpath("bot").rglob("*.py"), *TEMPLATES_DIR.iterdir()]:
         for key in KEY_CALL.findall(path.read_text(encoding="utf-8")):
             used.setdefault(key, str(path.relative_to(ROOT)))
     dynamic_prefixes = ("role.", "language.", "command.", "cli.settings.")
@@ -66,12 +70,58 @@ def test_every_key_used_in_code_exists() -> None:
         if key not in known and not key.endswith(".") and not key.startswith(dynamic_prefixes)
     }
     assert missing == {}
+    # `t("broadcast.kind." ~ kind)`: the prefix names a family of keys that exists.
+    empty_families = {
+        key: where
+        for key, where in used.items()
+        if key.endswith(".") and not any(k.startswith(key) for k in known)
+    }
+    assert empty_families == {}
+
+
+def _template_calls() -> Iterator[tuple[str, str, set[str]]]:
+    """(template, key, parameter names) of every `t("…")` and `tn("…", n)` in the templates."""
+    env = jinja2.Environment()
+    for path in sorted(TEMPLATES_DIR.iterdir()):
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        for call in tree.find_all(nodes.Call):
+            if not (isinstance(call.node, nodes.Name) and call.node.name in {"t", "tn"}):
+                continue
+            if call.args and isinstance(call.args[0], nodes.Const):
+                params = {kw.key for kw in call.kwargs}
+                yield (
+                    path.name,
+                    call.args[0].value,
+                    params | ({"count"} if call.node.name == "tn" else set()),
+                )
+
+
+def test_template_texts_get_the_parameters_they_name() -> None:
+    ru = _messages("ru")
+    mismatched = {
+        (name, key): (params, _placeholders(ru[key]))
+        for name, key, params in _template_calls()
+        if key in ru and params != _placeholders(ru[key])
+    }
+    assert mismatched == {}
+
+
+def test_plural_texts_are_asked_for_with_a_count() -> None:
+    plural = {m.id[0] for m in read_catalog(LOCALES_DIR / "ru") if isinstance(m.id, tuple | list)}
+    code = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in [*ROOT.joinpath("bot").rglob("*.py"), *TEMPLATES_DIR.iterdir()]
+    )
+    singular_calls = {
+        key for key in plural if re.search(rf"""\bt\(\s*["']{re.escape(key)}["']""", code)
+    }
+    assert singular_calls == set()
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_templates_exist_in_both_locales(locale: str) -> None:
-    names = {p.name for p in (LOCALES_DIR / "ru" / "templates").iterdir()}
-    assert names == {p.name for p in (LOCALES_DIR / locale / "templates").iterdir()}
+def test_templates_are_shared_by_every_language(locale: str) -> None:
+    """One template per screen: a language differs by its texts, never by a copy of the logic."""
+    assert not (LOCALES_DIR / locale / "templates").exists()
 
 
 def test_template_escapes_user_text() -> None:

@@ -1,0 +1,681 @@
+"""Every template renders in every language, with representative context for its branches."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from types import SimpleNamespace as NS
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from markupsafe import Markup
+
+from bot.texts import LOCALES_DIR, Templates, Texts, read_catalog
+from storage.models import BroadcastStatus, CompetenceBlock, ConsultationFormat, Role, ThreadStatus
+
+LOCALES = ("ru", "en")
+TZ = ZoneInfo("Europe/Moscow")
+MOMENT = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
+DAY = date(2025, 3, 4)
+USER_TEXT = 'О\'Нил & <b>"Ко"</b>'
+
+
+def _consultation(**changes: Any) -> NS:
+    values: dict[str, Any] = {
+        "held_on": DAY,
+        "whole_school": False,
+        "format": ConsultationFormat.ONLINE,
+        "block": CompetenceBlock.SUBJECT,
+        "duration_minutes": 45,
+        "topic": USER_TEXT,
+        "outcome": "План подготовки к ВПР",
+    }
+    return NS(**(values | changes))
+
+
+def _entry(**changes: Any) -> NS:
+    return NS(
+        consultation=_consultation(**changes),
+        school=NS(label="Школа № 1", name="МБОУ СОШ № 1"),
+        teacher_names=["Иванова И. И.", USER_TEXT],
+        tutor=NS(full_name="Сидорова С. С."),
+    )
+
+
+def _consultation_report(**changes: Any) -> NS:
+    values: dict[str, Any] = {
+        "municipality": NS(name="Кировский район"),
+        "filter": NS(period="month"),
+        "since": DAY,
+        "until": DAY,
+        "school": NS(name=USER_TEXT),
+        "tutor": NS(full_name=None),
+        "count": 12,
+        "hours": 1240.5,
+        "schools_covered": 3,
+        "teachers_named": 5,
+        "whole_school": 2,
+        "by_format": [("online", 3), ("phone", 1)],
+        "by_block": [("subject", 2), ("methodical", 1)],
+        "participating_covered": 3,
+        "participating": 10,
+    }
+    return NS(**(values | changes))
+
+
+def _roster_report(**changes: Any) -> NS:
+    values: dict[str, Any] = {
+        "municipality_name": "Кировский район",
+        "file_problem": None,
+        "rows": 1240,
+        "new_people": 3,
+        "updated_people": 2,
+        "unchanged_people": 5,
+        "schools_created": 1,
+        "schools_updated": 2,
+        "tutor_assignments": 4,
+        "problems": [1, 2, 3],
+        "skipped_rows": 2,
+        "has_changes": True,
+    }
+    return NS(**(values | changes))
+
+
+def _progress(**changes: Any) -> NS:
+    values: dict[str, Any] = {
+        "finished": False,
+        "done": 1100,
+        "total": 1240,
+        "sent": 1090,
+        "blocked": 5,
+        "failed": 3,
+        "unknown": 1,
+        "cancelled": 1,
+        "waiting": 140,
+    }
+    return NS(**(values | changes))
+
+
+_SETTINGS_VIEW = NS(
+    municipality=NS(name="Кировский район"),
+    remind=NS(number=12, is_default=False, default=24),
+    escalate=NS(number=48, is_default=True, default=48),
+    autoclose=NS(number=7, is_default=False, default=14),
+    timezone_is_default=True,
+)
+_SETTINGS_DEFAULTS = NS(
+    municipality=NS(name="Кировский район"),
+    remind=NS(number=24, is_default=True, default=24),
+    escalate=NS(number=12, is_default=False, default=48),
+    autoclose=NS(number=1, is_default=True, default=1),
+    timezone_is_default=False,
+)
+_ROSTER_CASES: list[tuple[str, dict[str, Any]]] = [
+    (
+        "check",
+        {
+            "report": _roster_report(),
+            "filename": "список <1>.xlsx",
+            "applied": False,
+            "problems": [Markup("Строка 3: <b>нет</b> ФИО"), Markup("Строка 5: телефон")],
+            "more": 2,
+        },
+    ),
+    (
+        "applied",
+        {
+            "report": _roster_report(problems=[], skipped_rows=0),
+            "filename": "",
+            "applied": True,
+            "problems": [],
+            "more": 0,
+        },
+    ),
+    (
+        "nothing to write",
+        {
+            "report": _roster_report(has_changes=False, problems=[1], skipped_rows=1),
+            "filename": "a.csv",
+            "applied": False,
+            "problems": [Markup("Строка 2")],
+            "more": 0,
+        },
+    ),
+    (
+        "broken file",
+        {
+            "report": _roster_report(file_problem="Файл пуст"),
+            "filename": "a.csv",
+            "applied": False,
+            "problems": [],
+            "more": 0,
+        },
+    ),
+]
+
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "admin_municipalities.html",
+        "some",
+        {"lines": [NS(municipality=NS(name=USER_TEXT), schools=12, people=1240)]},
+    ),
+    ("admin_municipalities.html", "none", {"lines": []}),
+    (
+        "broadcast_audience.html",
+        "chosen",
+        {
+            "labels": {"mun": ["Кировский"], "school": [], "role": ["Педагог", "Наставник"]},
+            "count": 1240,
+        },
+    ),
+    ("broadcast_audience.html", "everyone", {"labels": {"mun": []}, "count": 0}),
+    (
+        "broadcast_history.html",
+        "two",
+        {
+            "items": [
+                (
+                    NS(
+                        id=3,
+                        created_at=MOMENT,
+                        status=BroadcastStatus.DONE,
+                        text="<b>Совещание</b> завтра в 15:00 в актовом зале, не опаздывайте",
+                    ),
+                    _progress(sent=1200, blocked=30, failed=10),
+                ),
+                (
+                    NS(id=4, created_at=MOMENT, status=BroadcastStatus.SCHEDULED, text="Коротко"),
+                    _progress(sent=5, total=5, blocked=0, failed=0),
+                ),
+            ],
+            "tz": TZ,
+        },
+    ),
+    ("broadcast_progress.html", "sending", {"broadcast": NS(id=3), "p": _progress()}),
+    (
+        "broadcast_progress.html",
+        "finished",
+        {
+            "broadcast": NS(id=3),
+            "p": _progress(finished=True, blocked=0, failed=0, unknown=0, cancelled=0),
+        },
+    ),
+    ("broadcast_report.html", "problems", {"broadcast": NS(id=3), "p": _progress()}),
+    (
+        "broadcast_report.html",
+        "all sent",
+        {"broadcast": NS(id=3), "p": _progress(sent=1240, cancelled=0)},
+    ),
+    (
+        "broadcast_scheduled.html",
+        "one",
+        {"broadcast": NS(id=3, scheduled_at=MOMENT, recipients=1240), "tz": TZ},
+    ),
+    (
+        "communities.html",
+        "some",
+        {
+            "views": [
+                NS(
+                    community=NS(name="Инфомир", description=USER_TEXT),
+                    members=12,
+                    is_member=True,
+                ),
+                NS(community=NS(name="Матрица", description=None), members=1, is_member=False),
+            ]
+        },
+    ),
+    ("communities.html", "none", {"views": []}),
+    (
+        "communities_manage.html",
+        "two municipalities",
+        {
+            "views": [
+                NS(
+                    community=NS(name=USER_TEXT, municipality_id=1, is_active=False),
+                    members=3,
+                ),
+                NS(community=NS(name="Матрица", municipality_id=2, is_active=True), members=0),
+            ],
+            "municipalities": {1: "Кировский", 2: "Слободской"},
+        },
+    ),
+    (
+        "communities_manage.html",
+        "one municipality",
+        {
+            "views": [
+                NS(community=NS(name="Инфомир", municipality_id=1, is_active=True), members=21)
+            ],
+            "municipalities": {1: "Кировский"},
+        },
+    ),
+    ("communities_manage.html", "none", {"views": [], "municipalities": {}}),
+    ("consent.html", "url", {"policy_url": "https://example.org/privacy?a=1&b=2"}),
+    ("consultation_entry.html", "teachers", {"view": _entry()}),
+    (
+        "consultation_entry.html",
+        "whole school",
+        {"view": NS(**(vars(_entry(whole_school=True, outcome=None)) | {"school": None}))},
+    ),
+    (
+        "consultation_month.html",
+        "full",
+        {"views": [_entry(), _entry(whole_school=True)], "month": DAY, "limit": 2, "edit_days": 7},
+    ),
+    (
+        "consultation_month.html",
+        "some",
+        {"views": [_entry()], "month": DAY, "limit": 30, "edit_days": 1},
+    ),
+    ("consultation_month.html", "none", {"views": [], "month": DAY, "limit": 30, "edit_days": 7}),
+    (
+        "consultation_no_schools.html",
+        "some",
+        {"schools": [NS(name=USER_TEXT), NS(name="Школа № 2")], "since": DAY, "until": DAY},
+    ),
+    ("consultation_no_schools.html", "none", {"schools": [], "since": DAY, "until": DAY}),
+    ("consultation_report.html", "filtered", {"report": _consultation_report()}),
+    (
+        "consultation_report.html",
+        "all time",
+        {
+            "report": _consultation_report(
+                filter=NS(period="all"),
+                since=None,
+                until=None,
+                school=None,
+                tutor=None,
+                count=0,
+                by_format=[],
+                by_block=[],
+            )
+        },
+    ),
+    (
+        "consultation_summary.html",
+        "check",
+        {
+            "draft": NS(
+                whole_school=False,
+                held_on_date=DAY,
+                format="video",
+                block="psychological",
+                topic=USER_TEXT,
+                duration=45,
+                outcome=None,
+            ),
+            "school": NS(name="Школа № 1"),
+            "teachers": ["Иванова И. И.", USER_TEXT],
+            "from_thread": False,
+        },
+    ),
+    (
+        "consultation_summary.html",
+        "empty",
+        {
+            "draft": NS(
+                whole_school=True,
+                held_on_date=None,
+                format=None,
+                block=None,
+                topic=None,
+                duration=None,
+                outcome="Готово",
+            ),
+            "school": None,
+            "teachers": [],
+            "from_thread": False,
+        },
+    ),
+    (
+        "consultation_summary.html",
+        "from a question",
+        {
+            "draft": NS(
+                whole_school=False,
+                held_on_date=DAY,
+                format="online",
+                block=None,
+                topic=None,
+                duration=None,
+                outcome=None,
+            ),
+            "school": NS(name="Школа № 1"),
+            "teachers": [],
+            "from_thread": True,
+        },
+    ),
+    (
+        "consultation_teacher.html",
+        "full",
+        {"views": [_entry(), _entry(whole_school=True, outcome=None)], "limit": 2},
+    ),
+    (
+        "consultation_teacher.html",
+        "no tutor",
+        {"views": [NS(**(vars(_entry()) | {"tutor": None}))], "limit": 20},
+    ),
+    ("consultation_teacher.html", "none", {"views": [], "limit": 20}),
+    (
+        "demo_summary.html",
+        "created",
+        {
+            "result": NS(
+                changed=True,
+                municipality="Демо-район",
+                region="Демо-область",
+                created=NS(
+                    municipalities=1, schools=3, people=12, assignments=4, communities=2, members=6
+                ),
+                links=[
+                    NS(name="Иванова И. И.", role=Role.TEACHER, code="abc"),
+                    NS(name=USER_TEXT, role=Role.COORDINATOR, code="def"),
+                ],
+                expires="01.09.2025",
+            )
+        },
+    ),
+    (
+        "demo_summary.html",
+        "created without links",
+        {
+            "result": NS(
+                changed=True,
+                municipality="Демо-район",
+                region="Демо-область",
+                created=NS(
+                    municipalities=0, schools=0, people=1, assignments=0, communities=0, members=0
+                ),
+                links=[],
+                expires="01.09.2025",
+            )
+        },
+    ),
+    (
+        "demo_summary.html",
+        "already there",
+        {"result": NS(changed=False, municipality="Демо-район", region="Демо-область", links=[])},
+    ),
+    ("help.html", "every role", {"roles": sorted(Role)}),
+    ("help.html", "no role", {"roles": []}),
+    (
+        "invite_link.html",
+        "teacher",
+        {
+            "whom": USER_TEXT,
+            "role": Role.TEACHER,
+            "link": "https://t.me/nastavnik_bot?start=abc&x=1",
+            "expires": "01.09.2025",
+        },
+    ),
+    (
+        "join_request.html",
+        "full",
+        {
+            "request": NS(id=7, full_name=USER_TEXT, subject="Математика"),
+            "school": NS(label="Школа № 1"),
+        },
+    ),
+    (
+        "join_request.html",
+        "bare",
+        {"request": NS(id=7, full_name="Иванова", subject=None), "school": None},
+    ),
+    (
+        "menu.html",
+        "greeting",
+        {"greeting": True, "person": NS(full_name=USER_TEXT), "roles": [Role.TEACHER, Role.TUTOR]},
+    ),
+    ("menu.html", "nameless", {"greeting": True, "person": NS(full_name=None), "roles": []}),
+    ("menu.html", "plain", {"greeting": False, "person": NS(full_name="А"), "roles": [Role.ADMIN]}),
+    (
+        "municipality_settings.html",
+        "changed",
+        {"view": _SETTINGS_VIEW, "zone": "Москва (UTC+3)", "quiet": ("21:00", "08:00")},
+    ),
+    (
+        "municipality_settings.html",
+        "defaults",
+        {"view": _SETTINGS_DEFAULTS, "zone": "Europe/Kirov", "quiet": None},
+    ),
+    (
+        "my_teachers.html",
+        "some",
+        {
+            "assigned": NS(schools=[NS(id=1, name=USER_TEXT)], school_teachers={1: [1, 2]}),
+            "teachers": [
+                NS(full_name=USER_TEXT, school_id=1, subject_names=["Математика", "Физика"]),
+                NS(full_name=None, school_id=9, subject_names=[]),
+            ],
+            "hidden": 3,
+            "total": 5,
+            "schools": {1: NS(label="Школа № 1")},
+        },
+    ),
+    (
+        "my_teachers.html",
+        "a school without teachers",
+        {
+            "assigned": NS(schools=[NS(id=1, name="Школа № 1")], school_teachers={1: []}),
+            "teachers": [],
+            "hidden": 0,
+            "total": 0,
+            "schools": {},
+        },
+    ),
+    (
+        "my_teachers.html",
+        "no one",
+        {
+            "assigned": NS(schools=[], school_teachers={}),
+            "teachers": [],
+            "hidden": 0,
+            "total": 0,
+            "schools": {},
+        },
+    ),
+    (
+        "my_tutor.html",
+        "one",
+        {
+            "tutors": [NS(tutor=NS(full_name=USER_TEXT), school=NS(name="Школа № 1"))],
+            "coordinators": [],
+        },
+    ),
+    (
+        "my_tutor.html",
+        "two",
+        {
+            "tutors": [
+                NS(tutor=NS(full_name="Сидорова"), school=None),
+                NS(tutor=NS(full_name="Петров"), school=NS(name="Школа № 2")),
+            ],
+            "coordinators": [],
+        },
+    ),
+    (
+        "my_tutor.html",
+        "coordinators",
+        {"tutors": [], "coordinators": [NS(full_name=USER_TEXT), NS(full_name="Петров")]},
+    ),
+    ("my_tutor.html", "nobody", {"tutors": [], "coordinators": []}),
+    ("privacy.html", "url", {"policy_url": "https://example.org/privacy?a=1&b=2"}),
+    (
+        "profile.html",
+        "full",
+        {
+            "profile": NS(
+                person=NS(
+                    full_name=USER_TEXT,
+                    role_set={Role.TEACHER, Role.TUTOR},
+                    subject_names=["Математика", "Физика"],
+                ),
+                municipality=NS(name="Кировский район"),
+                school=NS(name="Школа № 1"),
+                tutors=[
+                    NS(tutor=NS(full_name="Сидорова"), school=NS(label="Школа № 1")),
+                    NS(tutor=NS(full_name="Петров"), school=None),
+                ],
+                communities=["Инфомир", USER_TEXT],
+            )
+        },
+    ),
+    (
+        "profile.html",
+        "empty",
+        {
+            "profile": NS(
+                person=NS(full_name=None, role_set=set(), subject_names=[]),
+                municipality=None,
+                school=None,
+                tutors=[],
+                communities=[],
+            )
+        },
+    ),
+    (
+        "question_history.html",
+        "rated",
+        {
+            "thread": NS(
+                id=5,
+                status=ThreadStatus.ANSWERED,
+                created_at=MOMENT,
+                rating=4,
+                rating_comment=USER_TEXT,
+            ),
+            "lines": [
+                NS(from_teacher=True, at=MOMENT, author=USER_TEXT, kind="photo"),
+                NS(from_teacher=False, at=MOMENT, author="Сидорова", kind="text"),
+            ],
+            "tz": TZ,
+        },
+    ),
+    (
+        "question_history.html",
+        "rated without comment",
+        {
+            "thread": NS(
+                id=5, status=ThreadStatus.CLOSED, created_at=MOMENT, rating=5, rating_comment=None
+            ),
+            "lines": [NS(from_teacher=True, at=MOMENT, author="Иванова", kind="voice")],
+            "tz": TZ,
+        },
+    ),
+    (
+        "question_history.html",
+        "empty",
+        {
+            "thread": NS(
+                id=5, status=ThreadStatus.OPEN, created_at=MOMENT, rating=None, rating_comment=None
+            ),
+            "lines": [],
+            "tz": TZ,
+        },
+    ),
+    (
+        "question_overview.html",
+        "busy",
+        {
+            "overview": NS(
+                counts={ThreadStatus.OPEN: 3, ThreadStatus.ANSWERED: 2},
+                overdue=[
+                    NS(thread=NS(id=5), teacher_name=USER_TEXT, tutor_name=None, waited_hours=30)
+                ],
+                unassigned=[NS(thread=NS(id=6), teacher_name="Иванова", waited_hours=2)],
+                tutors=[
+                    NS(
+                        name=USER_TEXT,
+                        median_first_answer_hours=3.5,
+                        answered=4,
+                        rating_average=4.5,
+                        ratings=1,
+                    ),
+                    NS(
+                        name="Петров",
+                        median_first_answer_hours=None,
+                        answered=0,
+                        rating_average=None,
+                        ratings=0,
+                    ),
+                ],
+            )
+        },
+    ),
+    (
+        "question_overview.html",
+        "quiet",
+        {"overview": NS(counts={}, overdue=[], unassigned=[], tutors=[])},
+    ),
+    (
+        "question_tutor_list.html",
+        "away",
+        {
+            "lines": [
+                NS(
+                    thread=NS(id=5, status=ThreadStatus.OPEN, waiting_since=MOMENT),
+                    teacher_name=USER_TEXT,
+                ),
+                NS(
+                    thread=NS(id=6, status=ThreadStatus.ANSWERED, waiting_since=None),
+                    teacher_name="Иванова",
+                ),
+            ],
+            "away": (NS(full_name=USER_TEXT), DAY),
+            "tz": TZ,
+        },
+    ),
+    (
+        "question_tutor_list.html",
+        "nothing open",
+        {"lines": [], "away": (NS(full_name=None), DAY), "tz": TZ},
+    ),
+    ("question_tutor_list.html", "plain", {"lines": [], "away": None, "tz": TZ}),
+    ("roster_help.html", "limit", {"max_mb": 5}),
+    *[("roster_report.html", label, context) for label, context in _ROSTER_CASES],
+    *[("roster_report.txt", label, context) for label, context in _ROSTER_CASES],
+]
+
+
+@pytest.fixture(scope="module")
+def rendering() -> Iterator[tuple[Texts, Templates]]:
+    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    templates = Templates(LOCALES_DIR, texts.available_locales)
+    with texts.context():
+        yield texts, templates
+
+
+def test_every_template_has_a_case() -> None:
+    screens = {p.name for p in (LOCALES_DIR / "templates").iterdir() if not p.name.startswith("_")}
+    assert screens ^ {name for name, _, _ in CASES} == set()
+
+
+@functools.cache
+def _key_pattern() -> re.Pattern[str]:
+    sections = {
+        (m.id if isinstance(m.id, str) else m.id[0]).split(".")[0]
+        for m in read_catalog(LOCALES_DIR / "ru")
+        if m.id
+    }
+    return re.compile(rf"\b(?:{'|'.join(sorted(sections))})\.[a-z0-9_.]+")
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "context"), CASES, ids=[f"{n}:{lb}" for n, lb, _ in CASES]
+)
+def test_template_renders_in_every_language(
+    rendering: tuple[Texts, Templates], name: str, label: str, context: dict[str, Any]
+) -> None:
+    _, templates = rendering
+    rendered = {locale: templates.render(name, locale, **context) for locale in LOCALES}
+    for locale, text in rendered.items():
+        assert text, (locale, label)
+        # A key with no text renders as the key itself.
+        assert _key_pattern().findall(text) == [], (locale, label)
+        # User text arrives escaped, never as markup.
+        assert '<b>"Ко"</b>' not in text
+    assert rendered["ru"] != rendered["en"]
