@@ -15,7 +15,7 @@ from bot.filters import HasRole, MenuButton
 from bot.keyboards.communities import manage_keyboard, skip_description_keyboard, teacher_keyboard
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import communities
-from bot.services.onboarding import coordinated_municipalities
+from bot.services.scope import coordinated_municipalities
 from bot.states import Communities
 from bot.texts import Templates, all_translations, t
 from storage.models import Municipality, Person, Role

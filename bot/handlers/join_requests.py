@@ -11,7 +11,7 @@ from bot.callbacks import JoinDecisionCb
 from bot.delivery.outbox import enqueue_message
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.joining import decision_keyboard
-from bot.services import onboarding
+from bot.services import onboarding, scope
 from bot.texts import Templates, t
 from bot.ui import main_menu_message, set_person_commands
 from config.settings import Settings
@@ -28,9 +28,7 @@ router.callback_query.filter(HasRole(Role.COORDINATOR))
 async def show_pending_requests(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
-    requests = await onboarding.pending_requests(
-        session, onboarding.coordinated_municipalities(person)
-    )
+    requests = await onboarding.pending_requests(session, scope.coordinated_municipalities(person))
     if not requests:
         await message.answer(t("join.no_pending"))
         return

@@ -18,6 +18,7 @@ from bot.delivery.outbox import enqueue_broadcast
 from bot.delivery.split import visible_length
 from bot.errors import DomainError
 from bot.services import audience as audiences
+from bot.services.scope import Scope
 from config.settings import Settings
 from storage.models import (
     Broadcast,
@@ -86,9 +87,7 @@ def parse_schedule(raw: str, tz: ZoneInfo, now: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-async def sender_timezone(
-    session: AsyncSession, scope: audiences.Scope, settings: Settings
-) -> ZoneInfo:
+async def sender_timezone(session: AsyncSession, scope: Scope, settings: Settings) -> ZoneInfo:
     if len(scope.municipality_ids) == 1:
         municipality = await session.get(Municipality, scope.municipality_ids[0])
         if municipality is not None and municipality.timezone:
@@ -157,8 +156,8 @@ async def visible(session: AsyncSession, person: Person, broadcast_id: int) -> B
     scope = await audiences.sender_scope(session, person)
     reached = audiences.Audience.from_dict(broadcast.audience).municipality_ids
     if broadcast.author_id != person.id and not (
-        (broadcast.municipality_id is not None and scope.allows(broadcast.municipality_id))
-        or (reached and all(scope.allows(m) for m in reached))
+        scope.covers_municipality(broadcast.municipality_id)
+        or (reached and all(scope.covers_municipality(m) for m in reached))
     ):
         raise DomainError("broadcast.not_found")
     return broadcast

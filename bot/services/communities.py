@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services.onboarding import coordinated_municipalities
+from bot.services.scope import coordinated_municipalities
 from storage.models import Community, Person
 from storage.repositories.communities import CommunitiesRepo
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services.phones import normalize_phone
+from bot.services.scope import coordinated_municipalities
 from config.settings import Settings
 from storage.models import (
     JoinRequest,
@@ -143,14 +144,6 @@ async def pending_requests(
             .order_by(JoinRequest.created_at)
         )
     ).all()
-
-
-def coordinated_municipalities(person: Person) -> list[int]:
-    return [
-        grant.municipality_id
-        for grant in person.roles
-        if grant.role == Role.COORDINATOR and grant.municipality_id is not None
-    ]
 
 
 async def decide_join_request(

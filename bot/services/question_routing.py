@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import assignments, onboarding
+from bot.services import assignments, scope
 from storage.models import Person, PersonStatus, Role, Thread, ThreadMessage, TutorSubstitute
 from storage.repositories.people import PeopleRepo
 from storage.repositories.threads import ThreadsRepo
@@ -103,7 +103,7 @@ async def thread_of_coordinator(
     session: AsyncSession, coordinator: Person, thread_id: int
 ) -> Thread:
     thread = await ThreadsRepo(session).get(thread_id)
-    if thread is None or thread.municipality_id not in onboarding.coordinated_municipalities(
+    if thread is None or thread.municipality_id not in scope.coordinated_municipalities(
         coordinator
     ):
         raise DomainError("questions.not_found")
@@ -120,7 +120,7 @@ async def thread_for_viewer(session: AsyncSession, viewer: Person, thread_id: in
             session, viewer
         ):
             return thread
-        if thread.municipality_id in onboarding.coordinated_municipalities(viewer):
+        if thread.municipality_id in scope.coordinated_municipalities(viewer):
             return thread
     raise DomainError("questions.not_found")
 
