@@ -24,7 +24,6 @@ from bot.states import AdminFlow
 from bot.texts import Templates, t
 from config.settings import Settings
 from storage.models import Person, Role
-from storage.repositories.places import PlacesRepo
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private", HasRole(Role.ADMIN))
@@ -83,7 +82,7 @@ async def on_municipality_name(
 async def cb_pick_municipality(
     callback: CallbackQuery, callback_data: AdminCb, person: Person, session: AsyncSession
 ) -> None:
-    municipalities = await PlacesRepo(session).municipalities(admin.admin_region_id(person))
+    municipalities = await admin.region_municipalities(session, person)
     if not municipalities:
         raise DomainError("admin.municipality_gone")
     purpose = "coord_mun" if callback_data.action == "coord" else "school_mun"
@@ -99,7 +98,7 @@ async def cb_municipality_page(
     callback: CallbackQuery, callback_data: AdminCb, person: Person, session: AsyncSession
 ) -> None:
     await callback.answer()
-    municipalities = await PlacesRepo(session).municipalities(admin.admin_region_id(person))
+    municipalities = await admin.region_municipalities(session, person)
     purpose = callback_data.action.removesuffix("_page")
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(

@@ -10,16 +10,13 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import CommunityCb
-from bot.errors import DomainError
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.communities import manage_keyboard, skip_description_keyboard, teacher_keyboard
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
-from bot.services import communities
-from bot.services.scope import coordinated_municipalities
+from bot.services import communities, scope
 from bot.states import Communities
 from bot.texts import Templates, all_translations, t
-from storage.models import Municipality, Person, Role
-from storage.repositories.places import PlacesRepo
+from storage.models import Person, Role
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private", HasRole())
@@ -89,7 +86,7 @@ async def _send_management(
     locale: str,
 ) -> None:
     views = await communities.managed_by(session, person)
-    municipalities = await _municipalities(session, person)
+    municipalities = await scope.municipalities_coordinated_by(session, person)
     await bot.send_message(
         chat_id,
         templates.render(
@@ -100,12 +97,6 @@ async def _send_management(
         ),
         reply_markup=manage_keyboard(views, municipalities),
     )
-
-
-async def _municipalities(session: AsyncSession, person: Person) -> list[Municipality]:
-    places = PlacesRepo(session)
-    found = [await places.municipality(i) for i in coordinated_municipalities(person)]
-    return [m for m in found if m is not None]
 
 
 @router.message(MenuButton("menu.manage_communities"), HasRole(Role.COORDINATOR))
@@ -150,8 +141,7 @@ async def cb_add(
     callback: CallbackQuery, callback_data: CommunityCb, person: Person, state: FSMContext, bot: Bot
 ) -> None:
     municipality_id = callback_data.community_id
-    if municipality_id not in coordinated_municipalities(person):
-        raise DomainError("communities.not_yours")
+    communities.require_coordinator_of(person, municipality_id)
     await callback.answer()
     await state.set_state(Communities.name)
     await state.update_data(municipality_id=municipality_id)

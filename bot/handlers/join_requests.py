@@ -16,7 +16,6 @@ from bot.texts import Templates, t
 from bot.ui import main_menu_message, set_person_commands
 from config.settings import Settings
 from storage.models import Person, Role
-from storage.repositories.places import PlacesRepo
 
 router = Router(name=__name__)
 router.message.filter(HasRole(Role.COORDINATOR))
@@ -32,9 +31,8 @@ async def show_pending_requests(
     if not requests:
         await message.answer(t("join.no_pending"))
         return
-    places = PlacesRepo(session)
     for request in requests[:20]:
-        school = await places.school(request.school_id)
+        school = await onboarding.school_of(session, request)
         await message.answer(
             templates.render(
                 "join_request.html", i18n.current_locale, request=request, school=school

@@ -20,14 +20,12 @@ from bot.keyboards.joining import (
     schools_keyboard,
     skip_keyboard,
 )
-from bot.services import invites, onboarding
+from bot.services import invites, onboarding, scope
 from bot.states import Joining
 from bot.texts import Templates, all_translations, t
 from bot.ui import send_main_menu
 from config.settings import Settings
-from storage.models import Person, Role
-from storage.repositories.people import PeopleRepo
-from storage.repositories.places import PlacesRepo
+from storage.models import Person
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -198,7 +196,7 @@ async def on_request_to_join(
     if person.is_registered:
         await message.answer(t("join.already_registered"))
         return
-    municipalities = await PlacesRepo(session).municipalities()
+    municipalities = await onboarding.municipalities_to_join(session)
     if not municipalities:
         await message.answer(t("join.no_municipalities"))
         return
@@ -214,7 +212,7 @@ async def cb_municipality_page(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession
 ) -> None:
     await callback.answer()
-    municipalities = await PlacesRepo(session).municipalities()
+    municipalities = await onboarding.municipalities_to_join(session)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=municipalities_keyboard(municipalities, callback_data.value)
@@ -226,7 +224,7 @@ async def cb_municipality(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
     await callback.answer()
-    schools = await PlacesRepo(session).schools(callback_data.value)
+    schools = await onboarding.schools_to_join(session, callback_data.value)
     if not schools or not isinstance(callback.message, Message):
         await callback.bot.send_message(callback.from_user.id, t("join.no_schools"))  # type: ignore[union-attr]
         return
@@ -240,7 +238,8 @@ async def cb_school_page(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
     await callback.answer()
-    schools = await PlacesRepo(session).schools((await state.get_data())["municipality_id"])
+    municipality_id = (await state.get_data())["municipality_id"]
+    schools = await onboarding.schools_to_join(session, municipality_id)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=schools_keyboard(schools, callback_data.value)
@@ -252,9 +251,9 @@ async def cb_school(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
     await callback.answer()
-    data = await state.get_data()
-    school = await PlacesRepo(session).school(callback_data.value)
-    if school is None or school.municipality_id != data.get("municipality_id"):
+    municipality_id = (await state.get_data()).get("municipality_id")
+    school = await onboarding.picked_school(session, callback_data.value, municipality_id)
+    if school is None:
         await callback.bot.send_message(callback.from_user.id, t("join.school_gone"))  # type: ignore[union-attr]
         return
     await state.update_data(school_id=school.id)
@@ -303,11 +302,9 @@ async def on_request_name(
         subject=data.get("subject"),
     )
     await state.clear()
-    school = await PlacesRepo(session).school(request.school_id)
+    school = await onboarding.school_of(session, request)
     await message.answer(t("join.request_sent"))
-    coordinators = await PeopleRepo(session).with_role(
-        Role.COORDINATOR, municipality_id=request.municipality_id
-    )
+    coordinators = await scope.coordinators_of(session, request.municipality_id)
     for coordinator in coordinators:
         locale = coordinator.locale or i18n.default_locale
         with i18n.use_locale(locale):

@@ -53,12 +53,6 @@ async def first_reachable_tutor(session: AsyncSession, tutors: Sequence[Person])
     return tutors[0].id if tutors else None
 
 
-async def coordinators_of(session: AsyncSession, municipality_id: int | None) -> Sequence[Person]:
-    if municipality_id is None:
-        return []
-    return await PeopleRepo(session).with_role(Role.COORDINATOR, municipality_id=municipality_id)
-
-
 async def thread_to_continue(session: AsyncSession, teacher: Person) -> Thread | None:
     """The teacher's unclosed thread, which their next message continues; None when it will
     open a new one. Refuses before anything is stored when nobody would answer a new one."""
@@ -67,7 +61,7 @@ async def thread_to_continue(session: AsyncSession, teacher: Person) -> Thread |
         return thread
     if await assignments.tutors_of(session, teacher):
         return None
-    if await coordinators_of(session, teacher.municipality_id):
+    if await scope.coordinators_of(session, teacher.municipality_id):
         return None
     raise DomainError("questions.nobody_to_ask")
 

@@ -7,11 +7,13 @@ coordinator's lists all ask here, so "whose is this municipality" has one answer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Municipality, Person, Role
+from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 
 
@@ -40,6 +42,13 @@ async def municipalities_coordinated_by(
     places = PlacesRepo(session)
     found = [await places.municipality(i) for i in coordinated_municipalities(person)]
     return [m for m in found if m is not None]
+
+
+async def coordinators_of(session: AsyncSession, municipality_id: int | None) -> Sequence[Person]:
+    """Who coordinates a municipality: those whose grant names it or who live there, by name."""
+    if municipality_id is None:
+        return []
+    return await PeopleRepo(session).with_role(Role.COORDINATOR, municipality_id=municipality_id)
 
 
 @dataclass(frozen=True)
