@@ -30,6 +30,7 @@ from storage.models import (
     School,
 )
 from storage.repositories.outbox import OutboxRepo
+from storage.repositories.people import PeopleRepo
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -203,6 +204,43 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
         waiting=counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0),
         cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
     )
+
+
+async def in_progress(
+    session: AsyncSession, now: datetime
+) -> list[tuple[Broadcast, Person | None]]:
+    """The broadcasts whose progress moves now, each with its author (None once removed)."""
+    people = PeopleRepo(session)
+    return [
+        (broadcast, await people.get(broadcast.author_id) if broadcast.author_id else None)
+        for broadcast in await OutboxRepo(session).broadcasts_in_progress(now)
+    ]
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """What a progress tick did to a broadcast, for its author to see."""
+
+    # A scheduled broadcast began: its author gets a fresh progress message to watch.
+    started: bool
+    # Nothing is left to send and the author has not had the report: they get it now, once.
+    report_to: Person | None
+
+
+def advance(
+    broadcast: Broadcast, state: Progress, author: Person | None, now: datetime
+) -> ProgressStep:
+    started = broadcast.status == BroadcastStatus.SCHEDULED
+    if started:
+        broadcast.status = BroadcastStatus.SENDING
+        broadcast.started_at = now
+    if state.finished and broadcast.status == BroadcastStatus.SENDING:
+        broadcast.status = BroadcastStatus.DONE
+        broadcast.finished_at = now
+    report_to = author if state.finished and not broadcast.report_sent else None
+    if report_to is not None:
+        broadcast.report_sent = True
+    return ProgressStep(started, report_to)
 
 
 async def history(session: AsyncSession, person: Person, limit: int = 10) -> Sequence[Broadcast]:
