@@ -18,11 +18,50 @@ from bot.states import Communities
 from bot.texts import Templates, all_translations, t
 from storage.models import Person, Role
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole())
-router.callback_query.filter(HasRole())
-
 MEMBERS = (Role.TEACHER, Role.SCHOOL_LEADER)
+
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private", HasRole())
+    router.callback_query.filter(HasRole())
+
+    # Teachers
+    router.message.register(cmd_communities, Command("communities"), HasRole(*MEMBERS))
+    router.message.register(cmd_communities, MenuButton("menu.communities"), HasRole(*MEMBERS))
+    router.callback_query.register(
+        cb_join_or_leave, CommunityCb.filter(F.action.in_({"join", "leave"})), HasRole(*MEMBERS)
+    )
+
+    # Coordinators
+    router.message.register(
+        on_manage, MenuButton("menu.manage_communities"), HasRole(Role.COORDINATOR)
+    )
+    router.callback_query.register(
+        cb_switch,
+        CommunityCb.filter(F.action.in_({"activate", "deactivate"})),
+        HasRole(Role.COORDINATOR),
+    )
+    router.callback_query.register(
+        cb_add, CommunityCb.filter(F.action == "add"), HasRole(Role.COORDINATOR)
+    )
+    router.message.register(
+        on_name, Communities.name, F.text, _typed_answer, HasRole(Role.COORDINATOR)
+    )
+    router.message.register(
+        on_description, Communities.description, F.text, _typed_answer, HasRole(Role.COORDINATOR)
+    )
+    router.callback_query.register(
+        cb_skip_description,
+        Communities.description,
+        CommunityCb.filter(F.action == "skip_description"),
+        HasRole(Role.COORDINATOR),
+    )
+    router.message.register(
+        on_not_text, StateFilter(Communities.name, Communities.description), ~F.text
+    )
+    return router
 
 
 def _is_menu_button(text: str) -> bool:
@@ -39,8 +78,6 @@ def _typed_answer(message: Message) -> bool:
 # --- teachers -----------------------------------------------------------------------------
 
 
-@router.message(Command("communities"), HasRole(*MEMBERS))
-@router.message(MenuButton("menu.communities"), HasRole(*MEMBERS))
 async def cmd_communities(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
@@ -51,7 +88,6 @@ async def cmd_communities(
     )
 
 
-@router.callback_query(CommunityCb.filter(F.action.in_({"join", "leave"})), HasRole(*MEMBERS))
 async def cb_join_or_leave(
     callback: CallbackQuery,
     callback_data: CommunityCb,
@@ -99,7 +135,6 @@ async def _send_management(
     )
 
 
-@router.message(MenuButton("menu.manage_communities"), HasRole(Role.COORDINATOR))
 async def on_manage(
     message: Message,
     person: Person,
@@ -113,9 +148,6 @@ async def on_manage(
     await _send_management(bot, message.chat.id, person, session, templates, i18n.current_locale)
 
 
-@router.callback_query(
-    CommunityCb.filter(F.action.in_({"activate", "deactivate"})), HasRole(Role.COORDINATOR)
-)
 async def cb_switch(
     callback: CallbackQuery,
     callback_data: CommunityCb,
@@ -136,7 +168,6 @@ async def cb_switch(
     )
 
 
-@router.callback_query(CommunityCb.filter(F.action == "add"), HasRole(Role.COORDINATOR))
 async def cb_add(
     callback: CallbackQuery, callback_data: CommunityCb, person: Person, state: FSMContext, bot: Bot
 ) -> None:
@@ -148,7 +179,6 @@ async def cb_add(
     await bot.send_message(callback.from_user.id, t("communities.ask_name"))
 
 
-@router.message(Communities.name, F.text, _typed_answer, HasRole(Role.COORDINATOR))
 async def on_name(message: Message, session: AsyncSession, state: FSMContext) -> None:
     data = await state.get_data()
     name = communities.clean_name(message.text or "")
@@ -158,7 +188,6 @@ async def on_name(message: Message, session: AsyncSession, state: FSMContext) ->
     await message.answer(t("communities.ask_description"), reply_markup=skip_description_keyboard())
 
 
-@router.message(Communities.description, F.text, _typed_answer, HasRole(Role.COORDINATOR))
 async def on_description(
     message: Message,
     person: Person,
@@ -173,11 +202,6 @@ async def on_description(
     )
 
 
-@router.callback_query(
-    Communities.description,
-    CommunityCb.filter(F.action == "skip_description"),
-    HasRole(Role.COORDINATOR),
-)
 async def cb_skip_description(
     callback: CallbackQuery,
     person: Person,
@@ -193,7 +217,6 @@ async def cb_skip_description(
     await _finish_adding(bot, callback.from_user.id, person, session, state, templates, i18n, None)
 
 
-@router.message(StateFilter(Communities.name, Communities.description), ~F.text)
 async def on_not_text(message: Message) -> None:
     await message.answer(t("communities.text_please"))
 

@@ -18,11 +18,16 @@ from bot.texts import Texts, t
 from bot.updates.workers import TRANSIENT_ERRORS
 from storage.db import current_session
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.errors(~ExceptionTypeFilter(*TRANSIENT_ERRORS))  # type: ignore[arg-type]
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.errors.register(on_error, ~ExceptionTypeFilter(*TRANSIENT_ERRORS))  # type: ignore[arg-type]
+    return router
+
+
 async def on_error(event: ErrorEvent, texts: Texts) -> bool:
     update = event.update
     # Half of a failed update's writes must not become final with the apology's commit.

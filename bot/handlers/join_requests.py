@@ -17,13 +17,18 @@ from bot.ui import main_menu_message, set_person_commands
 from config.settings import Settings
 from storage.models import Person, Role
 
-router = Router(name=__name__)
-router.message.filter(HasRole(Role.COORDINATOR))
-router.callback_query.filter(HasRole(Role.COORDINATOR))
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(HasRole(Role.COORDINATOR))
+    router.callback_query.filter(HasRole(Role.COORDINATOR))
+    router.message.register(show_pending_requests, F.text == "/requests")
+    router.message.register(show_pending_requests, MenuButton("menu.join_requests"))
+    router.callback_query.register(cb_decide, JoinDecisionCb.filter())
+    return router
 
 
-@router.message(F.text == "/requests")
-@router.message(MenuButton("menu.join_requests"))
 async def show_pending_requests(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
@@ -43,7 +48,6 @@ async def show_pending_requests(
         await message.answer(t("join.more_pending", count=len(requests) - 20))
 
 
-@router.callback_query(JoinDecisionCb.filter())
 async def cb_decide(
     callback: CallbackQuery,
     callback_data: JoinDecisionCb,

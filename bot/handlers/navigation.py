@@ -12,16 +12,20 @@ from bot.texts import Templates, t
 from bot.ui import send_main_menu
 from storage.models import Person
 
-router = Router(name=__name__)
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.message.register(cmd_menu, Command("menu"))
+    return router
 
 
-@router.message(Command("cancel"))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(t("common.cancelled"))
 
 
-@router.message(Command("menu"))
 async def cmd_menu(
     message: Message,
     person: Person | None,

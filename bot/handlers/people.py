@@ -13,14 +13,20 @@ from bot.services import assignments, scope
 from bot.texts import Templates
 from storage.models import Person, Role
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole())
-
 # A tutor of a whole district could have hundreds of teachers; one message shows this many.
 TEACHERS_SHOWN = 40
 
 
-@router.message(MenuButton("menu.my_tutor"), HasRole(Role.TEACHER))
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private", HasRole())
+    router.message.register(on_my_tutor, MenuButton("menu.my_tutor"), HasRole(Role.TEACHER))
+    router.message.register(on_my_teachers, Command("teachers"), HasRole(Role.TUTOR))
+    router.message.register(on_my_teachers, MenuButton("menu.my_teachers"), HasRole(Role.TUTOR))
+    return router
+
+
 async def on_my_tutor(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
@@ -34,8 +40,6 @@ async def on_my_tutor(
     )
 
 
-@router.message(Command("teachers"), HasRole(Role.TUTOR))
-@router.message(MenuButton("menu.my_teachers"), HasRole(Role.TUTOR))
 async def on_my_teachers(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:

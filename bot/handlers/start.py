@@ -27,16 +27,47 @@ from bot.ui import send_main_menu
 from config.settings import Settings
 from storage.models import Person
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(cmd_start, CommandStart())
+    router.callback_query.register(cb_consent_declined, ConsentCb.filter(~F.agree))
+    router.callback_query.register(cb_consent_given, ConsentCb.filter(F.agree))
+    router.message.register(on_own_name, Joining.name, F.text)
+    router.message.register(on_contact, F.contact)
+    router.message.register(
+        on_request_to_join,
+        StateFilter(Joining.identify, None),
+        F.text.func(lambda text: text in all_translations("join.request_button")),
+    )
+    router.callback_query.register(
+        cb_municipality_page, Joining.municipality, JoinPickCb.filter(F.what == "mun_page")
+    )
+    router.callback_query.register(
+        cb_municipality, Joining.municipality, JoinPickCb.filter(F.what == "mun")
+    )
+    router.callback_query.register(
+        cb_school_page, Joining.school, JoinPickCb.filter(F.what == "school_page")
+    )
+    router.callback_query.register(cb_school, Joining.school, JoinPickCb.filter(F.what == "school"))
+    router.message.register(on_subject, Joining.subject, F.text)
+    router.callback_query.register(
+        cb_skip_subject, Joining.subject, JoinPickCb.filter(F.what == "skip")
+    )
+    router.message.register(on_request_name, Joining.request_name, F.text)
+    router.message.register(
+        on_text_instead_of_button, StateFilter(Joining.municipality, Joining.school)
+    )
+    return router
 
 
 def _registered(person: Person | None) -> bool:
     return person is not None and person.consent_at is not None and person.is_registered
 
 
-@router.message(CommandStart())
 async def cmd_start(
     message: Message,
     command: CommandObject,
@@ -76,7 +107,6 @@ async def cmd_start(
     )
 
 
-@router.callback_query(ConsentCb.filter(~F.agree))
 async def cb_consent_declined(callback: CallbackQuery) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
@@ -84,7 +114,6 @@ async def cb_consent_declined(callback: CallbackQuery) -> None:
         await callback.message.answer(t("consent.declined"))
 
 
-@router.callback_query(ConsentCb.filter(F.agree))
 async def cb_consent_given(
     callback: CallbackQuery,
     callback_data: ConsentCb,
@@ -140,7 +169,6 @@ async def _ask_to_identify(message: Message, state: FSMContext) -> None:
     await message.answer(t("join.identify"), reply_markup=identify_keyboard())
 
 
-@router.message(Joining.name, F.text)
 async def on_own_name(
     message: Message,
     person: Person | None,
@@ -156,7 +184,6 @@ async def on_own_name(
     await _after_identified(bot, person, state, templates, i18n)
 
 
-@router.message(F.contact)
 async def on_contact(
     message: Message,
     person: Person | None,
@@ -183,10 +210,6 @@ async def on_contact(
     await _after_identified(bot, person, state, templates, i18n)
 
 
-@router.message(
-    StateFilter(Joining.identify, None),
-    F.text.func(lambda text: text in all_translations("join.request_button")),
-)
 async def on_request_to_join(
     message: Message, person: Person | None, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -207,7 +230,6 @@ async def on_request_to_join(
     )
 
 
-@router.callback_query(Joining.municipality, JoinPickCb.filter(F.what == "mun_page"))
 async def cb_municipality_page(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession
 ) -> None:
@@ -219,7 +241,6 @@ async def cb_municipality_page(
         )
 
 
-@router.callback_query(Joining.municipality, JoinPickCb.filter(F.what == "mun"))
 async def cb_municipality(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -233,7 +254,6 @@ async def cb_municipality(
     await callback.message.edit_text(t("join.pick_school"), reply_markup=schools_keyboard(schools))
 
 
-@router.callback_query(Joining.school, JoinPickCb.filter(F.what == "school_page"))
 async def cb_school_page(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -246,7 +266,6 @@ async def cb_school_page(
         )
 
 
-@router.callback_query(Joining.school, JoinPickCb.filter(F.what == "school"))
 async def cb_school(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -265,7 +284,6 @@ async def cb_school(
     )
 
 
-@router.message(Joining.subject, F.text)
 async def on_subject(message: Message, state: FSMContext) -> None:
     subject = onboarding.clean_subject(message.text or "")
     await state.update_data(subject=subject)
@@ -273,14 +291,12 @@ async def on_subject(message: Message, state: FSMContext) -> None:
     await message.answer(t("join.ask_name"))
 
 
-@router.callback_query(Joining.subject, JoinPickCb.filter(F.what == "skip"))
 async def cb_skip_subject(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
     await state.set_state(Joining.request_name)
     await callback.bot.send_message(callback.from_user.id, t("join.ask_name"))  # type: ignore[union-attr]
 
 
-@router.message(Joining.request_name, F.text)
 async def on_request_name(
     message: Message,
     person: Person | None,
@@ -320,6 +336,5 @@ async def on_request_name(
             )
 
 
-@router.message(StateFilter(Joining.municipality, Joining.school))
 async def on_text_instead_of_button(message: Message) -> None:
     await message.answer(t("join.use_buttons"))
