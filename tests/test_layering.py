@@ -1,8 +1,8 @@
 """The layers stay apart: domain services and storage know nothing of Telegram.
 
 Services take and return plain data; sending, copying and editing live in handlers and
-`bot/transport/`. Storage knows nothing of the bot at all. So the same rules could run on
-another messenger (MAX) behind a different transport.
+`bot/transport/`. Handlers call services, never a repository. Storage knows nothing of the bot
+at all. So the same rules could run on another messenger (MAX) behind a different transport.
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_FACING = ("aiogram", "bot.handlers", "bot.keyboards", "bot.transport", "bot.updates")
+# Handlers ask services; the queries stay behind them.
+QUERIES = ("storage.repositories",)
 RULES = {
     "bot/services": TELEGRAM_FACING,
     "storage": ("aiogram", "bot"),
+    "bot/handlers": QUERIES,
 }
 
 
@@ -55,3 +58,14 @@ def test_the_rule_notices_an_offender(tmp_path: Path) -> None:
         "aiogram.types",
         "bot.handlers.menu",
     ]
+
+
+def test_the_handler_rule_notices_a_repository(tmp_path: Path) -> None:
+    offender = tmp_path / "handler.py"
+    offender.write_text(
+        "from bot.services import scope\n"
+        "from storage.models import Person\n"
+        "from storage.repositories.places import PlacesRepo\n"
+    )
+    modules = imported_modules(offender)
+    assert [m for m in sorted(modules) if forbidden(m, QUERIES)] == ["storage.repositories.places"]

@@ -29,30 +29,30 @@ def get_routers() -> list[Router]:
         start,
     )
 
+    # Broadcasts is not yet built by a factory: its router is a module singleton, and a second
+    # dispatcher in the same process (every test builds one) takes it over from the first.
+    broadcasts.router._parent_router = None
     routers = [
-        errors.router,
-        navigation.router,  # /cancel and /menu leave any dialog
-        privacy.router,  # /privacy, /mydata and /forget work in any state, even mid-dialog
-        start.router,
-        join_requests.router,
+        errors.build_router(),
+        navigation.build_router(),  # /cancel and /menu leave any dialog
+        privacy.build_router(),  # /privacy, /mydata and /forget work in any state, even mid-dialog
+        start.build_router(),
+        join_requests.build_router(),
         broadcasts.router,  # its dialog takes documents before the roster upload does
-        questions.router,  # replies to relayed questions, before anything else takes them
+        questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
         # The forms: after the plain modes, whose state filters take their own text first.
         build_forms_router(),
         roster.build_router(),
-        invites.router,
-        admin.router,
-        municipality_settings.router,
-        communities.router,
-        people.router,
-        menu.router,
-        fallback.router,
+        invites.build_router(),
+        admin.build_router(),
+        municipality_settings.build_router(),
+        communities.build_router(),
+        people.build_router(),
+        menu.build_router(),
+        fallback.build_router(),
     ]
     for router in routers:
-        # The routers not yet built by a factory are module singletons; a second dispatcher
-        # in the same process (every test builds one) takes them over from the first.
-        router._parent_router = None
         _run_sync_filters_inline(router)
     return routers
 

@@ -24,14 +24,47 @@ from bot.states import AdminFlow
 from bot.texts import Templates, t
 from config.settings import Settings
 from storage.models import Person, Role
-from storage.repositories.places import PlacesRepo
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole(Role.ADMIN))
-router.callback_query.filter(HasRole(Role.ADMIN))
 
 PICK_PURPOSES = ("coord_mun", "school_mun")
 typed_text = F.text & ~F.text.startswith("/")
+
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private", HasRole(Role.ADMIN))
+    router.callback_query.filter(HasRole(Role.ADMIN))
+    router.message.register(cmd_municipalities, Command("municipalities"))
+    router.message.register(cmd_municipalities, MenuButton("menu.municipalities"))
+
+    # A new municipality
+    router.callback_query.register(cb_add_municipality, AdminCb.filter(F.action == "add_mun"))
+    router.message.register(on_municipality_name, AdminFlow.municipality_name, typed_text)
+
+    # Picking a municipality for a coordinator invite or a new school
+    router.callback_query.register(
+        cb_pick_municipality, AdminCb.filter(F.action.in_({"coord", "school"}))
+    )
+    router.callback_query.register(
+        cb_municipality_page, AdminCb.filter(F.action.in_({f"{p}_page" for p in PICK_PURPOSES}))
+    )
+    router.callback_query.register(
+        cb_municipality_picked, AdminCb.filter(F.action.in_(PICK_PURPOSES))
+    )
+
+    # A coordinator invite
+    router.message.register(on_coordinator_name, AdminFlow.coordinator_name, typed_text)
+
+    # A new school
+    router.message.register(on_school_name, AdminFlow.school_name, typed_text)
+    router.callback_query.register(
+        cb_toggle_flag, AdminFlow.school_flags, AdminCb.filter(F.action == "flag")
+    )
+    router.callback_query.register(
+        cb_save_school, AdminFlow.school_flags, AdminCb.filter(F.action == "save")
+    )
+    router.message.register(on_text_instead_of_flags, AdminFlow.school_flags, typed_text)
+    return router
 
 
 async def _reply(callback: CallbackQuery, text: str, **kwargs: object) -> None:
@@ -39,8 +72,6 @@ async def _reply(callback: CallbackQuery, text: str, **kwargs: object) -> None:
     await callback.bot.send_message(callback.from_user.id, text, **kwargs)  # type: ignore[union-attr, arg-type]
 
 
-@router.message(Command("municipalities"))
-@router.message(MenuButton("menu.municipalities"))
 async def cmd_municipalities(
     message: Message,
     person: Person,
@@ -60,14 +91,12 @@ async def cmd_municipalities(
 # --- a new municipality ----------------------------------------------------------------------
 
 
-@router.callback_query(AdminCb.filter(F.action == "add_mun"))
 async def cb_add_municipality(callback: CallbackQuery, person: Person, state: FSMContext) -> None:
     admin.admin_region_id(person)
     await state.set_state(AdminFlow.municipality_name)
     await _reply(callback, t("admin.ask_municipality_name"))
 
 
-@router.message(AdminFlow.municipality_name, typed_text)
 async def on_municipality_name(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -79,11 +108,10 @@ async def on_municipality_name(
 # --- picking a municipality for a coordinator invite or a new school --------------------------
 
 
-@router.callback_query(AdminCb.filter(F.action.in_({"coord", "school"})))
 async def cb_pick_municipality(
     callback: CallbackQuery, callback_data: AdminCb, person: Person, session: AsyncSession
 ) -> None:
-    municipalities = await PlacesRepo(session).municipalities(admin.admin_region_id(person))
+    municipalities = await admin.region_municipalities(session, person)
     if not municipalities:
         raise DomainError("admin.municipality_gone")
     purpose = "coord_mun" if callback_data.action == "coord" else "school_mun"
@@ -94,12 +122,11 @@ async def cb_pick_municipality(
     )
 
 
-@router.callback_query(AdminCb.filter(F.action.in_({f"{p}_page" for p in PICK_PURPOSES})))
 async def cb_municipality_page(
     callback: CallbackQuery, callback_data: AdminCb, person: Person, session: AsyncSession
 ) -> None:
     await callback.answer()
-    municipalities = await PlacesRepo(session).municipalities(admin.admin_region_id(person))
+    municipalities = await admin.region_municipalities(session, person)
     purpose = callback_data.action.removesuffix("_page")
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
@@ -107,7 +134,6 @@ async def cb_municipality_page(
         )
 
 
-@router.callback_query(AdminCb.filter(F.action.in_(PICK_PURPOSES)))
 async def cb_municipality_picked(
     callback: CallbackQuery,
     callback_data: AdminCb,
@@ -128,7 +154,6 @@ async def cb_municipality_picked(
 # --- a coordinator invite ----------------------------------------------------------------------
 
 
-@router.message(AdminFlow.coordinator_name, typed_text)
 async def on_coordinator_name(
     message: Message,
     person: Person,
@@ -164,7 +189,6 @@ async def on_coordinator_name(
 # --- a new school ------------------------------------------------------------------------------
 
 
-@router.message(AdminFlow.school_name, typed_text)
 async def on_school_name(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -177,7 +201,6 @@ async def on_school_name(
     await message.answer(t("admin.school_flags", name=name), reply_markup=school_flags_keyboard([]))
 
 
-@router.callback_query(AdminFlow.school_flags, AdminCb.filter(F.action == "flag"))
 async def cb_toggle_flag(
     callback: CallbackQuery, callback_data: AdminCb, state: FSMContext
 ) -> None:
@@ -188,7 +211,6 @@ async def cb_toggle_flag(
         await callback.message.edit_reply_markup(reply_markup=school_flags_keyboard(flags))
 
 
-@router.callback_query(AdminFlow.school_flags, AdminCb.filter(F.action == "save"))
 async def cb_save_school(
     callback: CallbackQuery, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -204,6 +226,5 @@ async def cb_save_school(
     await _reply(callback, t("admin.school_added", name=school.name))
 
 
-@router.message(AdminFlow.school_flags, typed_text)
 async def on_text_instead_of_flags(message: Message) -> None:
     await message.answer(t("admin.use_buttons"))

@@ -10,22 +10,58 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import CommunityCb
-from bot.errors import DomainError
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.communities import manage_keyboard, skip_description_keyboard, teacher_keyboard
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
-from bot.services import communities
-from bot.services.onboarding import coordinated_municipalities
+from bot.services import communities, scope
 from bot.states import Communities
 from bot.texts import Templates, all_translations, t
-from storage.models import Municipality, Person, Role
-from storage.repositories.places import PlacesRepo
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole())
-router.callback_query.filter(HasRole())
+from storage.models import Person, Role
 
 MEMBERS = (Role.TEACHER, Role.SCHOOL_LEADER)
+
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private", HasRole())
+    router.callback_query.filter(HasRole())
+
+    # Teachers
+    router.message.register(cmd_communities, Command("communities"), HasRole(*MEMBERS))
+    router.message.register(cmd_communities, MenuButton("menu.communities"), HasRole(*MEMBERS))
+    router.callback_query.register(
+        cb_join_or_leave, CommunityCb.filter(F.action.in_({"join", "leave"})), HasRole(*MEMBERS)
+    )
+
+    # Coordinators
+    router.message.register(
+        on_manage, MenuButton("menu.manage_communities"), HasRole(Role.COORDINATOR)
+    )
+    router.callback_query.register(
+        cb_switch,
+        CommunityCb.filter(F.action.in_({"activate", "deactivate"})),
+        HasRole(Role.COORDINATOR),
+    )
+    router.callback_query.register(
+        cb_add, CommunityCb.filter(F.action == "add"), HasRole(Role.COORDINATOR)
+    )
+    router.message.register(
+        on_name, Communities.name, F.text, _typed_answer, HasRole(Role.COORDINATOR)
+    )
+    router.message.register(
+        on_description, Communities.description, F.text, _typed_answer, HasRole(Role.COORDINATOR)
+    )
+    router.callback_query.register(
+        cb_skip_description,
+        Communities.description,
+        CommunityCb.filter(F.action == "skip_description"),
+        HasRole(Role.COORDINATOR),
+    )
+    router.message.register(
+        on_not_text, StateFilter(Communities.name, Communities.description), ~F.text
+    )
+    return router
 
 
 def _is_menu_button(text: str) -> bool:
@@ -42,8 +78,6 @@ def _typed_answer(message: Message) -> bool:
 # --- teachers -----------------------------------------------------------------------------
 
 
-@router.message(Command("communities"), HasRole(*MEMBERS))
-@router.message(MenuButton("menu.communities"), HasRole(*MEMBERS))
 async def cmd_communities(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
@@ -54,7 +88,6 @@ async def cmd_communities(
     )
 
 
-@router.callback_query(CommunityCb.filter(F.action.in_({"join", "leave"})), HasRole(*MEMBERS))
 async def cb_join_or_leave(
     callback: CallbackQuery,
     callback_data: CommunityCb,
@@ -89,7 +122,7 @@ async def _send_management(
     locale: str,
 ) -> None:
     views = await communities.managed_by(session, person)
-    municipalities = await _municipalities(session, person)
+    municipalities = await scope.municipalities_coordinated_by(session, person)
     await bot.send_message(
         chat_id,
         templates.render(
@@ -102,13 +135,6 @@ async def _send_management(
     )
 
 
-async def _municipalities(session: AsyncSession, person: Person) -> list[Municipality]:
-    places = PlacesRepo(session)
-    found = [await places.municipality(i) for i in coordinated_municipalities(person)]
-    return [m for m in found if m is not None]
-
-
-@router.message(MenuButton("menu.manage_communities"), HasRole(Role.COORDINATOR))
 async def on_manage(
     message: Message,
     person: Person,
@@ -122,9 +148,6 @@ async def on_manage(
     await _send_management(bot, message.chat.id, person, session, templates, i18n.current_locale)
 
 
-@router.callback_query(
-    CommunityCb.filter(F.action.in_({"activate", "deactivate"})), HasRole(Role.COORDINATOR)
-)
 async def cb_switch(
     callback: CallbackQuery,
     callback_data: CommunityCb,
@@ -145,20 +168,17 @@ async def cb_switch(
     )
 
 
-@router.callback_query(CommunityCb.filter(F.action == "add"), HasRole(Role.COORDINATOR))
 async def cb_add(
     callback: CallbackQuery, callback_data: CommunityCb, person: Person, state: FSMContext, bot: Bot
 ) -> None:
     municipality_id = callback_data.community_id
-    if municipality_id not in coordinated_municipalities(person):
-        raise DomainError("communities.not_yours")
+    communities.require_coordinator_of(person, municipality_id)
     await callback.answer()
     await state.set_state(Communities.name)
     await state.update_data(municipality_id=municipality_id)
     await bot.send_message(callback.from_user.id, t("communities.ask_name"))
 
 
-@router.message(Communities.name, F.text, _typed_answer, HasRole(Role.COORDINATOR))
 async def on_name(message: Message, session: AsyncSession, state: FSMContext) -> None:
     data = await state.get_data()
     name = communities.clean_name(message.text or "")
@@ -168,7 +188,6 @@ async def on_name(message: Message, session: AsyncSession, state: FSMContext) ->
     await message.answer(t("communities.ask_description"), reply_markup=skip_description_keyboard())
 
 
-@router.message(Communities.description, F.text, _typed_answer, HasRole(Role.COORDINATOR))
 async def on_description(
     message: Message,
     person: Person,
@@ -183,11 +202,6 @@ async def on_description(
     )
 
 
-@router.callback_query(
-    Communities.description,
-    CommunityCb.filter(F.action == "skip_description"),
-    HasRole(Role.COORDINATOR),
-)
 async def cb_skip_description(
     callback: CallbackQuery,
     person: Person,
@@ -203,7 +217,6 @@ async def cb_skip_description(
     await _finish_adding(bot, callback.from_user.id, person, session, state, templates, i18n, None)
 
 
-@router.message(StateFilter(Communities.name, Communities.description), ~F.text)
 async def on_not_text(message: Message) -> None:
     await message.answer(t("communities.text_please"))
 

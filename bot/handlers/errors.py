@@ -19,11 +19,17 @@ from bot.texts import Texts, t
 from bot.updates.workers import TRANSIENT_ERRORS
 from storage.db import current_session
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.errors(ExceptionTypeFilter(UnknownIntent, OutdatedIntent))
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.errors.register(on_old_form_button, ExceptionTypeFilter(UnknownIntent, OutdatedIntent))
+    router.errors.register(on_error, ~ExceptionTypeFilter(*TRANSIENT_ERRORS))  # type: ignore[arg-type]
+    return router
+
+
 async def on_old_form_button(event: ErrorEvent, texts: Texts) -> bool:
     """A button of a form that was finished, cancelled or replaced: the same polite alert as
     any other old button."""
@@ -41,7 +47,6 @@ def _senders_locale(update: Update, texts: Texts) -> str:
     return language if language in texts.available_locales else texts.default_locale
 
 
-@router.errors(~ExceptionTypeFilter(*TRANSIENT_ERRORS))  # type: ignore[arg-type]
 async def on_error(event: ErrorEvent, texts: Texts) -> bool:
     update = event.update
     # Half of a failed update's writes must not become final with the apology's commit.

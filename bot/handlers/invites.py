@@ -26,9 +26,27 @@ from bot.texts import Templates, all_translations, t
 from config.settings import Settings
 from storage.models import Person, Role
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole(Role.COORDINATOR))
-router.callback_query.filter(HasRole(Role.COORDINATOR))
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private", HasRole(Role.COORDINATOR))
+    router.callback_query.filter(HasRole(Role.COORDINATOR))
+    router.message.register(cmd_invites, Command("invite"))
+    router.message.register(cmd_invites, MenuButton("menu.invites"))
+
+    # A personal invite for someone on the roster
+    router.callback_query.register(cb_personal, InviteCb.filter(F.action == "person"))
+    router.message.register(on_search, InviteFlow.search, F.text.func(_is_search_text))
+    router.message.register(on_search_not_text, InviteFlow.search, ~F.text)
+    router.callback_query.register(cb_pick_person, InviteCb.filter(F.action == "pick"))
+    router.callback_query.register(cb_person_role, InviteCb.filter(F.action == "prole"))
+
+    # A school invite for a new person
+    router.callback_query.register(cb_schools, InviteCb.filter(F.action.in_({"school", "spage"})))
+    router.callback_query.register(cb_school, InviteCb.filter(F.action == "sch"))
+    router.callback_query.register(cb_school_role, InviteCb.filter(F.action == "srole"))
+    return router
 
 
 def _is_search_text(text: str | None) -> bool:
@@ -67,8 +85,6 @@ async def _send_link(
     await _reply(callback, text)
 
 
-@router.message(Command("invite"))
-@router.message(MenuButton("menu.invites"))
 async def cmd_invites(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(t("invites.menu"), reply_markup=invites_menu_keyboard())
@@ -77,13 +93,11 @@ async def cmd_invites(message: Message, state: FSMContext) -> None:
 # --- a personal invite for someone on the roster -----------------------------------------------
 
 
-@router.callback_query(InviteCb.filter(F.action == "person"))
 async def cb_personal(callback: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(InviteFlow.search)
     await _reply(callback, t("invites.ask_surname"))
 
 
-@router.message(InviteFlow.search, F.text.func(_is_search_text))
 async def on_search(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -100,12 +114,10 @@ async def on_search(
     await message.answer(text, reply_markup=people_keyboard(found.people))
 
 
-@router.message(InviteFlow.search, ~F.text)
 async def on_search_not_text(message: Message) -> None:
     await message.answer(t("invites.ask_surname"))
 
 
-@router.callback_query(InviteCb.filter(F.action == "pick"))
 async def cb_pick_person(
     callback: CallbackQuery,
     callback_data: InviteCb,
@@ -130,7 +142,6 @@ async def cb_pick_person(
     )
 
 
-@router.callback_query(InviteCb.filter(F.action == "prole"))
 async def cb_person_role(
     callback: CallbackQuery,
     callback_data: InviteCb,
@@ -169,7 +180,6 @@ async def _create_personal(
 # --- a school invite for a new person ----------------------------------------------------------
 
 
-@router.callback_query(InviteCb.filter(F.action.in_({"school", "spage"})))
 async def cb_schools(
     callback: CallbackQuery, callback_data: InviteCb, person: Person, session: AsyncSession
 ) -> None:
@@ -185,7 +195,6 @@ async def cb_schools(
     await _reply(callback, t("invites.pick_school"), reply_markup=keyboard)
 
 
-@router.callback_query(InviteCb.filter(F.action == "sch"))
 async def cb_school(
     callback: CallbackQuery, callback_data: InviteCb, person: Person, session: AsyncSession
 ) -> None:
@@ -197,7 +206,6 @@ async def cb_school(
     )
 
 
-@router.callback_query(InviteCb.filter(F.action == "srole"))
 async def cb_school_role(
     callback: CallbackQuery,
     callback_data: InviteCb,

@@ -11,32 +11,33 @@ from bot.callbacks import JoinDecisionCb
 from bot.delivery.outbox import enqueue_message
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.joining import decision_keyboard
-from bot.services import onboarding
+from bot.services import onboarding, scope
 from bot.texts import Templates, t
 from bot.ui import main_menu_message, set_person_commands
 from config.settings import Settings
 from storage.models import Person, Role
-from storage.repositories.places import PlacesRepo
-
-router = Router(name=__name__)
-router.message.filter(HasRole(Role.COORDINATOR))
-router.callback_query.filter(HasRole(Role.COORDINATOR))
 
 
-@router.message(F.text == "/requests")
-@router.message(MenuButton("menu.join_requests"))
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(HasRole(Role.COORDINATOR))
+    router.callback_query.filter(HasRole(Role.COORDINATOR))
+    router.message.register(show_pending_requests, F.text == "/requests")
+    router.message.register(show_pending_requests, MenuButton("menu.join_requests"))
+    router.callback_query.register(cb_decide, JoinDecisionCb.filter())
+    return router
+
+
 async def show_pending_requests(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
-    requests = await onboarding.pending_requests(
-        session, onboarding.coordinated_municipalities(person)
-    )
+    requests = await onboarding.pending_requests(session, scope.coordinated_municipalities(person))
     if not requests:
         await message.answer(t("join.no_pending"))
         return
-    places = PlacesRepo(session)
     for request in requests[:20]:
-        school = await places.school(request.school_id)
+        school = await onboarding.school_of(session, request)
         await message.answer(
             templates.render(
                 "join_request.html", i18n.current_locale, request=request, school=school
@@ -47,7 +48,6 @@ async def show_pending_requests(
         await message.answer(t("join.more_pending", count=len(requests) - 20))
 
 
-@router.callback_query(JoinDecisionCb.filter())
 async def cb_decide(
     callback: CallbackQuery,
     callback_data: JoinDecisionCb,

@@ -13,20 +13,25 @@ from bot.texts import Templates, t
 from bot.ui import send_main_menu
 from storage.models import Person
 
-router = Router(name=__name__)
-router.message.filter(HasRole())
-router.callback_query.filter(HasRole())
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(HasRole())
+    router.callback_query.filter(HasRole())
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_help, MenuButton("menu.help"))
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(cb_language, LanguageCb.filter())
+    return router
 
 
-@router.message(Command("help"))
-@router.message(MenuButton("menu.help"))
 async def cmd_help(message: Message, person: Person, templates: Templates, i18n: I18n) -> None:
     await message.answer(
         templates.render("help.html", i18n.current_locale, roles=sorted(person.role_set))
     )
 
 
-@router.message(Command("language"))
 async def cmd_language(message: Message, i18n: I18n) -> None:
     buttons = [
         InlineKeyboardButton(
@@ -39,7 +44,6 @@ async def cmd_language(message: Message, i18n: I18n) -> None:
     )
 
 
-@router.callback_query(LanguageCb.filter())
 async def cb_language(
     callback: CallbackQuery,
     callback_data: LanguageCb,

@@ -26,9 +26,25 @@ from bot.texts import Templates, all_translations, t
 from config.settings import Settings
 from storage.models import Municipality, Person, Role
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole(Role.COORDINATOR, Role.ADMIN))
-router.callback_query.filter(HasRole(Role.COORDINATOR, Role.ADMIN))
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private", HasRole(Role.COORDINATOR, Role.ADMIN))
+    router.callback_query.filter(HasRole(Role.COORDINATOR, Role.ADMIN))
+    router.message.register(cmd_deadlines, Command("deadlines"))
+    router.callback_query.register(cb_list, MunicipalitySettingsCb.filter(F.action == "list"))
+    router.callback_query.register(cb_page, MunicipalitySettingsCb.filter(F.action == "page"))
+    router.callback_query.register(cb_show, MunicipalitySettingsCb.filter(F.action == "show"))
+    router.callback_query.register(cb_ask_number, MunicipalitySettingsCb.filter(F.action == "ask"))
+    router.message.register(on_number, DeadlinesFlow.number, _typed_answer)
+    router.message.register(on_not_text_number, DeadlinesFlow.number, ~F.text)
+    router.callback_query.register(cb_zones, MunicipalitySettingsCb.filter(F.action == "zones"))
+    router.callback_query.register(cb_zone, MunicipalitySettingsCb.filter(F.action == "zone"))
+    router.message.register(on_zone_name, DeadlinesFlow.zone, _typed_answer)
+    router.callback_query.register(cb_reset, MunicipalitySettingsCb.filter(F.action == "reset"))
+    router.callback_query.register(cb_unknown, MunicipalitySettingsCb.filter())
+    return router
 
 
 def _typed_answer(message: Message) -> bool:
@@ -62,7 +78,6 @@ async def _show(
     )
 
 
-@router.message(Command("deadlines"))
 async def cmd_deadlines(
     message: Message,
     person: Person,
@@ -85,7 +100,6 @@ async def cmd_deadlines(
     )
 
 
-@router.callback_query(MunicipalitySettingsCb.filter(F.action == "list"))
 async def cb_list(
     callback: CallbackQuery,
     person: Person,
@@ -103,7 +117,6 @@ async def cb_list(
     )
 
 
-@router.callback_query(MunicipalitySettingsCb.filter(F.action == "page"))
 async def cb_page(
     callback: CallbackQuery,
     callback_data: MunicipalitySettingsCb,
@@ -119,7 +132,6 @@ async def cb_page(
         )
 
 
-@router.callback_query(MunicipalitySettingsCb.filter(F.action == "show"))
 async def cb_show(
     callback: CallbackQuery,
     callback_data: MunicipalitySettingsCb,
@@ -139,7 +151,6 @@ async def cb_show(
     await _show(bot, callback.from_user.id, municipality, settings, templates, i18n.current_locale)
 
 
-@router.callback_query(MunicipalitySettingsCb.filter(F.action == "ask"))
 async def cb_ask_number(
     callback: CallbackQuery,
     callback_data: MunicipalitySettingsCb,
@@ -170,7 +181,6 @@ async def cb_ask_number(
     )
 
 
-@router.message(DeadlinesFlow.number, _typed_answer)
 async def on_number(
     message: Message,
     person: Person,
@@ -196,12 +206,10 @@ async def on_number(
     await _show(bot, message.chat.id, municipality, settings, templates, i18n.current_locale)
 
 
-@router.message(DeadlinesFlow.number, ~F.text)
 async def on_not_text_number(message: Message) -> None:
     await message.answer(t("deadlines.type_a_number"))
 
 
-@router.callback_query(MunicipalitySettingsCb.filter(F.action == "zones"))
 async def cb_zones(
     callback: CallbackQuery,
     callback_data: MunicipalitySettingsCb,
@@ -238,7 +246,6 @@ async def _zone_saved(
     await _show(bot, chat_id, municipality, settings, templates, locale)
 
 
-@router.callback_query(MunicipalitySettingsCb.filter(F.action == "zone"))
 async def cb_zone(
     callback: CallbackQuery,
     callback_data: MunicipalitySettingsCb,
@@ -259,7 +266,6 @@ async def cb_zone(
     )
 
 
-@router.message(DeadlinesFlow.zone, _typed_answer)
 async def on_zone_name(
     message: Message,
     person: Person,
@@ -281,7 +287,6 @@ async def on_zone_name(
     )
 
 
-@router.callback_query(MunicipalitySettingsCb.filter(F.action == "reset"))
 async def cb_reset(
     callback: CallbackQuery,
     callback_data: MunicipalitySettingsCb,
@@ -300,6 +305,5 @@ async def cb_reset(
     await _show(bot, callback.from_user.id, municipality, settings, templates, i18n.current_locale)
 
 
-@router.callback_query(MunicipalitySettingsCb.filter())
 async def cb_unknown(callback: CallbackQuery) -> None:
     raise DomainError("deadlines.stale")

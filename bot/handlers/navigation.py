@@ -14,10 +14,15 @@ from bot.texts import Templates, t
 from bot.ui import send_main_menu
 from storage.models import Person
 
-router = Router(name=__name__)
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.message.register(cmd_menu, Command("menu"))
+    return router
 
 
-@router.message(Command("cancel"))
 async def cmd_cancel(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
     await state.clear()
     # /cancel ends a form too; any other way out leaves it to come back to.
@@ -26,7 +31,6 @@ async def cmd_cancel(message: Message, state: FSMContext, dialog_manager: Dialog
     await message.answer(t("common.cancelled"))
 
 
-@router.message(Command("menu"))
 async def cmd_menu(
     message: Message,
     person: Person | None,

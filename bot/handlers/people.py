@@ -9,30 +9,30 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import HasRole, MenuButton
-from bot.services import assignments
+from bot.services import assignments, scope
 from bot.texts import Templates
 from storage.models import Person, Role
-from storage.repositories.people import PeopleRepo
-
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private", HasRole())
 
 # A tutor of a whole district could have hundreds of teachers; one message shows this many.
 TEACHERS_SHOWN = 40
 
 
-@router.message(MenuButton("menu.my_tutor"), HasRole(Role.TEACHER))
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private", HasRole())
+    router.message.register(on_my_tutor, MenuButton("menu.my_tutor"), HasRole(Role.TEACHER))
+    router.message.register(on_my_teachers, Command("teachers"), HasRole(Role.TUTOR))
+    router.message.register(on_my_teachers, MenuButton("menu.my_teachers"), HasRole(Role.TUTOR))
+    return router
+
+
 async def on_my_tutor(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
     tutors = await assignments.tutors_of(session, person)
-    coordinators = (
-        await PeopleRepo(session).with_role(
-            Role.COORDINATOR, municipality_id=person.municipality_id
-        )
-        if not tutors and person.municipality_id is not None
-        else []
-    )
+    # Without a tutor, the teacher is told whom to ask instead.
+    coordinators = [] if tutors else await scope.coordinators_of(session, person.municipality_id)
     await message.answer(
         templates.render(
             "my_tutor.html", i18n.current_locale, tutors=tutors, coordinators=coordinators
@@ -40,8 +40,6 @@ async def on_my_tutor(
     )
 
 
-@router.message(Command("teachers"), HasRole(Role.TUTOR))
-@router.message(MenuButton("menu.my_teachers"), HasRole(Role.TUTOR))
 async def on_my_teachers(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:

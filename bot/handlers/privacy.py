@@ -30,17 +30,26 @@ from bot.texts import Templates, t
 from config.settings import Settings
 from storage.models import Person
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 EXPORT_FILENAME = "nastavnik-my-data.json"
+
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.register(cmd_privacy, Command("privacy"))
+    router.message.register(on_profile, MenuButton("menu.profile"), HasRole())
+    router.message.register(cmd_mydata, Command("mydata"))
+    router.callback_query.register(cb_privacy, PrivacyCb.filter())
+    router.message.register(cmd_forget, Command("forget"))
+    return router
 
 
 def _consented(person: Person | None) -> bool:
     return person is not None and person.consent_at is not None
 
 
-@router.message(Command("privacy"))
 async def cmd_privacy(
     message: Message, settings: Settings, templates: Templates, i18n: I18n
 ) -> None:
@@ -51,7 +60,6 @@ async def cmd_privacy(
     )
 
 
-@router.message(MenuButton("menu.profile"), HasRole())
 async def on_profile(
     message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
 ) -> None:
@@ -73,7 +81,6 @@ async def _send_export(
     )
 
 
-@router.message(Command("mydata"))
 async def cmd_mydata(
     message: Message,
     person: Person | None,
@@ -87,7 +94,6 @@ async def cmd_mydata(
     await _send_export(bot, message.chat.id, person, session, redis)
 
 
-@router.callback_query(PrivacyCb.filter())
 async def cb_privacy(
     callback: CallbackQuery,
     callback_data: PrivacyCb,
@@ -122,7 +128,6 @@ async def cb_privacy(
         await bot.send_message(chat_id, t("error.stale_button"))
 
 
-@router.message(Command("forget"))
 async def cmd_forget(
     message: Message,
     person: Person | None,

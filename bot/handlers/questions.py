@@ -43,10 +43,58 @@ from bot.ui import send_long
 from config.settings import Settings
 from storage.models import MessageDirection, Person, Role, Thread, ThreadMessage, ThreadStatus
 
-router = Router(name=__name__)
-router.message.filter(HasRole())
-router.edited_message.filter(HasRole())
-router.callback_query.filter(HasRole())
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(HasRole())
+    router.edited_message.filter(HasRole())
+    router.callback_query.filter(HasRole())
+
+    # The teacher asks
+    router.message.register(cmd_ask, Command("ask"), HasRole(Role.TEACHER))
+    router.message.register(cmd_ask, MenuButton("menu.ask_tutor"), HasRole(Role.TEACHER))
+    router.message.register(on_reply_to_relayed, RelayedReply())
+    router.message.register(on_question, QuestionFlow.asking, HasRole(Role.TEACHER))
+
+    # The tutor answers
+    router.message.register(on_answer, QuestionFlow.answering)
+    router.callback_query.register(cb_answer, QuestionCb.filter(F.action == "answer"))
+    router.edited_message.register(on_edited)
+
+    # Closing and rating
+    router.callback_query.register(cb_close, QuestionCb.filter(F.action == "close"))
+    router.callback_query.register(cb_rate, QuestionCb.filter(F.action == "rate"))
+    router.callback_query.register(cb_skip_comment, QuestionCb.filter(F.action == "skip_comment"))
+    router.message.register(on_comment, QuestionFlow.rating_comment)
+
+    # Looking at threads
+    router.callback_query.register(cb_open, QuestionCb.filter(F.action == "open"))
+    router.message.register(cmd_tutor_questions, Command("questions"), HasRole(Role.TUTOR))
+    router.message.register(
+        cmd_tutor_questions, MenuButton("menu.tutor_questions"), HasRole(Role.TUTOR)
+    )
+    router.message.register(cmd_overview, Command("questions"), HasRole(Role.COORDINATOR))
+    router.message.register(
+        cmd_overview, MenuButton("menu.questions_overview"), HasRole(Role.COORDINATOR)
+    )
+
+    # The coordinator assigns
+    router.callback_query.register(cb_assign, QuestionCb.filter(F.action == "assign"))
+    router.callback_query.register(cb_assign_to, QuestionCb.filter(F.action == "assign_to"))
+
+    # The tutor goes away
+    router.callback_query.register(
+        cb_away, QuestionCb.filter(F.action == "away"), HasRole(Role.TUTOR)
+    )
+    router.callback_query.register(
+        cb_substitute, QuestionCb.filter(F.action == "substitute"), HasRole(Role.TUTOR)
+    )
+    router.message.register(on_away_until, QuestionFlow.away_until, HasRole(Role.TUTOR))
+    router.callback_query.register(
+        cb_back, QuestionCb.filter(F.action == "back"), HasRole(Role.TUTOR)
+    )
+    return router
 
 
 def _leaves_dialog(message: Message) -> bool:
@@ -82,8 +130,6 @@ class RelayedReply(Filter):
 # --- the teacher asks -------------------------------------------------------------------------
 
 
-@router.message(Command("ask"), HasRole(Role.TEACHER))
-@router.message(MenuButton("menu.ask_tutor"), HasRole(Role.TEACHER))
 async def cmd_ask(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -95,7 +141,6 @@ async def cmd_ask(
         await message.answer(t("questions.ask_prompt_open", number=thread.id))
 
 
-@router.message(RelayedReply())
 async def on_reply_to_relayed(
     message: Message,
     relayed: ThreadMessage,
@@ -150,7 +195,6 @@ async def _confirm_asked(message: Message, outcome: question_threads.AskOutcome)
         )
 
 
-@router.message(QuestionFlow.asking, HasRole(Role.TEACHER))
 async def on_question(
     message: Message,
     person: Person,
@@ -186,7 +230,6 @@ async def _answer(
         await message.answer(t("questions.answer_sent", number=thread_id))
 
 
-@router.message(QuestionFlow.answering)
 async def on_answer(
     message: Message,
     person: Person,
@@ -205,7 +248,6 @@ async def on_answer(
     await _answer(message, person, session, bot, settings, thread_id)
 
 
-@router.callback_query(QuestionCb.filter(F.action == "answer"))
 async def cb_answer(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -223,7 +265,6 @@ async def cb_answer(
     await bot.send_message(callback.from_user.id, t("questions.answer_prompt", number=thread.id))
 
 
-@router.edited_message()
 async def on_edited(message: Message, session: AsyncSession, bot: Bot) -> None:
     copies = await question_threads.copies_to_edit(session, message.chat.id, message.message_id)
     for record in await relay.carry_edit(bot, message, copies):
@@ -233,7 +274,6 @@ async def on_edited(message: Message, session: AsyncSession, bot: Bot) -> None:
 # --- closing and rating -----------------------------------------------------------------------
 
 
-@router.callback_query(QuestionCb.filter(F.action == "close"))
 async def cb_close(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -257,7 +297,6 @@ async def cb_close(
     )
 
 
-@router.callback_query(QuestionCb.filter(F.action == "rate"))
 async def cb_rate(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -279,7 +318,6 @@ async def cb_rate(
     )
 
 
-@router.callback_query(QuestionCb.filter(F.action == "skip_comment"))
 async def cb_skip_comment(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -294,7 +332,6 @@ async def cb_skip_comment(
     await bot.send_message(callback.from_user.id, t("questions.thanks"))
 
 
-@router.message(QuestionFlow.rating_comment)
 async def on_comment(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -311,7 +348,6 @@ async def on_comment(
 # --- looking at threads -----------------------------------------------------------------------
 
 
-@router.callback_query(QuestionCb.filter(F.action == "open"))
 async def cb_open(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -338,8 +374,6 @@ async def cb_open(
     )
 
 
-@router.message(Command("questions"), HasRole(Role.TUTOR))
-@router.message(MenuButton("menu.tutor_questions"), HasRole(Role.TUTOR))
 async def cmd_tutor_questions(
     message: Message,
     person: Person,
@@ -365,8 +399,6 @@ async def cmd_tutor_questions(
     )
 
 
-@router.message(Command("questions"), HasRole(Role.COORDINATOR))
-@router.message(MenuButton("menu.questions_overview"), HasRole(Role.COORDINATOR))
 async def cmd_overview(
     message: Message,
     person: Person,
@@ -388,7 +420,6 @@ async def cmd_overview(
 # --- the coordinator assigns ------------------------------------------------------------------
 
 
-@router.callback_query(QuestionCb.filter(F.action == "assign"))
 async def cb_assign(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -407,7 +438,6 @@ async def cb_assign(
     )
 
 
-@router.callback_query(QuestionCb.filter(F.action == "assign_to"))
 async def cb_assign_to(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -442,7 +472,6 @@ async def cb_assign_to(
 # --- the tutor goes away ----------------------------------------------------------------------
 
 
-@router.callback_query(QuestionCb.filter(F.action == "away"), HasRole(Role.TUTOR))
 async def cb_away(callback: CallbackQuery, person: Person, session: AsyncSession, bot: Bot) -> None:
     candidates = await question_routing.substitute_candidates(session, person)
     if not candidates:
@@ -455,7 +484,6 @@ async def cb_away(callback: CallbackQuery, person: Person, session: AsyncSession
     )
 
 
-@router.callback_query(QuestionCb.filter(F.action == "substitute"), HasRole(Role.TUTOR))
 async def cb_substitute(
     callback: CallbackQuery,
     callback_data: QuestionCb,
@@ -471,7 +499,6 @@ async def cb_substitute(
     await bot.send_message(callback.from_user.id, t("questions.ask_away_until"))
 
 
-@router.message(QuestionFlow.away_until, HasRole(Role.TUTOR))
 async def on_away_until(
     message: Message, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -489,7 +516,6 @@ async def on_away_until(
     )
 
 
-@router.callback_query(QuestionCb.filter(F.action == "back"), HasRole(Role.TUTOR))
 async def cb_back(callback: CallbackQuery, person: Person, session: AsyncSession, bot: Bot) -> None:
     ended = await question_routing.end_away(session, person)
     await callback.answer()

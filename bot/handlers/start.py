@@ -20,25 +20,54 @@ from bot.keyboards.joining import (
     schools_keyboard,
     skip_keyboard,
 )
-from bot.services import invites, onboarding
+from bot.services import invites, onboarding, scope
 from bot.states import Joining
 from bot.texts import Templates, all_translations, t
 from bot.ui import send_main_menu
 from config.settings import Settings
-from storage.models import Person, Role
-from storage.repositories.people import PeopleRepo
-from storage.repositories.places import PlacesRepo
+from storage.models import Person
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+
+def build_router() -> Router:
+    """A fresh router on each call: every dispatcher gets its own."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(cmd_start, CommandStart())
+    router.callback_query.register(cb_consent_declined, ConsentCb.filter(~F.agree))
+    router.callback_query.register(cb_consent_given, ConsentCb.filter(F.agree))
+    router.message.register(on_own_name, Joining.name, F.text)
+    router.message.register(on_contact, F.contact)
+    router.message.register(
+        on_request_to_join,
+        StateFilter(Joining.identify, None),
+        F.text.func(lambda text: text in all_translations("join.request_button")),
+    )
+    router.callback_query.register(
+        cb_municipality_page, Joining.municipality, JoinPickCb.filter(F.what == "mun_page")
+    )
+    router.callback_query.register(
+        cb_municipality, Joining.municipality, JoinPickCb.filter(F.what == "mun")
+    )
+    router.callback_query.register(
+        cb_school_page, Joining.school, JoinPickCb.filter(F.what == "school_page")
+    )
+    router.callback_query.register(cb_school, Joining.school, JoinPickCb.filter(F.what == "school"))
+    router.message.register(on_subject, Joining.subject, F.text)
+    router.callback_query.register(
+        cb_skip_subject, Joining.subject, JoinPickCb.filter(F.what == "skip")
+    )
+    router.message.register(on_request_name, Joining.request_name, F.text)
+    router.message.register(
+        on_text_instead_of_button, StateFilter(Joining.municipality, Joining.school)
+    )
+    return router
 
 
 def _registered(person: Person | None) -> bool:
     return person is not None and person.consent_at is not None and person.is_registered
 
 
-@router.message(CommandStart())
 async def cmd_start(
     message: Message,
     command: CommandObject,
@@ -78,7 +107,6 @@ async def cmd_start(
     )
 
 
-@router.callback_query(ConsentCb.filter(~F.agree))
 async def cb_consent_declined(callback: CallbackQuery) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
@@ -86,7 +114,6 @@ async def cb_consent_declined(callback: CallbackQuery) -> None:
         await callback.message.answer(t("consent.declined"))
 
 
-@router.callback_query(ConsentCb.filter(F.agree))
 async def cb_consent_given(
     callback: CallbackQuery,
     callback_data: ConsentCb,
@@ -142,7 +169,6 @@ async def _ask_to_identify(message: Message, state: FSMContext) -> None:
     await message.answer(t("join.identify"), reply_markup=identify_keyboard())
 
 
-@router.message(Joining.name, F.text)
 async def on_own_name(
     message: Message,
     person: Person | None,
@@ -158,7 +184,6 @@ async def on_own_name(
     await _after_identified(bot, person, state, templates, i18n)
 
 
-@router.message(F.contact)
 async def on_contact(
     message: Message,
     person: Person | None,
@@ -185,10 +210,6 @@ async def on_contact(
     await _after_identified(bot, person, state, templates, i18n)
 
 
-@router.message(
-    StateFilter(Joining.identify, None),
-    F.text.func(lambda text: text in all_translations("join.request_button")),
-)
 async def on_request_to_join(
     message: Message, person: Person | None, session: AsyncSession, state: FSMContext
 ) -> None:
@@ -198,7 +219,7 @@ async def on_request_to_join(
     if person.is_registered:
         await message.answer(t("join.already_registered"))
         return
-    municipalities = await PlacesRepo(session).municipalities()
+    municipalities = await onboarding.municipalities_to_join(session)
     if not municipalities:
         await message.answer(t("join.no_municipalities"))
         return
@@ -209,24 +230,22 @@ async def on_request_to_join(
     )
 
 
-@router.callback_query(Joining.municipality, JoinPickCb.filter(F.what == "mun_page"))
 async def cb_municipality_page(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession
 ) -> None:
     await callback.answer()
-    municipalities = await PlacesRepo(session).municipalities()
+    municipalities = await onboarding.municipalities_to_join(session)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=municipalities_keyboard(municipalities, callback_data.value)
         )
 
 
-@router.callback_query(Joining.municipality, JoinPickCb.filter(F.what == "mun"))
 async def cb_municipality(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
     await callback.answer()
-    schools = await PlacesRepo(session).schools(callback_data.value)
+    schools = await onboarding.schools_to_join(session, callback_data.value)
     if not schools or not isinstance(callback.message, Message):
         await callback.bot.send_message(callback.from_user.id, t("join.no_schools"))  # type: ignore[union-attr]
         return
@@ -235,26 +254,25 @@ async def cb_municipality(
     await callback.message.edit_text(t("join.pick_school"), reply_markup=schools_keyboard(schools))
 
 
-@router.callback_query(Joining.school, JoinPickCb.filter(F.what == "school_page"))
 async def cb_school_page(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
     await callback.answer()
-    schools = await PlacesRepo(session).schools((await state.get_data())["municipality_id"])
+    municipality_id = (await state.get_data())["municipality_id"]
+    schools = await onboarding.schools_to_join(session, municipality_id)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=schools_keyboard(schools, callback_data.value)
         )
 
 
-@router.callback_query(Joining.school, JoinPickCb.filter(F.what == "school"))
 async def cb_school(
     callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
 ) -> None:
     await callback.answer()
-    data = await state.get_data()
-    school = await PlacesRepo(session).school(callback_data.value)
-    if school is None or school.municipality_id != data.get("municipality_id"):
+    municipality_id = (await state.get_data()).get("municipality_id")
+    school = await onboarding.picked_school(session, callback_data.value, municipality_id)
+    if school is None:
         await callback.bot.send_message(callback.from_user.id, t("join.school_gone"))  # type: ignore[union-attr]
         return
     await state.update_data(school_id=school.id)
@@ -266,7 +284,6 @@ async def cb_school(
     )
 
 
-@router.message(Joining.subject, F.text)
 async def on_subject(message: Message, state: FSMContext) -> None:
     subject = onboarding.clean_subject(message.text or "")
     await state.update_data(subject=subject)
@@ -274,14 +291,12 @@ async def on_subject(message: Message, state: FSMContext) -> None:
     await message.answer(t("join.ask_name"))
 
 
-@router.callback_query(Joining.subject, JoinPickCb.filter(F.what == "skip"))
 async def cb_skip_subject(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
     await state.set_state(Joining.request_name)
     await callback.bot.send_message(callback.from_user.id, t("join.ask_name"))  # type: ignore[union-attr]
 
 
-@router.message(Joining.request_name, F.text)
 async def on_request_name(
     message: Message,
     person: Person | None,
@@ -303,11 +318,9 @@ async def on_request_name(
         subject=data.get("subject"),
     )
     await state.clear()
-    school = await PlacesRepo(session).school(request.school_id)
+    school = await onboarding.school_of(session, request)
     await message.answer(t("join.request_sent"))
-    coordinators = await PeopleRepo(session).with_role(
-        Role.COORDINATOR, municipality_id=request.municipality_id
-    )
+    coordinators = await scope.coordinators_of(session, request.municipality_id)
     for coordinator in coordinators:
         locale = coordinator.locale or i18n.default_locale
         with i18n.use_locale(locale):
@@ -323,6 +336,5 @@ async def on_request_name(
             )
 
 
-@router.message(StateFilter(Joining.municipality, Joining.school))
 async def on_text_instead_of_button(message: Message) -> None:
     await message.answer(t("join.use_buttons"))

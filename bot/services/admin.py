@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services import invites, onboarding
+from bot.services.scope import administered_regions
 from storage.models import Municipality, Person, Role, School
 from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
@@ -30,14 +31,19 @@ class MunicipalityLine:
 
 def admin_region_id(admin: Person) -> int:
     """The region of the admin's grant (bootstrap admins get the deployment's region)."""
-    for grant in admin.roles:
-        if grant.role == Role.ADMIN and grant.region_id is not None:
-            return grant.region_id
-    raise DomainError("admin.no_region")
+    regions = administered_regions(admin)
+    if not regions:
+        raise DomainError("admin.no_region")
+    return regions[0]
+
+
+async def region_municipalities(session: AsyncSession, admin: Person) -> Sequence[Municipality]:
+    """The municipalities of the admin's region, by name."""
+    return await PlacesRepo(session).municipalities(admin_region_id(admin))
 
 
 async def overview(session: AsyncSession, admin: Person) -> Sequence[MunicipalityLine]:
-    municipalities = await PlacesRepo(session).municipalities(admin_region_id(admin))
+    municipalities = await region_municipalities(session, admin)
     ids = [m.id for m in municipalities]
     schools = await PlacesRepo(session).school_counts(ids)
     people = await PeopleRepo(session).counts_by_municipality(ids)

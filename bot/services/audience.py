@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Recipient, recipient_timezones
 from bot.errors import DomainError
+from bot.services.scope import Scope, scope_of
 from config.settings import Settings
 from storage.models import (
     Community,
@@ -78,42 +79,26 @@ class Audience:
         )
 
 
-@dataclass(frozen=True)
-class Scope:
-    """The municipalities a sender may reach; the sender does not receive their own message."""
-
-    municipality_ids: tuple[int, ...]
-    sender_id: int | None = None
-
-    def allows(self, municipality_id: int | None) -> bool:
-        return municipality_id in self.municipality_ids
-
-
 async def sender_scope(session: AsyncSession, sender: Person) -> Scope:
-    ids: set[int] = set()
-    for grant in sender.roles:
-        if grant.role == Role.COORDINATOR and grant.municipality_id is not None:
-            ids.add(grant.municipality_id)
-        if grant.role == Role.ADMIN and grant.region_id is not None:
-            rows = await session.scalars(
-                select(Municipality.id).where(Municipality.region_id == grant.region_id)
-            )
-            ids.update(rows.all())
-    if not ids:
+    """The sender's scope; the sender does not receive their own message (`Scope.person_id`)."""
+    scope = await scope_of(session, sender)
+    if scope.is_empty:
         raise DomainError("broadcast.not_allowed")
-    return Scope(tuple(sorted(ids)), sender.id)
+    return scope
 
 
 async def validate(session: AsyncSession, scope: Scope, audience: Audience) -> Audience:
     """Refuse anything outside the sender's scope (a crafted or stale button)."""
-    if any(not scope.allows(m) for m in audience.municipality_ids):
+    if any(not scope.covers_municipality(m) for m in audience.municipality_ids):
         raise DomainError("broadcast.foreign_choice")
     if audience.school_ids:
         owners = await session.scalars(
             select(School.municipality_id).where(School.id.in_(audience.school_ids))
         )
         found = owners.all()
-        if len(found) != len(set(audience.school_ids)) or not all(scope.allows(m) for m in found):
+        if len(found) != len(set(audience.school_ids)) or not all(
+            scope.covers_municipality(m) for m in found
+        ):
             raise DomainError("broadcast.foreign_choice")
     if audience.community_ids:
         owners = await session.scalars(
@@ -121,7 +106,7 @@ async def validate(session: AsyncSession, scope: Scope, audience: Audience) -> A
         )
         found = owners.all()
         if len(found) != len(set(audience.community_ids)) or not all(
-            scope.allows(m) for m in found
+            scope.covers_municipality(m) for m in found
         ):
             raise DomainError("broadcast.foreign_choice")
     if any(role not in {r.value for r in BROADCAST_ROLES} for role in audience.roles):
@@ -139,8 +124,8 @@ def _people_query(scope: Scope, audience: Audience) -> Select[int, int | None, i
         Person.consent_at.is_not(None),
         Person.municipality_id.in_(municipalities),
     )
-    if scope.sender_id is not None:
-        query = query.where(Person.id != scope.sender_id)
+    if scope.person_id is not None:
+        query = query.where(Person.id != scope.person_id)
     if audience.school_ids:
         query = query.where(Person.school_id.in_(audience.school_ids))
     if audience.subjects:

@@ -18,6 +18,7 @@ from bot.delivery.outbox import enqueue_broadcast
 from bot.delivery.split import visible_length
 from bot.errors import DomainError
 from bot.services import audience as audiences
+from bot.services.scope import Scope
 from config.settings import Settings
 from storage.models import (
     Broadcast,
@@ -29,6 +30,7 @@ from storage.models import (
     School,
 )
 from storage.repositories.outbox import OutboxRepo
+from storage.repositories.people import PeopleRepo
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -86,9 +88,7 @@ def parse_schedule(raw: str, tz: ZoneInfo, now: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-async def sender_timezone(
-    session: AsyncSession, scope: audiences.Scope, settings: Settings
-) -> ZoneInfo:
+async def sender_timezone(session: AsyncSession, scope: Scope, settings: Settings) -> ZoneInfo:
     if len(scope.municipality_ids) == 1:
         municipality = await session.get(Municipality, scope.municipality_ids[0])
         if municipality is not None and municipality.timezone:
@@ -157,8 +157,8 @@ async def visible(session: AsyncSession, person: Person, broadcast_id: int) -> B
     scope = await audiences.sender_scope(session, person)
     reached = audiences.Audience.from_dict(broadcast.audience).municipality_ids
     if broadcast.author_id != person.id and not (
-        (broadcast.municipality_id is not None and scope.allows(broadcast.municipality_id))
-        or (reached and all(scope.allows(m) for m in reached))
+        scope.covers_municipality(broadcast.municipality_id)
+        or (reached and all(scope.covers_municipality(m) for m in reached))
     ):
         raise DomainError("broadcast.not_found")
     return broadcast
@@ -204,6 +204,43 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
         waiting=counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0),
         cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
     )
+
+
+async def in_progress(
+    session: AsyncSession, now: datetime
+) -> list[tuple[Broadcast, Person | None]]:
+    """The broadcasts whose progress moves now, each with its author (None once removed)."""
+    people = PeopleRepo(session)
+    return [
+        (broadcast, await people.get(broadcast.author_id) if broadcast.author_id else None)
+        for broadcast in await OutboxRepo(session).broadcasts_in_progress(now)
+    ]
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """What a progress tick did to a broadcast, for its author to see."""
+
+    # A scheduled broadcast began: its author gets a fresh progress message to watch.
+    started: bool
+    # Nothing is left to send and the author has not had the report: they get it now, once.
+    report_to: Person | None
+
+
+def advance(
+    broadcast: Broadcast, state: Progress, author: Person | None, now: datetime
+) -> ProgressStep:
+    started = broadcast.status == BroadcastStatus.SCHEDULED
+    if started:
+        broadcast.status = BroadcastStatus.SENDING
+        broadcast.started_at = now
+    if state.finished and broadcast.status == BroadcastStatus.SENDING:
+        broadcast.status = BroadcastStatus.DONE
+        broadcast.finished_at = now
+    report_to = author if state.finished and not broadcast.report_sent else None
+    if report_to is not None:
+        broadcast.report_sent = True
+    return ProgressStep(started, report_to)
 
 
 async def history(session: AsyncSession, person: Person, limit: int = 10) -> Sequence[Broadcast]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services.onboarding import coordinated_municipalities
+from bot.services.scope import coordinated_municipalities
 from storage.models import Community, Person
 from storage.repositories.communities import CommunitiesRepo
 
@@ -52,7 +52,7 @@ def clean_description(raw: str) -> str:
     return description
 
 
-def _require_coordinator_of(coordinator: Person, municipality_id: int) -> None:
+def require_coordinator_of(coordinator: Person, municipality_id: int) -> None:
     if municipality_id not in coordinated_municipalities(coordinator):
         raise DomainError("communities.not_yours")
 
@@ -70,7 +70,7 @@ async def add_community(
     name: str,
     description: str | None,
 ) -> Community:
-    _require_coordinator_of(coordinator, municipality_id)
+    require_coordinator_of(coordinator, municipality_id)
     name = clean_name(name)
     await check_name_free(session, municipality_id, name)
     return await CommunitiesRepo(session).add(

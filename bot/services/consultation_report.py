@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services.consultations import ConsultationView, local_today, program_year, views_of
-from bot.services.onboarding import coordinated_municipalities
+from bot.services.scope import coordinated_municipalities, municipalities_coordinated_by
 from config.settings import Settings
 from storage.models import CompetenceBlock, ConsultationFormat, Municipality, Person, School
 from storage.repositories.consultations import ConsultationsRepo, LogFilter
@@ -125,9 +125,7 @@ async def coordinator_municipalities(
     session: AsyncSession, coordinator: Person
 ) -> list[Municipality]:
     """The municipalities whose report the coordinator may open; none is a refusal."""
-    places = PlacesRepo(session)
-    found = [await places.municipality(i) for i in coordinated_municipalities(coordinator)]
-    municipalities = [m for m in found if m is not None]
+    municipalities = await municipalities_coordinated_by(session, coordinator)
     if not municipalities:
         raise DomainError("consultations.municipality_not_yours")
     return municipalities

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services.onboarding import coordinated_municipalities
+from bot.services.scope import coordinated_municipalities
 from storage.models import (
     Invite,
     InviteKind,

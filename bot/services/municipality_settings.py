@@ -16,9 +16,9 @@ from zoneinfo import available_timezones
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import onboarding
+from bot.services.scope import scope_of
 from config.settings import Settings
-from storage.models import Municipality, Person, Role
+from storage.models import Municipality, Person
 from storage.repositories.places import PlacesRepo
 
 # The zones offered as buttons, west to east; any other IANA zone may be typed.
@@ -102,31 +102,15 @@ def quiet_hours(settings: Settings) -> tuple[str, str] | None:
     )
 
 
-def _admin_region_ids(person: Person) -> list[int]:
-    return [
-        grant.region_id
-        for grant in person.roles
-        if grant.role == Role.ADMIN and grant.region_id is not None
-    ]
-
-
 async def manageable_municipalities(
     session: AsyncSession, person: Person
 ) -> Sequence[Municipality]:
     """The municipalities whose deadlines `person` may set, by name."""
-    places = PlacesRepo(session)
-    found: dict[int, Municipality] = {}
-    for region_id in _admin_region_ids(person):
-        for municipality in await places.municipalities(region_id):
-            found[municipality.id] = municipality
-    for municipality_id in onboarding.coordinated_municipalities(person):
-        if municipality_id not in found:
-            coordinated = await places.municipality(municipality_id)
-            if coordinated is not None:
-                found[coordinated.id] = coordinated
+    scope = await scope_of(session, person)
+    found = await PlacesRepo(session).municipalities_with_ids(scope.municipality_ids)
     if not found:
         raise DomainError("deadlines.no_municipalities")
-    return sorted(found.values(), key=lambda m: m.name)
+    return sorted(found, key=lambda m: m.name)
 
 
 async def managed_municipality(
@@ -134,11 +118,9 @@ async def managed_municipality(
 ) -> Municipality:
     """The municipality if `person` may set its deadlines; an old button or a foreign id is
     refused."""
+    scope = await scope_of(session, person)
     municipality = await PlacesRepo(session).municipality(municipality_id)
-    if municipality is None or not (
-        municipality.id in onboarding.coordinated_municipalities(person)
-        or municipality.region_id in _admin_region_ids(person)
-    ):
+    if municipality is None or not scope.covers_municipality(municipality.id):
         raise DomainError("deadlines.not_yours")
     return municipality
 

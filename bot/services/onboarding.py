@@ -10,14 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services.phones import normalize_phone
+from bot.services.scope import coordinated_municipalities
 from config.settings import Settings
 from storage.models import (
     JoinRequest,
     JoinRequestStatus,
+    Municipality,
     Person,
     PersonStatus,
     PersonSubject,
     Role,
+    School,
 )
 from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
@@ -79,6 +82,30 @@ async def link_by_contact(
     roster_person.status = PersonStatus.ACTIVE
     await session.flush()
     return roster_person
+
+
+async def municipalities_to_join(session: AsyncSession) -> Sequence[Municipality]:
+    """Every municipality, by name: a request to join starts by picking one."""
+    return await PlacesRepo(session).municipalities()
+
+
+async def schools_to_join(session: AsyncSession, municipality_id: int) -> Sequence[School]:
+    return await PlacesRepo(session).schools(municipality_id)
+
+
+async def picked_school(
+    session: AsyncSession, school_id: int, municipality_id: int | None
+) -> School | None:
+    """The school picked for the request, if it still exists in the municipality picked before
+    it (a button of an older list may name another)."""
+    school = await PlacesRepo(session).school(school_id)
+    if school is None or school.municipality_id != municipality_id:
+        return None
+    return school
+
+
+async def school_of(session: AsyncSession, request: JoinRequest) -> School | None:
+    return await PlacesRepo(session).school(request.school_id)
 
 
 def clean_full_name(raw: str) -> str:
@@ -143,14 +170,6 @@ async def pending_requests(
             .order_by(JoinRequest.created_at)
         )
     ).all()
-
-
-def coordinated_municipalities(person: Person) -> list[int]:
-    return [
-        grant.municipality_id
-        for grant in person.roles
-        if grant.role == Role.COORDINATOR and grant.municipality_id is not None
-    ]
 
 
 async def decide_join_request(

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.question_messages import Notice, NoticeKind, short_name
-from bot.services.question_routing import acting_tutor, coordinators_of
+from bot.services.question_routing import acting_tutor
 from bot.services.question_threads import Closing, close
+from bot.services.scope import coordinators_of
 from bot.services.sla import daytime_hours_between
 from config.settings import Settings
 from storage.models import Municipality, PersonStatus, Thread, ThreadStatus

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import onboarding
+from bot.services import scope
 from bot.services.question_deadlines import escalate_hours, waited_hours
 from bot.services.question_messages import CARD_KIND, short_name
 from bot.services.question_routing import tutor_ids_answered_by
@@ -104,7 +104,7 @@ class Overview:
 async def coordinator_overview(
     session: AsyncSession, settings: Settings, coordinator: Person
 ) -> Overview:
-    municipality_ids = onboarding.coordinated_municipalities(coordinator)
+    municipality_ids = scope.coordinated_municipalities(coordinator)
     threads = await ThreadsRepo(session).of_municipalities(municipality_ids)
     places = PlacesRepo(session)
     municipalities = {mid: await places.municipality(mid) for mid in municipality_ids}

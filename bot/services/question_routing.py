@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import assignments, onboarding
+from bot.services import assignments, scope
 from storage.models import Person, PersonStatus, Role, Thread, ThreadMessage, TutorSubstitute
 from storage.repositories.people import PeopleRepo
 from storage.repositories.threads import ThreadsRepo
@@ -53,12 +53,6 @@ async def first_reachable_tutor(session: AsyncSession, tutors: Sequence[Person])
     return tutors[0].id if tutors else None
 
 
-async def coordinators_of(session: AsyncSession, municipality_id: int | None) -> Sequence[Person]:
-    if municipality_id is None:
-        return []
-    return await PeopleRepo(session).with_role(Role.COORDINATOR, municipality_id=municipality_id)
-
-
 async def thread_to_continue(session: AsyncSession, teacher: Person) -> Thread | None:
     """The teacher's unclosed thread, which their next message continues; None when it will
     open a new one. Refuses before anything is stored when nobody would answer a new one."""
@@ -67,7 +61,7 @@ async def thread_to_continue(session: AsyncSession, teacher: Person) -> Thread |
         return thread
     if await assignments.tutors_of(session, teacher):
         return None
-    if await coordinators_of(session, teacher.municipality_id):
+    if await scope.coordinators_of(session, teacher.municipality_id):
         return None
     raise DomainError("questions.nobody_to_ask")
 
@@ -103,7 +97,7 @@ async def thread_of_coordinator(
     session: AsyncSession, coordinator: Person, thread_id: int
 ) -> Thread:
     thread = await ThreadsRepo(session).get(thread_id)
-    if thread is None or thread.municipality_id not in onboarding.coordinated_municipalities(
+    if thread is None or thread.municipality_id not in scope.coordinated_municipalities(
         coordinator
     ):
         raise DomainError("questions.not_found")
@@ -120,7 +114,7 @@ async def thread_for_viewer(session: AsyncSession, viewer: Person, thread_id: in
             session, viewer
         ):
             return thread
-        if thread.municipality_id in onboarding.coordinated_municipalities(viewer):
+        if thread.municipality_id in scope.coordinated_municipalities(viewer):
             return thread
     raise DomainError("questions.not_found")
 

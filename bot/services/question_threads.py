@@ -37,11 +37,11 @@ from bot.services.question_messages import (
 from bot.services.question_routing import (
     acting_tutor,
     can_receive,
-    coordinators_of,
     first_reachable_tutor,
     thread_of_teacher,
     thread_of_tutor,
 )
+from bot.services.scope import coordinators_of
 from storage.models import (
     MessageDirection,
     Person,

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import onboarding
+from bot.services import scope
 from bot.services.roster_apply import Checkpoint, apply_plan
 from bot.services.roster_parse import (
     ParsedRoster,
@@ -77,7 +77,7 @@ def read_file(content: bytes, filename: str) -> ParsedRoster:
 
 # --- the chat's steps --------------------------------------------------------------------------
 def coordinator_municipality(coordinator: Person) -> int:
-    municipalities = onboarding.coordinated_municipalities(coordinator)
+    municipalities = scope.coordinated_municipalities(coordinator)
     if not municipalities:
         raise DomainError("roster.no_municipality")
     return municipalities[0]
@@ -111,7 +111,7 @@ async def own_upload(session: AsyncSession, coordinator: Person, upload_id: int)
     """The coordinator's upload that is not applied yet; asked again when its job runs, so a
     coordinator who lost the municipality meanwhile is refused there too."""
     upload = await RosterRepo(session).upload(upload_id)
-    if upload is None or upload.municipality_id not in onboarding.coordinated_municipalities(
+    if upload is None or upload.municipality_id not in scope.coordinated_municipalities(
         coordinator
     ):
         raise DomainError("roster.upload_not_found")
@@ -149,7 +149,7 @@ async def other_municipalities(
     places = PlacesRepo(session)
     return [
         (municipality.id, municipality.name)
-        for municipality_id in onboarding.coordinated_municipalities(coordinator)
+        for municipality_id in scope.coordinated_municipalities(coordinator)
         if municipality_id != upload.municipality_id
         and (municipality := await places.municipality(municipality_id)) is not None
     ]
@@ -159,7 +159,7 @@ async def retarget_upload(
     session: AsyncSession, coordinator: Person, upload_id: int, municipality_id: int
 ) -> RosterUpload:
     """The same file, to be checked again for another municipality the coordinator runs."""
-    if municipality_id not in onboarding.coordinated_municipalities(coordinator):
+    if municipality_id not in scope.coordinated_municipalities(coordinator):
         raise DomainError("roster.upload_not_found")
     upload = await own_upload(session, coordinator, upload_id)
     upload.municipality_id = municipality_id

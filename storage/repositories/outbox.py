@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Broadcast, Delivery, DeliveryStatus
+from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 
 
 class OutboxRepo:
@@ -105,6 +105,30 @@ class OutboxRepo:
 
     async def broadcast(self, broadcast_id: int) -> Broadcast | None:
         return await self.session.get(Broadcast, broadcast_id)
+
+    async def broadcasts_in_progress(self, now: datetime) -> Sequence[Broadcast]:
+        """Broadcasts whose progress moves: sending, scheduled and due, or stopped while sending
+        with their report not yet sent (the author still gets what went out before the stop)."""
+        return (
+            await self.session.scalars(
+                select(Broadcast)
+                .where(
+                    (Broadcast.status == BroadcastStatus.SENDING)
+                    | (
+                        (Broadcast.status == BroadcastStatus.SCHEDULED)
+                        & (Broadcast.scheduled_at <= now)
+                    )
+                    | (
+                        (Broadcast.status == BroadcastStatus.CANCELLED)
+                        & Broadcast.started_at.is_not(None)
+                        & Broadcast.report_sent.is_(False)
+                    )
+                )
+                # With several processes each broadcast is advanced by one of them at a time,
+                # so a scheduled one gets one progress message and one report.
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
 
     async def failures(self, broadcast_id: int) -> Sequence[Delivery]:
         return (

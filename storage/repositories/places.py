@@ -34,6 +34,28 @@ class PlacesRepo:
             query = query.where(Municipality.region_id == region_id)
         return (await self.session.scalars(query)).all()
 
+    async def municipality_ids_in(self, region_ids: Sequence[int]) -> Sequence[int]:
+        if not region_ids:
+            return []
+        return (
+            await self.session.scalars(
+                select(Municipality.id).where(Municipality.region_id.in_(region_ids))
+            )
+        ).all()
+
+    async def municipalities_with_ids(
+        self, municipality_ids: Sequence[int]
+    ) -> Sequence[Municipality]:
+        if not municipality_ids:
+            return []
+        return (
+            await self.session.scalars(
+                select(Municipality)
+                .where(Municipality.id.in_(municipality_ids))
+                .order_by(Municipality.name)
+            )
+        ).all()
+
     async def school(self, school_id: int) -> School | None:
         return await self.session.get(School, school_id)
 
