@@ -20,7 +20,7 @@ from bot.texts import t
 from config.settings import Settings
 from storage.models import Consultation, FsmRecord, Role
 from tests.harness import Harness
-from tests.test_consultations_log import TUTOR_ID, arrange
+from tests.test_consultations_log import OTHER_TUTOR_ID, TUTOR_ID, arrange
 
 Step = Callable[[Harness], Awaitable[None]]
 
@@ -152,3 +152,19 @@ async def test_cancel_ends_the_form_and_its_buttons_become_old(
     assert "устарела" in (answer.text or "")
     await open_log(harness)
     assert "Шаг 1" in harness.last_text(TUTOR_ID), "a new form, from the first step"
+
+
+async def test_another_persons_form_button_is_an_old_button_to_them(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange(db)
+    await walk_to(harness, LogConsultation.teachers.state)
+    button = harness.button_data(TUTOR_ID, "Петрова")
+    harness.clear()
+
+    await harness.callback(OTHER_TUTOR_ID, button)
+
+    (answer,) = [r for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
+    assert "устарела" in (answer.text or "")
+    assert harness.sent_to(TUTOR_ID) == [], "the form's owner saw nothing"
+    assert all("Петрова" not in text for text in harness.texts_to(OTHER_TUTOR_ID))

@@ -20,6 +20,7 @@ RULES = {
     "bot/services": TELEGRAM_FACING,
     "storage": ("aiogram", "bot"),
     "bot/handlers": QUERIES,
+    "bot/dialogs": QUERIES,
 }
 
 
