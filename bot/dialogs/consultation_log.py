@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from aiogram import Bot
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
@@ -21,26 +22,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialogs.leaving import meant_for_form, typed_answer
 from bot.dialogs.widgets import T, Template
+from bot.keyboards import short_label
 from bot.keyboards.consultations import DURATION_CHOICES, tutor_menu_keyboard
 from bot.services import consultations
 from bot.services.consultations import Draft
 from bot.states import LogConsultation
 from bot.texts import t
+from bot.ui import send_long
 from config.settings import Settings
 from storage.models import CompetenceBlock, ConsultationFormat, Person
 
-# Telegram shows a button's text on one line; long names are cut so the button stays readable.
-_BUTTON_NAME_MAX = 40
 _SCHOOLS_PER_PAGE = 8
 _TEACHERS_PER_PAGE = 10
 
 
 def _mark(chosen: bool) -> str:
     return "✅" if chosen else "▫️"
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= _BUTTON_NAME_MAX else name[: _BUTTON_NAME_MAX - 1] + "…"
 
 
 # --- the draft in the dialog data -------------------------------------------------------------
@@ -52,6 +49,13 @@ def draft_of(manager: DialogManager) -> Draft:
 
 def keep(manager: DialogManager, draft: Draft) -> None:
     manager.dialog_data["draft"] = draft.to_data()
+
+
+async def _tell(manager: DialogManager, text: str, markup: Any = None) -> None:
+    """A message of its own below the form (the form's window is not touched)."""
+    bot: Bot = manager.middleware_data["bot"]
+    chat = manager.middleware_data["event_chat"]
+    await send_long(bot, chat.id, text, markup)
 
 
 def _who(manager: DialogManager) -> tuple[Person, AsyncSession, Settings]:
@@ -69,7 +73,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
 async def schools_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     person, session, _settings = _who(dialog_manager)
     schools = await consultations.loggable_schools(session, person)
-    return {"schools": [(s.id, _short(s.label)) for s in schools]}
+    return {"schools": [(s.id, short_label(s.label)) for s in schools]}
 
 
 async def on_school(
@@ -98,7 +102,7 @@ async def teachers_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "teachers": [
             (
                 teacher.id,
-                ("✅ " if teacher.id in chosen else "▫️ ") + _short(teacher.full_name or "—"),
+                ("✅ " if teacher.id in chosen else "▫️ ") + short_label(teacher.full_name or "—"),
             )
             for teacher in teachers
         ],
@@ -155,9 +159,7 @@ async def on_yesterday(callback: CallbackQuery, _button: Any, manager: DialogMan
 async def on_other_date(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
     # The step takes a typed date anyway; the button says how to write one.
     manager.show_mode = ShowMode.NO_UPDATE
-    await callback.bot.send_message(  # type: ignore[union-attr]
-        callback.from_user.id, t("consultations.ask_date_text")
-    )
+    await _tell(manager, t("consultations.ask_date_text"))
 
 
 async def on_typed_date(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -240,32 +242,37 @@ async def on_skip_outcome(callback: CallbackQuery, _button: Any, manager: Dialog
 # --- check and save ---------------------------------------------------------------------------
 
 
-async def summary_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    _person, session, _settings = _who(dialog_manager)
-    summary = await consultations.draft_summary(session, draft_of(dialog_manager))
+async def summary_context(
+    session: AsyncSession, draft: Draft, *, from_thread: bool = False
+) -> dict[str, Any]:
+    """What `consultation_summary.html` shows of a draft."""
+    summary = await consultations.draft_summary(session, draft)
     return {
         "draft": summary.draft,
         "school": summary.school,
         "teachers": summary.teacher_names,
-        "from_thread": False,
+        "from_thread": from_thread,
     }
+
+
+async def summary_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    _person, session, _settings = _who(dialog_manager)
+    return await summary_context(session, draft_of(dialog_manager))
 
 
 async def on_save(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
     person, session, settings = _who(manager)
     await consultations.save(session, settings, person, draft_of(manager))
     await manager.done(show_mode=ShowMode.EDIT)
-    await callback.bot.send_message(  # type: ignore[union-attr]
-        callback.from_user.id,
+    await _tell(
+        manager,
         t("consultations.saved", days=consultations.EDIT_WINDOW.days),
-        reply_markup=tutor_menu_keyboard(),
+        tutor_menu_keyboard(),
     )
 
 
 async def on_cancel(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    await callback.bot.send_message(  # type: ignore[union-attr]
-        callback.from_user.id, t("consultations.cancelled")
-    )
+    await _tell(manager, t("consultations.cancelled"))
 
 
 async def use_buttons(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -278,6 +285,18 @@ async def ask_for_text(message: Message, _widget: Any, manager: DialogManager) -
     """A photo, sticker or voice message where the step waits for typed text."""
     manager.show_mode = ShowMode.NO_UPDATE
     await message.answer(t("consultations.send_text"))
+
+
+def _choices(widget_id: str, items: str, on_click: Any, *, numbers: bool = False) -> Select[Any]:
+    """Buttons for the window data `items`, a list of (id, label) pairs."""
+    return Select(
+        Format("{item[1]}"),
+        id=widget_id,
+        items=items,
+        item_id_getter=lambda item: item[0],
+        type_factory=int if numbers else str,
+        on_click=on_click,
+    )
 
 
 def _cancel() -> Cancel:
@@ -304,14 +323,7 @@ def dialog() -> Dialog:
         Window(
             T("consultations.ask_school"),
             ScrollingGroup(
-                Select(
-                    Format("{item[1]}"),
-                    id="school",
-                    items="schools",
-                    item_id_getter=lambda item: item[0],
-                    type_factory=int,
-                    on_click=on_school,
-                ),
+                _choices("school", "schools", on_school, numbers=True),
                 id="schools",
                 width=1,
                 height=_SCHOOLS_PER_PAGE,
@@ -325,14 +337,7 @@ def dialog() -> Dialog:
         Window(
             T("consultations.ask_teachers", "school"),
             ScrollingGroup(
-                Select(
-                    Format("{item[1]}"),
-                    id="teacher",
-                    items="teachers",
-                    item_id_getter=lambda item: item[0],
-                    type_factory=int,
-                    on_click=on_teacher,
-                ),
+                _choices("teacher", "teachers", on_teacher, numbers=True),
                 id="teachers",
                 width=1,
                 height=_TEACHERS_PER_PAGE,
@@ -362,15 +367,7 @@ def dialog() -> Dialog:
         ),
         Window(
             T("consultations.ask_format"),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="format",
-                    items="formats",
-                    item_id_getter=lambda item: item[0],
-                    on_click=on_format,
-                )
-            ),
+            Column(_choices("format", "formats", on_format)),
             _cancel(),
             _waits_for_buttons(),
             getter=choices_getter,
@@ -378,15 +375,7 @@ def dialog() -> Dialog:
         ),
         Window(
             T("consultations.ask_block"),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="block",
-                    items="blocks",
-                    item_id_getter=lambda item: item[0],
-                    on_click=on_block,
-                )
-            ),
+            Column(_choices("block", "blocks", on_block)),
             _cancel(),
             _waits_for_buttons(),
             getter=choices_getter,
@@ -402,14 +391,7 @@ def dialog() -> Dialog:
         Window(
             T("consultations.ask_duration", "max_hours"),
             Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="duration",
-                    items="durations",
-                    item_id_getter=lambda item: item[0],
-                    type_factory=int,
-                    on_click=on_duration,
-                ),
+                _choices("duration", "durations", on_duration, numbers=True),
                 width=len(DURATION_CHOICES),
             ),
             _cancel(),

@@ -7,16 +7,10 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import CommunityCb
+from bot.keyboards import short_label
 from bot.services.communities import CommunityView
 from bot.texts import t
 from storage.models import Municipality
-
-# Telegram shows a button's text on one line; long names are cut so the button stays readable.
-_BUTTON_NAME_MAX = 40
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= _BUTTON_NAME_MAX else name[: _BUTTON_NAME_MAX - 1] + "…"
 
 
 def teacher_keyboard(views: Sequence[CommunityView]) -> InlineKeyboardMarkup:
@@ -27,7 +21,7 @@ def teacher_keyboard(views: Sequence[CommunityView]) -> InlineKeyboardMarkup:
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=t(key, name=_short(view.community.name)),
+                    text=t(key, name=short_label(view.community.name)),
                     callback_data=CommunityCb(action=action, community_id=view.community.id).pack(),
                 )
             ]
@@ -47,7 +41,7 @@ def manage_keyboard(
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=t(key, name=_short(view.community.name)),
+                    text=t(key, name=short_label(view.community.name)),
                     callback_data=CommunityCb(
                         action="deactivate" if active else "activate",
                         community_id=view.community.id,

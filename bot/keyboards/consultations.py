@@ -7,18 +7,13 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ConsultationCb
+from bot.keyboards import short_label
 from bot.services.consultation_report import PERIODS, ReportFilter
 from bot.services.consultations import EDITABLE_FIELDS, ConsultationView
 from bot.texts import t
 from storage.models import CompetenceBlock, ConsultationFormat, Municipality, Person, School
 
-# Telegram shows a button's text on one line; long names are cut so the button stays readable.
-_BUTTON_NAME_MAX = 40
 DURATION_CHOICES = (30, 45, 60, 90)
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= _BUTTON_NAME_MAX else name[: _BUTTON_NAME_MAX - 1] + "…"
 
 
 def _button(text: str, action: str, value: int = 0, extra: str = "") -> InlineKeyboardButton:
@@ -41,7 +36,7 @@ def tutor_menu_keyboard() -> InlineKeyboardMarkup:
 
 
 def schools_keyboard(schools: Sequence[School]) -> InlineKeyboardMarkup:
-    rows = [[_button(_short(s.label), "school", s.id)] for s in schools]
+    rows = [[_button(short_label(s.label), "school", s.id)] for s in schools]
     return InlineKeyboardMarkup(inline_keyboard=[*rows, _cancel_row()])
 
 
@@ -51,7 +46,7 @@ def teachers_keyboard(
     rows = []
     for teacher in teachers:
         mark = "✅ " if teacher.id in chosen else "▫️ "
-        rows.append([_button(mark + _short(teacher.full_name or "—"), "teacher", teacher.id)])
+        rows.append([_button(mark + short_label(teacher.full_name or "—"), "teacher", teacher.id)])
     whole_mark = "✅ " if whole_school else "▫️ "
     rows.append([_button(whole_mark + t("consultations.button_whole_school"), "whole")])
     rows.append([_button(t("consultations.button_next"), "teachers_done")])
@@ -146,7 +141,7 @@ def municipalities_keyboard(municipalities: Sequence[Municipality]) -> InlineKey
     start = ReportFilter(0)
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_short(m.name), "rep", m.id, start.pack())] for m in municipalities
+            [_button(short_label(m.name), "rep", m.id, start.pack())] for m in municipalities
         ]
     )
 
@@ -189,7 +184,7 @@ def report_schools_keyboard(
         ]
     ]
     rows += [
-        [_button(_short(s.label), "rep", mun, current.with_(school_id=s.id).pack())]
+        [_button(short_label(s.label), "rep", mun, current.with_(school_id=s.id).pack())]
         for s in schools
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -205,7 +200,7 @@ def report_tutors_keyboard(current: ReportFilter, tutors: Sequence[Person]) -> I
         ]
     ]
     rows += [
-        [_button(_short(p.full_name or "—"), "rep", mun, current.with_(tutor_id=p.id).pack())]
+        [_button(short_label(p.full_name or "—"), "rep", mun, current.with_(tutor_id=p.id).pack())]
         for p in tutors
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)

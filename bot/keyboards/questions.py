@@ -8,17 +8,13 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ConsultationCb, QuestionCb
+from bot.keyboards import short_label
 from bot.texts import t
 from storage.models import Person
 
-_NAME_MAX = 40
 # Telegram refuses a keyboard of more than 100 buttons; two per thread plus one spare row.
 # Threads beyond it are still listed in the text and answered by replying to their message.
 THREADS_WITH_BUTTONS_MAX = 45
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= _NAME_MAX else name[: _NAME_MAX - 1] + "…"
 
 
 def _button(text: str, action: str, thread_id: int = 0, value: int = 0) -> InlineKeyboardButton:
@@ -64,7 +60,7 @@ def assign_keyboard(thread_id: int, locale: str | None = None) -> InlineKeyboard
 def tutors_keyboard(thread_id: int, tutors: Sequence[Person]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_short(tutor.full_name or "—"), "assign_to", thread_id, tutor.id)]
+            [_button(short_label(tutor.full_name or "—"), "assign_to", thread_id, tutor.id)]
             for tutor in tutors
         ]
     )
@@ -104,7 +100,7 @@ def tutor_list_keyboard(thread_ids: Sequence[int], *, away: bool) -> InlineKeybo
 def substitutes_keyboard(candidates: Sequence[Person]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_short(person.full_name or "—"), "substitute", value=person.id)]
+            [_button(short_label(person.full_name or "—"), "substitute", value=person.id)]
             for person in candidates
         ]
     )

@@ -11,6 +11,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ConsultationCb
+from bot.dialogs.consultation_log import summary_context
 from bot.dialogs.leaving import open_form
 from bot.handlers.consultations.common import audience_router, pressed
 from bot.services import consultations
@@ -55,18 +56,11 @@ async def start_from_thread(
 ) -> None:
     draft = await consultations.draft_from_thread(session, settings, person, callback_data.value)
     await callback.answer()
-    summary = await consultations.draft_summary(session, draft)
+    summary = await summary_context(session, draft, from_thread=True)
     await send_long(
         bot,
         callback.from_user.id,
-        templates.render(
-            "consultation_summary.html",
-            i18n.current_locale,
-            draft=summary.draft,
-            school=summary.school,
-            teachers=summary.teacher_names,
-            from_thread=True,
-        ),
+        templates.render("consultation_summary.html", i18n.current_locale, **summary),
     )
     await dialog_manager.start(
         LogConsultation.block,
