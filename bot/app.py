@@ -31,6 +31,7 @@ from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.private_chats import PrivateChatsOnly
 from bot.scheduler import JobContext, Scheduler
 from bot.texts import LOCALES_DIR, Templates, Texts
+from bot.update_context import ContextMiddleware
 from config.settings import Settings
 
 
@@ -96,6 +97,7 @@ def create_dispatcher(
     dp.update.outer_middleware(PersonMiddleware())
     dp.update.outer_middleware(LocaleMiddleware(texts))
     dp.update.outer_middleware(DomainErrorMiddleware())
+    dp.update.outer_middleware(ContextMiddleware())
     dp.include_routers(*get_routers())
     install_dialogs(dp)
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ConsultationCb
 from bot.dialogs.leaving import typed_answer
@@ -30,10 +28,9 @@ from bot.keyboards.consultations import (
 )
 from bot.services import consultations
 from bot.states import EditConsultation
-from bot.texts import Templates, t
-from bot.ui import send_long
-from config.settings import Settings
-from storage.models import Person, Role
+from bot.texts import t
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 
 def router() -> Router:
@@ -58,37 +55,22 @@ async def show_start(message: Message, state: FSMContext) -> None:
     await message.answer(t("consultations.tutor_intro"), reply_markup=tutor_menu_keyboard())
 
 
-async def show_month(
-    callback: CallbackQuery,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
+async def show_month(callback: CallbackQuery, ctx: UpdateContext) -> None:
     await callback.answer()
-    views, today = await consultations.tutor_month(session, settings, person)
-    await send_long(
-        bot,
-        callback.from_user.id,
-        templates.render(
-            "consultation_month.html",
-            i18n.current_locale,
-            views=views,
-            month=today,
-            limit=consultations.TUTOR_MONTH_LIMIT,
-            edit_days=consultations.EDIT_WINDOW.days,
-        ),
-        my_entries_keyboard(views),
+    views, today = await consultations.tutor_month(ctx.session, ctx.settings, ctx.me)
+    text = ctx.render(
+        "consultation_month.html",
+        views=views,
+        month=today,
+        limit=consultations.TUTOR_MONTH_LIMIT,
+        edit_days=consultations.EDIT_WINDOW.days,
     )
+    await ctx.reply(text, my_entries_keyboard(views))
 
 
-async def _entry_text(
-    session: AsyncSession, templates: Templates, i18n: I18n, consultation_id: int
-) -> str:
-    view = await consultations.entry_view(session, consultation_id)
-    return templates.render("consultation_entry.html", i18n.current_locale, view=view)
+async def _entry_text(ctx: UpdateContext, consultation_id: int) -> str:
+    view = await consultations.entry_view(ctx.session, consultation_id)
+    return ctx.render("consultation_entry.html", view=view)
 
 
 def _question_about_entry(
@@ -98,20 +80,12 @@ def _question_about_entry(
     change, or whether to delete it): only for the tutor's own entry, still within the window."""
 
     async def ask(
-        callback: CallbackQuery,
-        callback_data: ConsultationCb,
-        person: Person,
-        session: AsyncSession,
-        bot: Bot,
-        templates: Templates,
-        i18n: I18n,
+        callback: CallbackQuery, callback_data: ConsultationCb, ctx: UpdateContext
     ) -> None:
-        consultation = await consultations.own_changeable(session, person, callback_data.value)
+        consultation = await consultations.own_changeable(ctx.session, ctx.me, callback_data.value)
         await callback.answer()
-        entry = await _entry_text(session, templates, i18n, consultation.id)
-        await send_long(
-            bot, callback.from_user.id, entry + "\n\n" + t(question_key), buttons(consultation.id)
-        )
+        entry = await _entry_text(ctx, consultation.id)
+        await ctx.reply(entry + "\n\n" + t(question_key), buttons(consultation.id))
 
     return ask
 
@@ -121,69 +95,50 @@ ask_delete = _question_about_entry("consultations.delete_question", delete_confi
 
 
 async def start_edit(
-    callback: CallbackQuery,
-    callback_data: ConsultationCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: ConsultationCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     field = consultations.editable_field(callback_data.extra)
-    consultation = await consultations.own_changeable(session, person, callback_data.value)
+    consultation = await consultations.own_changeable(ctx.session, ctx.me, callback_data.value)
     await callback.answer()
     await state.clear()
     await state.set_state(EditConsultation.value)
     await state.update_data(consultation_id=consultation.id, field=field)
-    await send_long(
-        bot,
-        callback.from_user.id,
+    await ctx.reply(
         t(
             f"consultations.edit_ask.{field}",
             min=consultations.TOPIC_MIN,
             max=consultations.TOPIC_MAX,
             outcome_max=consultations.OUTCOME_MAX,
             max_hours=consultations.DURATION_MAX_MINUTES // 60,
-        ),
+        )
     )
 
 
-async def type_new_value(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
+async def type_new_value(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     data = await state.get_data()
     consultation = await consultations.change(
-        session,
-        settings,
-        person,
+        ctx.session,
+        ctx.settings,
+        ctx.me,
         int(data["consultation_id"]),
         str(data["field"]),
         message.text or "",
     )
     await state.clear()
-    entry = await _entry_text(session, templates, i18n, consultation.id)
-    await message.answer(t("consultations.changed") + "\n\n" + entry)
+    entry = await _entry_text(ctx, consultation.id)
+    await ctx.reply(t("consultations.changed") + "\n\n" + entry)
 
 
 async def delete(
-    callback: CallbackQuery,
-    callback_data: ConsultationCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: ConsultationCb, ctx: UpdateContext
 ) -> None:
-    await consultations.delete(session, person, callback_data.value)
+    await consultations.delete(ctx.session, ctx.me, callback_data.value)
     await callback.answer()
     await drop_buttons(callback)
-    await send_long(bot, callback.from_user.id, t("consultations.deleted"))
+    await ctx.reply(t("consultations.deleted"))
 
 
-async def keep(callback: CallbackQuery, bot: Bot) -> None:
+async def keep(callback: CallbackQuery, ctx: UpdateContext) -> None:
     await callback.answer()
     await drop_buttons(callback)
-    await send_long(bot, callback.from_user.id, t("consultations.delete_kept"))
+    await ctx.reply(t("consultations.delete_kept"))
