@@ -4,11 +4,9 @@ brought back where the tutor left it, and from a question thread, prefilled."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery
-from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager, ShowMode, StartMode
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ConsultationCb
 from bot.dialogs.consultation_log import summary_context
@@ -16,10 +14,9 @@ from bot.dialogs.leaving import open_form
 from bot.handlers.consultations.common import audience_router, pressed
 from bot.services import consultations
 from bot.states import LogConsultation
-from bot.texts import Templates, t
-from bot.ui import send_long
-from config.settings import Settings
-from storage.models import Person, Role
+from bot.texts import t
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 
 def router() -> Router:
@@ -30,15 +27,11 @@ def router() -> Router:
 
 
 async def start_new(
-    callback: CallbackQuery,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    dialog_manager: DialogManager,
+    callback: CallbackQuery, ctx: UpdateContext, dialog_manager: DialogManager
 ) -> None:
     await callback.answer()
-    if not await consultations.loggable_schools(session, person):
-        await send_long(bot, callback.from_user.id, t("consultations.no_schools"))
+    if not await consultations.loggable_schools(ctx.session, ctx.me):
+        await ctx.reply(t("consultations.no_schools"))
         return
     await open_form(dialog_manager, LogConsultation.school)
 
@@ -46,22 +39,15 @@ async def start_new(
 async def start_from_thread(
     callback: CallbackQuery,
     callback_data: ConsultationCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    ctx: UpdateContext,
     dialog_manager: DialogManager,
 ) -> None:
-    draft = await consultations.draft_from_thread(session, settings, person, callback_data.value)
-    await callback.answer()
-    summary = await summary_context(session, draft, from_thread=True)
-    await send_long(
-        bot,
-        callback.from_user.id,
-        templates.render("consultation_summary.html", i18n.current_locale, **summary),
+    draft = await consultations.draft_from_thread(
+        ctx.session, ctx.settings, ctx.me, callback_data.value
     )
+    await callback.answer()
+    summary = await summary_context(ctx.session, draft, from_thread=True)
+    await ctx.reply(ctx.render("consultation_summary.html", **summary))
     await dialog_manager.start(
         LogConsultation.block,
         data=draft.to_data(),

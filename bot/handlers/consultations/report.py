@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from typing import TypeVar
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ConsultationCb
@@ -27,9 +26,8 @@ from bot.keyboards.consultations import (
 )
 from bot.services import consultation_report, jobs
 from bot.services.consultation_report import ReportFilter
-from bot.texts import Templates, t
-from bot.ui import send_long
-from config.settings import Settings
+from bot.texts import t
+from bot.update_context import UpdateContext
 from storage.models import Person, Role, School
 
 # What the report can be narrowed to: a school or a tutor.
@@ -49,56 +47,32 @@ def router() -> Router:
     return coordinators
 
 
-async def _report_text(
-    session: AsyncSession,
-    settings: Settings,
-    person: Person,
-    wanted: ReportFilter,
-    templates: Templates,
-    i18n: I18n,
-) -> str:
-    report = await consultation_report.build_report(session, settings, person, wanted)
-    return templates.render("consultation_report.html", i18n.current_locale, report=report)
+async def _report_text(ctx: UpdateContext, wanted: ReportFilter) -> str:
+    report = await consultation_report.build_report(ctx.session, ctx.settings, ctx.me, wanted)
+    return ctx.render("consultation_report.html", report=report)
 
 
-async def show_report(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
+async def show_report(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     """The report of this year straight away; a coordinator of several municipalities first
     picks one."""
     await state.clear()
-    municipalities = await consultation_report.coordinator_municipalities(session, person)
+    municipalities = await consultation_report.coordinator_municipalities(ctx.session, ctx.me)
     if len(municipalities) > 1:
-        await message.answer(
-            t("consultations.pick_municipality"),
-            reply_markup=municipalities_keyboard(municipalities),
+        await ctx.reply(
+            t("consultations.pick_municipality"), municipalities_keyboard(municipalities)
         )
         return
     wanted = ReportFilter(municipalities[0].id)
-    text = await _report_text(session, settings, person, wanted, templates, i18n)
-    await message.answer(text, reply_markup=report_keyboard(wanted))
+    await ctx.reply(await _report_text(ctx, wanted), report_keyboard(wanted))
 
 
 async def refilter_report(
-    callback: CallbackQuery,
-    callback_data: ConsultationCb,
-    person: Person,
-    session: AsyncSession,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: ConsultationCb, ctx: UpdateContext
 ) -> None:
     wanted = ReportFilter.unpack(callback_data.value, callback_data.extra)
-    text = await _report_text(session, settings, person, wanted, templates, i18n)
+    text = await _report_text(ctx, wanted)
     await callback.answer()
-    await send_long(bot, callback.from_user.id, text, report_keyboard(wanted))
+    await ctx.reply(text, report_keyboard(wanted))
 
 
 def _narrowing(
@@ -109,16 +83,12 @@ def _narrowing(
     """A handler asking which school (or tutor) of the municipality to narrow the report to."""
 
     async def ask(
-        callback: CallbackQuery,
-        callback_data: ConsultationCb,
-        person: Person,
-        session: AsyncSession,
-        bot: Bot,
+        callback: CallbackQuery, callback_data: ConsultationCb, ctx: UpdateContext
     ) -> None:
         wanted = ReportFilter.unpack(callback_data.value, callback_data.extra)
-        found = await choices(session, person, wanted.municipality_id)
+        found = await choices(ctx.session, ctx.me, wanted.municipality_id)
         await callback.answer()
-        await send_long(bot, callback.from_user.id, t(question_key), buttons(wanted, found))
+        await ctx.reply(t(question_key), buttons(wanted, found))
 
     return ask
 
@@ -132,49 +102,35 @@ pick_tutor = _narrowing(
 
 
 async def show_uncovered_schools(
-    callback: CallbackQuery,
-    callback_data: ConsultationCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: ConsultationCb, ctx: UpdateContext
 ) -> None:
     uncovered = await consultation_report.schools_without_consultations(
-        session, settings, person, callback_data.value
+        ctx.session, ctx.settings, ctx.me, callback_data.value
     )
     await callback.answer()
-    await send_long(
-        bot,
-        callback.from_user.id,
-        templates.render(
+    await ctx.reply(
+        ctx.render(
             "consultation_no_schools.html",
-            i18n.current_locale,
             schools=uncovered.schools,
             since=uncovered.since,
             until=uncovered.until,
-        ),
+        )
     )
 
 
 async def export(
-    callback: CallbackQuery,
-    callback_data: ConsultationCb,
-    person: Person,
-    session: AsyncSession,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: ConsultationCb, ctx: UpdateContext
 ) -> None:
     """The file is built by a background job (`bot.jobs.exports`); the person is refused here
     at once if the report is not theirs to see."""
     wanted = ReportFilter.unpack(callback_data.value, callback_data.extra)
-    await consultation_report.report_scope(session, person, wanted)
+    await consultation_report.report_scope(ctx.session, ctx.me, wanted)
     await jobs.enqueue(
-        session,
+        ctx.session,
         jobs.CONSULTATION_EXPORT,
         asdict(wanted),
-        person=person,
+        person=ctx.me,
         chat_id=callback.from_user.id,
-        locale=i18n.current_locale,
+        locale=ctx.locale,
     )
     await callback.answer(t("consultations.export_preparing"))
