@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import QuestionCb
+from bot.dialogs.leaving import is_leaving
 from bot.errors import DomainError
 from bot.filters import HasRole, MenuButton
-from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.keyboards.questions import (
     queue_keyboard,
     rating_keyboard,
@@ -37,11 +36,10 @@ from bot.services import (
 )
 from bot.services.question_messages import short_name
 from bot.states import QuestionFlow
-from bot.texts import Templates, all_translations, t
+from bot.texts import t
 from bot.transport import questions as relay
-from bot.ui import send_long
-from config.settings import Settings
-from storage.models import MessageDirection, Person, Role, Thread, ThreadMessage, ThreadStatus
+from bot.update_context import UpdateContext
+from storage.models import MessageDirection, Role, Thread, ThreadMessage, ThreadStatus
 
 
 def build_router() -> Router:
@@ -97,17 +95,8 @@ def build_router() -> Router:
     return router
 
 
-def _leaves_dialog(message: Message) -> bool:
-    """A command or a main-menu button: the person wants something else, not to relay it."""
-    text = message.text or ""
-    if text.startswith("/"):
-        return True
-    keys = {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
-    return any(text in all_translations(key) for key in keys)
-
-
 async def _step_aside(message: Message, state: FSMContext) -> None:
-    if _leaves_dialog(message):
+    if is_leaving(message):
         await state.clear()
         raise SkipHandler()
 
@@ -130,144 +119,96 @@ class RelayedReply(Filter):
 # --- the teacher asks -------------------------------------------------------------------------
 
 
-async def cmd_ask(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext
-) -> None:
-    thread = await question_routing.thread_to_continue(session, person)
+async def cmd_ask(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    thread = await question_routing.thread_to_continue(ctx.session, ctx.me)
     await state.set_state(QuestionFlow.asking)
     if thread is None:
-        await message.answer(t("questions.ask_prompt"))
+        await ctx.reply(t("questions.ask_prompt"))
     else:
-        await message.answer(t("questions.ask_prompt_open", number=thread.id))
+        await ctx.reply(t("questions.ask_prompt_open", number=thread.id))
 
 
-async def on_reply_to_relayed(
-    message: Message,
-    relayed: ThreadMessage,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-) -> None:
+async def on_reply_to_relayed(message: Message, relayed: ThreadMessage, ctx: UpdateContext) -> None:
     if relayed.direction == MessageDirection.FROM_TEACHER:
         # The copy sits in a tutor's chat: this is an answer.
-        await _answer(message, person, session, bot, settings, relayed.thread_id)
+        await _answer(message, ctx, relayed.thread_id)
         return
-    thread = await question_routing.thread_of_teacher(session, person, relayed.thread_id)
+    thread = await question_routing.thread_of_teacher(ctx.session, ctx.me, relayed.thread_id)
     if thread.status == ThreadStatus.CLOSED:
-        await message.answer(t("questions.thread_closed", number=thread.id))
+        await ctx.reply(t("questions.thread_closed", number=thread.id))
         return
-    await _ask(message, person, session, bot, settings, thread)
+    await _ask(message, ctx, thread)
 
 
-async def _ask(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    thread: Thread | None = None,
-) -> None:
+async def _ask(message: Message, ctx: UpdateContext, thread: Thread | None = None) -> None:
     plan = await question_threads.prepare_question(
-        session, person, relay.incoming_message(message), thread
+        ctx.session, ctx.me, relay.incoming_message(message), thread
     )
-    relayed = await relay.send_question(bot, settings, plan)
-    outcome = await question_threads.settle_question(session, plan, relayed)
-    await relay.post_notices(session, settings, outcome.notices)
-    await _confirm_asked(message, outcome)
+    relayed = await relay.send_question(ctx.bot, ctx.settings, plan)
+    outcome = await question_threads.settle_question(ctx.session, plan, relayed)
+    await relay.post_notices(ctx.session, ctx.settings, outcome.notices)
+    await _confirm_asked(ctx, outcome)
 
 
-async def _confirm_asked(message: Message, outcome: question_threads.AskOutcome) -> None:
+async def _confirm_asked(ctx: UpdateContext, outcome: question_threads.AskOutcome) -> None:
     number = outcome.thread.id
     if outcome.tutor_unreachable:
-        await message.answer(t("questions.sent_to_coordinator_tutor_unreachable", number=number))
+        await ctx.reply(t("questions.sent_to_coordinator_tutor_unreachable", number=number))
     elif outcome.delivered_to is None:
         if outcome.is_new:
-            await message.answer(t("questions.sent_to_coordinator", number=number))
+            await ctx.reply(t("questions.sent_to_coordinator", number=number))
     elif outcome.is_new:
-        await message.answer(
-            t(
-                "questions.sent_new",
-                number=number,
-                tutor=short_name(outcome.delivered_to.full_name),
-            )
-        )
+        tutor = short_name(outcome.delivered_to.full_name)
+        await ctx.reply(t("questions.sent_new", number=number, tutor=tutor))
 
 
-async def on_question(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-) -> None:
+async def on_question(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     await _step_aside(message, state)
-    await _ask(message, person, session, bot, settings)
+    await _ask(message, ctx)
 
 
 # --- the tutor answers ------------------------------------------------------------------------
 
 
-async def _answer(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    thread_id: int,
-) -> None:
+async def _answer(message: Message, ctx: UpdateContext, thread_id: int) -> None:
     plan = await question_threads.prepare_answer(
-        session, person, thread_id, relay.incoming_message(message)
+        ctx.session, ctx.me, thread_id, relay.incoming_message(message)
     )
     teacher = await question_threads.settle_answer(
-        session, plan, await relay.send_answer(bot, settings, plan)
+        ctx.session, plan, await relay.send_answer(ctx.bot, ctx.settings, plan)
     )
     if teacher is None:
-        await message.answer(t("questions.teacher_blocked", number=thread_id))
+        await ctx.reply(t("questions.teacher_blocked", number=thread_id))
     else:
-        await message.answer(t("questions.answer_sent", number=thread_id))
+        await ctx.reply(t("questions.answer_sent", number=thread_id))
 
 
-async def on_answer(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-) -> None:
+async def on_answer(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     await _step_aside(message, state)
     if relay.incoming_message(message).content_kind is None:
         # Stay in the answering mode: the tutor can send a text or a file instead.
-        await message.answer(t("questions.cannot_relay"))
+        await ctx.reply(t("questions.cannot_relay"))
         return
     thread_id = int((await state.get_data()).get("thread_id", 0))
     await state.clear()
-    await _answer(message, person, session, bot, settings, thread_id)
+    await _answer(message, ctx, thread_id)
 
 
 async def cb_answer(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    thread = await question_routing.thread_of_tutor(session, person, callback_data.thread_id)
+    thread = await question_routing.thread_of_tutor(ctx.session, ctx.me, callback_data.thread_id)
     if thread.status == ThreadStatus.CLOSED:
         raise DomainError("questions.thread_closed", number=thread.id)
     await callback.answer()
     await state.set_state(QuestionFlow.answering)
     await state.update_data(thread_id=thread.id)
-    await bot.send_message(callback.from_user.id, t("questions.answer_prompt", number=thread.id))
+    await ctx.reply(t("questions.answer_prompt", number=thread.id))
 
 
-async def on_edited(message: Message, session: AsyncSession, bot: Bot) -> None:
-    copies = await question_threads.copies_to_edit(session, message.chat.id, message.message_id)
-    for record in await relay.carry_edit(bot, message, copies):
+async def on_edited(message: Message, ctx: UpdateContext) -> None:
+    copies = await question_threads.copies_to_edit(ctx.session, message.chat.id, message.message_id)
+    for record in await relay.carry_edit(ctx.bot, message, copies):
         question_threads.mark_edited(record)
 
 
@@ -275,144 +216,80 @@ async def on_edited(message: Message, session: AsyncSession, bot: Bot) -> None:
 
 
 async def cb_close(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
+    callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    closed = await question_threads.close_by_teacher(session, person, callback_data.thread_id)
-    await relay.post_notices(session, settings, closed.notices)
+    closed = await question_threads.close_by_teacher(ctx.session, ctx.me, callback_data.thread_id)
+    await relay.post_notices(ctx.session, ctx.settings, closed.notices)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
     if await state.get_state() == QuestionFlow.asking.state:
         await state.clear()
-    await bot.send_message(
-        callback.from_user.id,
-        t("questions.closed_rate", number=closed.thread.id),
-        reply_markup=rating_keyboard(closed.thread.id),
+    await ctx.reply(
+        t("questions.closed_rate", number=closed.thread.id), rating_keyboard(closed.thread.id)
     )
 
 
 async def cb_rate(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     thread = await question_threads.rate(
-        session, person, callback_data.thread_id, callback_data.value
+        ctx.session, ctx.me, callback_data.thread_id, callback_data.value
     )
     await callback.answer()
     await state.set_state(QuestionFlow.rating_comment)
     await state.update_data(thread_id=thread.id)
-    await bot.send_message(
-        callback.from_user.id,
+    await ctx.reply(
         t("questions.ask_comment", limit=question_threads.COMMENT_MAX),
-        reply_markup=skip_comment_keyboard(thread.id),
+        skip_comment_keyboard(thread.id),
     )
 
 
 async def cb_skip_comment(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    await question_routing.thread_of_teacher(session, person, callback_data.thread_id)
+    await question_routing.thread_of_teacher(ctx.session, ctx.me, callback_data.thread_id)
     await callback.answer()
     await state.clear()
-    await bot.send_message(callback.from_user.id, t("questions.thanks"))
+    await ctx.reply(t("questions.thanks"))
 
 
-async def on_comment(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext
-) -> None:
+async def on_comment(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     await _step_aside(message, state)
     if not message.text:
-        await message.answer(t("questions.comment_text_only", limit=question_threads.COMMENT_MAX))
+        await ctx.reply(t("questions.comment_text_only", limit=question_threads.COMMENT_MAX))
         return
     thread_id = int((await state.get_data()).get("thread_id", 0))
-    await question_threads.comment(session, person, thread_id, message.text)
+    await question_threads.comment(ctx.session, ctx.me, thread_id, message.text)
     await state.clear()
-    await message.answer(t("questions.thanks"))
+    await ctx.reply(t("questions.thanks"))
 
 
 # --- looking at threads -----------------------------------------------------------------------
 
 
-async def cb_open(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
-    thread = await question_routing.thread_for_viewer(session, person, callback_data.thread_id)
-    lines = await question_overview.history(session, thread)
+async def cb_open(callback: CallbackQuery, callback_data: QuestionCb, ctx: UpdateContext) -> None:
+    thread = await question_routing.thread_for_viewer(ctx.session, ctx.me, callback_data.thread_id)
+    lines = await question_overview.history(ctx.session, thread)
     await callback.answer()
-    await send_long(
-        bot,
-        callback.from_user.id,
-        templates.render(
-            "question_history.html",
-            i18n.current_locale,
-            thread=thread,
-            lines=lines,
-            tz=settings.tz,
-        ),
+    await ctx.reply(
+        ctx.render("question_history.html", thread=thread, lines=lines, tz=ctx.settings.tz)
     )
 
 
-async def cmd_tutor_questions(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
-    lines = await question_overview.tutor_threads(session, person)
-    away = await question_routing.current_substitute(session, person)
-    await send_long(
-        bot,
-        message.chat.id,
-        templates.render(
-            "question_tutor_list.html",
-            i18n.current_locale,
-            lines=lines,
-            away=away,
-            tz=settings.tz,
-        ),
+async def cmd_tutor_questions(message: Message, ctx: UpdateContext) -> None:
+    lines = await question_overview.tutor_threads(ctx.session, ctx.me)
+    away = await question_routing.current_substitute(ctx.session, ctx.me)
+    await ctx.reply(
+        ctx.render("question_tutor_list.html", lines=lines, away=away, tz=ctx.settings.tz),
         tutor_list_keyboard([line.thread.id for line in lines], away=away is not None),
     )
 
 
-async def cmd_overview(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
-    overview = await question_overview.coordinator_overview(session, settings, person)
-    await send_long(
-        bot,
-        message.chat.id,
-        templates.render("question_overview.html", i18n.current_locale, overview=overview),
+async def cmd_overview(message: Message, ctx: UpdateContext) -> None:
+    overview = await question_overview.coordinator_overview(ctx.session, ctx.settings, ctx.me)
+    await ctx.reply(
+        ctx.render("question_overview.html", overview=overview),
         queue_keyboard([line.thread.id for line in overview.unassigned]),
     )
 
@@ -420,94 +297,61 @@ async def cmd_overview(
 # --- the coordinator assigns ------------------------------------------------------------------
 
 
-async def cb_assign(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-) -> None:
+async def cb_assign(callback: CallbackQuery, callback_data: QuestionCb, ctx: UpdateContext) -> None:
     thread, tutors = await question_assignment.tutors_to_assign(
-        session, person, callback_data.thread_id
+        ctx.session, ctx.me, callback_data.thread_id
     )
     await callback.answer()
-    await bot.send_message(
-        callback.from_user.id,
-        t("questions.pick_tutor", number=thread.id),
-        reply_markup=tutors_keyboard(thread.id, tutors),
-    )
+    await ctx.reply(t("questions.pick_tutor", number=thread.id), tutors_keyboard(thread.id, tutors))
 
 
 async def cb_assign_to(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: QuestionCb, ctx: UpdateContext
 ) -> None:
     plan = await question_assignment.prepare_assignment(
-        session, person, callback_data.thread_id, callback_data.value
+        ctx.session, ctx.me, callback_data.thread_id, callback_data.value
     )
     assigned = await question_assignment.settle_assignment(
-        session,
+        ctx.session,
         plan,
-        await relay.send_assignment_card(bot, settings, plan),
+        await relay.send_assignment_card(ctx.bot, ctx.settings, plan),
         chat_id=callback.from_user.id,
-        locale=i18n.current_locale,
+        locale=ctx.locale,
     )
-    await relay.post_notices(session, settings, assigned.notices)
+    await relay.post_notices(ctx.session, ctx.settings, assigned.notices)
     await callback.answer()
-    await bot.send_message(
-        callback.from_user.id,
-        t(
-            "questions.assigned",
-            number=assigned.thread.id,
-            tutor=short_name(assigned.tutor.full_name),
-        ),
-    )
+    tutor = short_name(assigned.tutor.full_name)
+    await ctx.reply(t("questions.assigned", number=assigned.thread.id, tutor=tutor))
 
 
 # --- the tutor goes away ----------------------------------------------------------------------
 
 
-async def cb_away(callback: CallbackQuery, person: Person, session: AsyncSession, bot: Bot) -> None:
-    candidates = await question_routing.substitute_candidates(session, person)
+async def cb_away(callback: CallbackQuery, ctx: UpdateContext) -> None:
+    candidates = await question_routing.substitute_candidates(ctx.session, ctx.me)
     if not candidates:
         raise DomainError("questions.no_substitutes")
     await callback.answer()
-    await bot.send_message(
-        callback.from_user.id,
-        t("questions.pick_substitute"),
-        reply_markup=substitutes_keyboard(candidates),
-    )
+    await ctx.reply(t("questions.pick_substitute"), substitutes_keyboard(candidates))
 
 
 async def cb_substitute(
-    callback: CallbackQuery,
-    callback_data: QuestionCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    await question_routing.chosen_substitute(session, person, callback_data.value)
+    await question_routing.chosen_substitute(ctx.session, ctx.me, callback_data.value)
     await callback.answer()
     await state.set_state(QuestionFlow.away_until)
     await state.update_data(substitute_id=callback_data.value)
-    await bot.send_message(callback.from_user.id, t("questions.ask_away_until"))
+    await ctx.reply(t("questions.ask_away_until"))
 
 
-async def on_away_until(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext
-) -> None:
+async def on_away_until(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     await _step_aside(message, state)
     ends_on = question_routing.parse_end_date(message.text or "", question_routing.today())
     substitute_id = int((await state.get_data()).get("substitute_id", 0))
-    substitute = await question_routing.set_away(session, person, substitute_id, ends_on)
+    substitute = await question_routing.set_away(ctx.session, ctx.me, substitute_id, ends_on)
     await state.clear()
-    await message.answer(
+    await ctx.reply(
         t(
             "questions.away_set",
             name=short_name(substitute.full_name),
@@ -516,9 +360,7 @@ async def on_away_until(
     )
 
 
-async def cb_back(callback: CallbackQuery, person: Person, session: AsyncSession, bot: Bot) -> None:
-    ended = await question_routing.end_away(session, person)
+async def cb_back(callback: CallbackQuery, ctx: UpdateContext) -> None:
+    ended = await question_routing.end_away(ctx.session, ctx.me)
     await callback.answer()
-    await bot.send_message(
-        callback.from_user.id, t("questions.away_ended" if ended else "questions.not_away")
-    )
+    await ctx.reply(t("questions.away_ended" if ended else "questions.not_away"))
