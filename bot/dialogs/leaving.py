@@ -1,9 +1,11 @@
 """The one rule for leaving: a command or a main-menu button leaves any form or mode.
 
+A plain-handler mode (asking a question, typing a deadline, a search) ends there: its state is
+cleared before any handler sees the message, so the button does what it does everywhere else.
 A form (an aiogram-dialog window) is left, not lost: it stays stored, and typed text no longer
 goes to it. Pressing one of its own buttons, or opening it again from its menu, brings it back
-where it was (`open_form`). A button of any other screen leaves it too. Plain-handler modes
-(asking a question, a search) check `is_leaving` through `typed_answer` and end there.
+where it was (`open_form`). A button of any other screen leaves it too. Commands that only look
+something up (/help, /privacy, /mydata) keep a mode as it was.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram_dialog import DialogManager, ShowMode, StartMode
@@ -32,6 +35,15 @@ def _menu_keys() -> set[str]:
 
 def is_menu_button(text: str) -> bool:
     return any(text in all_translations(key) for key in _menu_keys())
+
+
+# Commands that answer a question and keep whatever the person was doing.
+LOOK_UPS = frozenset({"help", "privacy", "mydata"})
+
+
+def _looks_something_up(message: Message) -> bool:
+    command = (message.text or "").split(maxsplit=1)[0].removeprefix("/").split("@")[0]
+    return (message.text or "").startswith("/") and command in LOOK_UPS
 
 
 def is_leaving(message: Message) -> bool:
@@ -58,8 +70,9 @@ async def typed_into_open_form(message: Message, **data: Any) -> bool:
 
 
 class LeavingForms(BaseMiddleware):
-    """Marks the open form as left when the person goes elsewhere, and as back when they press
-    one of its buttons. Runs after aiogram-dialog has loaded the form (its outer middleware)."""
+    """Ends a plain mode and marks the open form as left when the person goes elsewhere, and
+    marks the form as back when they press one of its buttons. Runs after aiogram-dialog has
+    loaded the form (its outer middleware)."""
 
     async def __call__(
         self,
@@ -67,6 +80,10 @@ class LeavingForms(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        if isinstance(event, Message) and is_leaving(event) and not _looks_something_up(event):
+            state: FSMContext | None = data.get("state")
+            if state is not None and await state.get_state() is not None:
+                await state.clear()
         context: Context | None = data.get(CONTEXT_KEY)
         if context is not None:
             if isinstance(event, Message) and is_leaving(event):

@@ -95,9 +95,10 @@ def build_router() -> Router:
     return router
 
 
-async def _step_aside(message: Message, state: FSMContext) -> None:
+async def _step_aside(message: Message) -> None:
+    """A way out (a look-up like /help, since other ways out ended the mode already) is
+    handled by its own router; the mode waits."""
     if is_leaving(message):
-        await state.clear()
         raise SkipHandler()
 
 
@@ -163,7 +164,7 @@ async def _confirm_asked(ctx: UpdateContext, outcome: question_threads.AskOutcom
 
 
 async def on_question(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
-    await _step_aside(message, state)
+    await _step_aside(message)
     await _ask(message, ctx)
 
 
@@ -184,7 +185,7 @@ async def _answer(message: Message, ctx: UpdateContext, thread_id: int) -> None:
 
 
 async def on_answer(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
-    await _step_aside(message, state)
+    await _step_aside(message)
     if relay.incoming_message(message).content_kind is None:
         # Stay in the answering mode: the tutor can send a text or a file instead.
         await ctx.reply(t("questions.cannot_relay"))
@@ -255,7 +256,7 @@ async def cb_skip_comment(
 
 
 async def on_comment(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
-    await _step_aside(message, state)
+    await _step_aside(message)
     if not message.text:
         await ctx.reply(t("questions.comment_text_only", limit=question_threads.COMMENT_MAX))
         return
@@ -346,7 +347,7 @@ async def cb_substitute(
 
 
 async def on_away_until(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
-    await _step_aside(message, state)
+    await _step_aside(message)
     ends_on = question_routing.parse_end_date(message.text or "", question_routing.today())
     substitute_id = int((await state.get_data()).get("substitute_id", 0))
     substitute = await question_routing.set_away(ctx.session, ctx.me, substitute_id, ends_on)
