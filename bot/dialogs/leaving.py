@@ -82,8 +82,10 @@ class LeavingForms(BaseMiddleware):
     ) -> Any:
         if isinstance(event, Message) and is_leaving(event) and not _looks_something_up(event):
             state: FSMContext | None = data.get("state")
-            if state is not None and await state.get_state() is not None:
+            if state is not None and data.get("raw_state") is not None:
                 await state.clear()
+                # The state filters read the state the update started with, not the storage.
+                data["raw_state"] = None
         context: Context | None = data.get(CONTEXT_KEY)
         if context is not None:
             if isinstance(event, Message) and is_leaving(event):
