@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommandScopeChat, InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.types import (
+    BotCommandScopeChat,
+    ForceReply,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot.delivery.split import split_text
 from bot.keyboards.menus import command_list, main_menu
 from bot.texts import Templates
 from storage.models import Person
 
+if TYPE_CHECKING:
+    from bot.update_context import UpdateContext
+
 log = logging.getLogger(__name__)
+
+# Whatever Telegram takes as a message's buttons: inline ones, a reply keyboard, or its removal.
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 async def set_person_commands(bot: Bot, person: Person, locale: str) -> None:
@@ -44,9 +57,7 @@ def main_menu_message(
     return text, main_menu(person.role_set)
 
 
-async def send_long(
-    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
+async def send_long(bot: Bot, chat_id: int, text: str, markup: ReplyMarkup | None = None) -> None:
     """A direct reply that may exceed one Telegram message: cut at line ends, buttons last."""
     *first, last = split_text(text)
     for part in first:
@@ -63,3 +74,11 @@ async def send_main_menu(
     text, keyboard = main_menu_message(person, templates, locale, greeting=greeting)
     await bot.send_message(person.telegram_id, text, reply_markup=keyboard)
     await set_person_commands(bot, person, locale)
+
+
+async def show_main_menu(
+    ctx: UpdateContext, person: Person | None = None, *, greeting: bool = False
+) -> None:
+    """`send_main_menu` from a handler: to the sender (or `person`, whom they have just become),
+    in the language of the update."""
+    await send_main_menu(ctx.bot, person or ctx.me, ctx.templates, ctx.locale, greeting=greeting)

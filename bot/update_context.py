@@ -8,18 +8,19 @@ per update from what the outer middlewares put in the handler data.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.middlewares.user_context import EVENT_CHAT_KEY
-from aiogram.types import Chat, InlineKeyboardMarkup, TelegramObject
+from aiogram.types import Chat, TelegramObject
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.texts import Templates
-from bot.ui import send_long
+from bot.ui import ReplyMarkup, send_long
 from config.settings import Settings
 from storage.models import Person
 
@@ -56,7 +57,14 @@ class UpdateContext:
         """A template from `locales/templates/` in the person's language."""
         return self.templates.render(template, self.locale, **context)
 
-    async def reply(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    @contextmanager
+    def speaking_to(self, person: Person) -> Iterator[str]:
+        """Texts and `render` in another person's language for the block (a message to them);
+        yields that locale."""
+        with self.i18n.use_locale(person.locale or self.i18n.default_locale):
+            yield self.locale
+
+    async def reply(self, text: str, markup: ReplyMarkup | None = None) -> None:
         """A message to the chat the update came from, cut where Telegram needs it."""
         await send_long(self.bot, self.chat_id, text, markup)
 

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import AdminCb
 from bot.errors import DomainError
 from bot.filters import HasRole, MenuButton
+from bot.handlers.invites import invite_link_text
 from bot.keyboards.admin import (
     municipalities_keyboard,
     overview_keyboard,
     school_flags_keyboard,
 )
-from bot.services import admin, invites
+from bot.services import admin
 from bot.states import AdminFlow
-from bot.texts import Templates, t
-from config.settings import Settings
-from storage.models import Person, Role
+from bot.texts import t
+from bot.ui import ReplyMarkup
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 PICK_PURPOSES = ("coord_mun", "school_mun")
 typed_text = F.text & ~F.text.startswith("/")
@@ -67,66 +67,61 @@ def build_router() -> Router:
     return router
 
 
-async def _reply(callback: CallbackQuery, text: str, **kwargs: object) -> None:
-    await callback.answer()
-    await callback.bot.send_message(callback.from_user.id, text, **kwargs)  # type: ignore[union-attr, arg-type]
-
-
-async def cmd_municipalities(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    templates: Templates,
-    i18n: I18n,
+async def _reply(
+    callback: CallbackQuery, ctx: UpdateContext, text: str, markup: ReplyMarkup | None = None
 ) -> None:
+    await callback.answer()
+    await ctx.reply(text, markup)
+
+
+async def cmd_municipalities(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     await state.clear()
-    lines = await admin.overview(session, person)
-    await message.answer(
-        templates.render("admin_municipalities.html", i18n.current_locale, lines=lines),
-        reply_markup=overview_keyboard(bool(lines)),
+    lines = await admin.overview(ctx.session, ctx.me)
+    await ctx.reply(
+        ctx.render("admin_municipalities.html", lines=lines), overview_keyboard(bool(lines))
     )
 
 
 # --- a new municipality ----------------------------------------------------------------------
 
 
-async def cb_add_municipality(callback: CallbackQuery, person: Person, state: FSMContext) -> None:
-    admin.admin_region_id(person)
-    await state.set_state(AdminFlow.municipality_name)
-    await _reply(callback, t("admin.ask_municipality_name"))
-
-
-async def on_municipality_name(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext
+async def cb_add_municipality(
+    callback: CallbackQuery, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    municipality = await admin.add_municipality(session, person, message.text or "")
+    admin.admin_region_id(ctx.me)
+    await state.set_state(AdminFlow.municipality_name)
+    await _reply(callback, ctx, t("admin.ask_municipality_name"))
+
+
+async def on_municipality_name(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    municipality = await admin.add_municipality(ctx.session, ctx.me, message.text or "")
     await state.clear()
-    await message.answer(t("admin.municipality_added", name=municipality.name))
+    await ctx.reply(t("admin.municipality_added", name=municipality.name))
 
 
 # --- picking a municipality for a coordinator invite or a new school --------------------------
 
 
 async def cb_pick_municipality(
-    callback: CallbackQuery, callback_data: AdminCb, person: Person, session: AsyncSession
+    callback: CallbackQuery, callback_data: AdminCb, ctx: UpdateContext
 ) -> None:
-    municipalities = await admin.region_municipalities(session, person)
+    municipalities = await admin.region_municipalities(ctx.session, ctx.me)
     if not municipalities:
         raise DomainError("admin.municipality_gone")
     purpose = "coord_mun" if callback_data.action == "coord" else "school_mun"
     await _reply(
         callback,
+        ctx,
         t("admin.pick_municipality"),
-        reply_markup=municipalities_keyboard(municipalities, purpose),
+        municipalities_keyboard(municipalities, purpose),
     )
 
 
 async def cb_municipality_page(
-    callback: CallbackQuery, callback_data: AdminCb, person: Person, session: AsyncSession
+    callback: CallbackQuery, callback_data: AdminCb, ctx: UpdateContext
 ) -> None:
     await callback.answer()
-    municipalities = await admin.region_municipalities(session, person)
+    municipalities = await admin.region_municipalities(ctx.session, ctx.me)
     purpose = callback_data.action.removesuffix("_page")
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
@@ -135,70 +130,47 @@ async def cb_municipality_page(
 
 
 async def cb_municipality_picked(
-    callback: CallbackQuery,
-    callback_data: AdminCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
+    callback: CallbackQuery, callback_data: AdminCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    municipality = await admin.admin_municipality(session, person, callback_data.value)
+    municipality = await admin.admin_municipality(ctx.session, ctx.me, callback_data.value)
     await state.update_data(municipality_id=municipality.id)
     if callback_data.action == "coord_mun":
         await state.set_state(AdminFlow.coordinator_name)
-        await _reply(callback, t("admin.ask_coordinator_name", municipality=municipality.name))
+        await _reply(callback, ctx, t("admin.ask_coordinator_name", municipality=municipality.name))
     else:
         await state.set_state(AdminFlow.school_name)
-        await _reply(callback, t("admin.ask_school_name", municipality=municipality.name))
+        await _reply(callback, ctx, t("admin.ask_school_name", municipality=municipality.name))
 
 
 # --- a coordinator invite ----------------------------------------------------------------------
 
 
-async def on_coordinator_name(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
+async def on_coordinator_name(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     data = await state.get_data()
     coordinator, new = await admin.invite_coordinator(
-        session,
-        person,
+        ctx.session,
+        ctx.me,
         int(data.get("municipality_id", 0)),
         message.text or "",
-        timedelta(days=settings.invite_ttl_days),
+        timedelta(days=ctx.settings.invite_ttl_days),
     )
     await state.clear()
-    me = await bot.me()
-    await message.answer(
-        templates.render(
-            "invite_link.html",
-            i18n.current_locale,
-            whom=coordinator.full_name,
-            role=Role.COORDINATOR,
-            link=invites.deep_link(me.username or "", new.code),
-            expires=new.invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
-        )
+    await ctx.reply(
+        await invite_link_text(ctx, new, whom=coordinator.full_name or "", role=Role.COORDINATOR)
     )
 
 
 # --- a new school ------------------------------------------------------------------------------
 
 
-async def on_school_name(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext
-) -> None:
+async def on_school_name(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     data = await state.get_data()
     name = await admin.clean_school_name(
-        session, person, int(data.get("municipality_id", 0)), message.text or ""
+        ctx.session, ctx.me, int(data.get("municipality_id", 0)), message.text or ""
     )
     await state.update_data(school_name=name, flags=[])
     await state.set_state(AdminFlow.school_flags)
-    await message.answer(t("admin.school_flags", name=name), reply_markup=school_flags_keyboard([]))
+    await ctx.reply(t("admin.school_flags", name=name), school_flags_keyboard([]))
 
 
 async def cb_toggle_flag(
@@ -211,19 +183,17 @@ async def cb_toggle_flag(
         await callback.message.edit_reply_markup(reply_markup=school_flags_keyboard(flags))
 
 
-async def cb_save_school(
-    callback: CallbackQuery, person: Person, session: AsyncSession, state: FSMContext
-) -> None:
+async def cb_save_school(callback: CallbackQuery, state: FSMContext, ctx: UpdateContext) -> None:
     data = await state.get_data()
     school = await admin.add_school(
-        session,
-        person,
+        ctx.session,
+        ctx.me,
         int(data.get("municipality_id", 0)),
         str(data.get("school_name", "")),
         data.get("flags", []),
     )
     await state.clear()
-    await _reply(callback, t("admin.school_added", name=school.name))
+    await _reply(callback, ctx, t("admin.school_added", name=school.name))
 
 
 async def on_text_instead_of_flags(message: Message) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import CommunityCb
 from bot.filters import HasRole, MenuButton
@@ -15,8 +13,9 @@ from bot.keyboards.communities import manage_keyboard, skip_description_keyboard
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import communities, scope
 from bot.states import Communities
-from bot.texts import Templates, all_translations, t
-from storage.models import Person, Role
+from bot.texts import all_translations, t
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 MEMBERS = (Role.TEACHER, Role.SCHOOL_LEADER)
 
@@ -78,34 +77,26 @@ def _typed_answer(message: Message) -> bool:
 # --- teachers -----------------------------------------------------------------------------
 
 
-async def cmd_communities(
-    message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
-) -> None:
-    views = await communities.open_to(session, person)
-    await message.answer(
-        templates.render("communities.html", i18n.current_locale, views=views),
-        reply_markup=teacher_keyboard(views) if views else None,
+async def cmd_communities(message: Message, ctx: UpdateContext) -> None:
+    views = await communities.open_to(ctx.session, ctx.me)
+    await ctx.reply(
+        ctx.render("communities.html", views=views), teacher_keyboard(views) if views else None
     )
 
 
 async def cb_join_or_leave(
-    callback: CallbackQuery,
-    callback_data: CommunityCb,
-    person: Person,
-    session: AsyncSession,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: CommunityCb, ctx: UpdateContext
 ) -> None:
     if callback_data.action == "join":
-        community = await communities.join(session, person, callback_data.community_id)
+        community = await communities.join(ctx.session, ctx.me, callback_data.community_id)
         await callback.answer(t("communities.joined", name=community.name))
     else:
-        community = await communities.leave(session, person, callback_data.community_id)
+        community = await communities.leave(ctx.session, ctx.me, callback_data.community_id)
         await callback.answer(t("communities.left", name=community.name))
-    views = await communities.open_to(session, person)
+    views = await communities.open_to(ctx.session, ctx.me)
     if isinstance(callback.message, Message):
         await callback.message.edit_text(
-            templates.render("communities.html", i18n.current_locale, views=views),
+            ctx.render("communities.html", views=views),
             reply_markup=teacher_keyboard(views) if views else None,
         )
 
@@ -113,136 +104,84 @@ async def cb_join_or_leave(
 # --- coordinators -------------------------------------------------------------------------
 
 
-async def _send_management(
-    bot: Bot,
-    chat_id: int,
-    person: Person,
-    session: AsyncSession,
-    templates: Templates,
-    locale: str,
-) -> None:
-    views = await communities.managed_by(session, person)
-    municipalities = await scope.municipalities_coordinated_by(session, person)
-    await bot.send_message(
-        chat_id,
-        templates.render(
-            "communities_manage.html",
-            locale,
-            views=views,
-            municipalities={m.id: m.name for m in municipalities},
-        ),
-        reply_markup=manage_keyboard(views, municipalities),
+async def _send_management(ctx: UpdateContext) -> None:
+    views = await communities.managed_by(ctx.session, ctx.me)
+    municipalities = await scope.municipalities_coordinated_by(ctx.session, ctx.me)
+    text = ctx.render(
+        "communities_manage.html",
+        views=views,
+        municipalities={m.id: m.name for m in municipalities},
     )
+    await ctx.reply(text, manage_keyboard(views, municipalities))
 
 
-async def on_manage(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
+async def on_manage(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     await state.clear()
-    await _send_management(bot, message.chat.id, person, session, templates, i18n.current_locale)
+    await _send_management(ctx)
 
 
 async def cb_switch(
-    callback: CallbackQuery,
-    callback_data: CommunityCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: CommunityCb, ctx: UpdateContext
 ) -> None:
     active = callback_data.action == "activate"
     community = await communities.set_active(
-        session, person, callback_data.community_id, active=active
+        ctx.session, ctx.me, callback_data.community_id, active=active
     )
     key = "communities.activated" if active else "communities.deactivated"
     await callback.answer(t(key, name=community.name))
-    await _send_management(
-        bot, callback.from_user.id, person, session, templates, i18n.current_locale
-    )
+    await _send_management(ctx)
 
 
 async def cb_add(
-    callback: CallbackQuery, callback_data: CommunityCb, person: Person, state: FSMContext, bot: Bot
+    callback: CallbackQuery, callback_data: CommunityCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     municipality_id = callback_data.community_id
-    communities.require_coordinator_of(person, municipality_id)
+    communities.require_coordinator_of(ctx.me, municipality_id)
     await callback.answer()
     await state.set_state(Communities.name)
     await state.update_data(municipality_id=municipality_id)
-    await bot.send_message(callback.from_user.id, t("communities.ask_name"))
+    await ctx.reply(t("communities.ask_name"))
 
 
-async def on_name(message: Message, session: AsyncSession, state: FSMContext) -> None:
+async def on_name(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     data = await state.get_data()
     name = communities.clean_name(message.text or "")
-    await communities.check_name_free(session, data["municipality_id"], name)
+    await communities.check_name_free(ctx.session, data["municipality_id"], name)
     await state.update_data(name=name)
     await state.set_state(Communities.description)
-    await message.answer(t("communities.ask_description"), reply_markup=skip_description_keyboard())
+    await ctx.reply(t("communities.ask_description"), skip_description_keyboard())
 
 
-async def on_description(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
-    await _finish_adding(
-        bot, message.chat.id, person, session, state, templates, i18n, message.text or ""
-    )
+async def on_description(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    await _finish_adding(ctx, state, message.text or "")
 
 
 async def cb_skip_description(
-    callback: CallbackQuery,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, state: FSMContext, ctx: UpdateContext
 ) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await _finish_adding(bot, callback.from_user.id, person, session, state, templates, i18n, None)
+    await _finish_adding(ctx, state, None)
 
 
 async def on_not_text(message: Message) -> None:
     await message.answer(t("communities.text_please"))
 
 
-async def _finish_adding(
-    bot: Bot,
-    chat_id: int,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    templates: Templates,
-    i18n: I18n,
-    description: str | None,
-) -> None:
+async def _finish_adding(ctx: UpdateContext, state: FSMContext, description: str | None) -> None:
     data = await state.get_data()
     if "municipality_id" not in data or "name" not in data:
         await state.clear()
-        await bot.send_message(chat_id, t("communities.dialog_lost"))
+        await ctx.reply(t("communities.dialog_lost"))
         return
     community = await communities.add_community(
-        session,
-        person,
+        ctx.session,
+        ctx.me,
         municipality_id=data["municipality_id"],
         name=data["name"],
         description=description,
     )
     await state.clear()
-    await bot.send_message(chat_id, t("communities.added", name=community.name))
-    await _send_management(bot, chat_id, person, session, templates, i18n.current_locale)
+    await ctx.reply(t("communities.added", name=community.name))
+    await _send_management(ctx)

@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.texts import t
-from storage.models import Person
+from bot.update_context import UpdateContext
 
 
 def build_router() -> Router:
@@ -22,10 +22,11 @@ async def on_stale_button(callback: CallbackQuery) -> None:
     await callback.answer(t("error.stale_button"), show_alert=True)
 
 
-async def on_anything_else(message: Message, person: Person | None) -> None:
+async def on_anything_else(message: Message, ctx: UpdateContext) -> None:
+    person = ctx.person
     if person is None or person.consent_at is None:
-        await message.answer(t("fallback.start_first"))
+        await ctx.reply(t("fallback.start_first"))
     elif not person.is_registered:
-        await message.answer(t("fallback.not_registered"))
+        await ctx.reply(t("fallback.not_registered"))
     else:
-        await message.answer(t("fallback.not_understood"))
+        await ctx.reply(t("fallback.not_understood"))

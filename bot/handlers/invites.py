@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import InviteCb
 from bot.filters import HasRole, MenuButton
@@ -22,9 +20,10 @@ from bot.keyboards.invites import (
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import invites
 from bot.states import InviteFlow
-from bot.texts import Templates, all_translations, t
-from config.settings import Settings
-from storage.models import Person, Role
+from bot.texts import all_translations, t
+from bot.ui import ReplyMarkup
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 
 def build_router() -> Router:
@@ -57,32 +56,25 @@ def _is_search_text(text: str | None) -> bool:
     return not any(text in all_translations(key) for key in keys)
 
 
-async def _reply(callback: CallbackQuery, text: str, **kwargs: object) -> None:
-    await callback.answer()
-    await callback.bot.send_message(callback.from_user.id, text, **kwargs)  # type: ignore[union-attr, arg-type]
-
-
-async def _send_link(
-    callback: CallbackQuery,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-    new: invites.NewInvite,
-    *,
-    whom: str,
-    role: Role,
+async def _reply(
+    callback: CallbackQuery, ctx: UpdateContext, text: str, markup: ReplyMarkup | None = None
 ) -> None:
-    me = await bot.me()
-    text = templates.render(
+    await callback.answer()
+    await ctx.reply(text, markup)
+
+
+async def invite_link_text(
+    ctx: UpdateContext, new: invites.NewInvite, *, whom: str, role: Role
+) -> str:
+    """The link to hand over: for whom, as what, and until when it works."""
+    me = await ctx.bot.me()
+    return ctx.render(
         "invite_link.html",
-        i18n.current_locale,
         whom=whom,
         role=role,
         link=invites.deep_link(me.username or "", new.code),
-        expires=new.invite.expires_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
+        expires=new.invite.expires_at.astimezone(ctx.settings.tz).strftime("%d.%m.%Y"),
     )
-    await _reply(callback, text)
 
 
 async def cmd_invites(message: Message, state: FSMContext) -> None:
@@ -93,17 +85,15 @@ async def cmd_invites(message: Message, state: FSMContext) -> None:
 # --- a personal invite for someone on the roster -----------------------------------------------
 
 
-async def cb_personal(callback: CallbackQuery, state: FSMContext) -> None:
+async def cb_personal(callback: CallbackQuery, state: FSMContext, ctx: UpdateContext) -> None:
     await state.set_state(InviteFlow.search)
-    await _reply(callback, t("invites.ask_surname"))
+    await _reply(callback, ctx, t("invites.ask_surname"))
 
 
-async def on_search(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext
-) -> None:
-    found = await invites.search_unjoined(session, person, message.text or "")
+async def on_search(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    found = await invites.search_unjoined(ctx.session, ctx.me, message.text or "")
     if not found.people:
-        await message.answer(t("invites.no_matches"))
+        await ctx.reply(t("invites.no_matches"))
         return
     text = t("invites.pick_person")
     if found.total > len(found.people):
@@ -111,7 +101,7 @@ async def on_search(
         text += "\n" + t("invites.more_matches", shown=len(found.people), total=found.total)
     else:
         await state.clear()
-    await message.answer(text, reply_markup=people_keyboard(found.people))
+    await ctx.reply(text, people_keyboard(found.people))
 
 
 async def on_search_not_text(message: Message) -> None:
@@ -119,105 +109,69 @@ async def on_search_not_text(message: Message) -> None:
 
 
 async def cb_pick_person(
-    callback: CallbackQuery,
-    callback_data: InviteCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext
 ) -> None:
-    invitee = await invites.invitable_person(session, person, callback_data.value)
+    invitee = await invites.invitable_person(ctx.session, ctx.me, callback_data.value)
     roles = invites.roles_to_offer(invitee)
     if len(roles) > 1:
         await _reply(
             callback,
+            ctx,
             t("invites.pick_role_for", name=invitee.full_name or ""),
-            reply_markup=roles_keyboard("prole", invitee.id, roles),
+            roles_keyboard("prole", invitee.id, roles),
         )
         return
-    await _create_personal(
-        callback, callback_data.value, roles[0], person, session, bot, settings, templates, i18n
-    )
+    await _create_personal(callback, ctx, callback_data.value, roles[0])
 
 
 async def cb_person_role(
-    callback: CallbackQuery,
-    callback_data: InviteCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext
 ) -> None:
     role = invites.invitable_role(callback_data.extra)
-    await _create_personal(
-        callback, callback_data.value, role, person, session, bot, settings, templates, i18n
-    )
+    await _create_personal(callback, ctx, callback_data.value, role)
 
 
 async def _create_personal(
-    callback: CallbackQuery,
-    person_id: int,
-    role: Role,
-    coordinator: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, ctx: UpdateContext, person_id: int, role: Role
 ) -> None:
     invitee, new = await invites.create_person_invite(
-        session, coordinator, person_id, role, timedelta(days=settings.invite_ttl_days)
+        ctx.session, ctx.me, person_id, role, timedelta(days=ctx.settings.invite_ttl_days)
     )
-    await _send_link(
-        callback, bot, settings, templates, i18n, new, whom=invitee.full_name or "", role=role
-    )
+    text = await invite_link_text(ctx, new, whom=invitee.full_name or "", role=role)
+    await _reply(callback, ctx, text)
 
 
 # --- a school invite for a new person ----------------------------------------------------------
 
 
-async def cb_schools(
-    callback: CallbackQuery, callback_data: InviteCb, person: Person, session: AsyncSession
-) -> None:
-    schools = await invites.coordinator_schools(session, person)
+async def cb_schools(callback: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext) -> None:
+    schools = await invites.coordinator_schools(ctx.session, ctx.me)
     if not schools:
-        await _reply(callback, t("invites.no_schools"))
+        await _reply(callback, ctx, t("invites.no_schools"))
         return
     keyboard = schools_keyboard(schools, callback_data.value)
     if callback_data.action == "spage" and isinstance(callback.message, Message):
         await callback.answer()
         await callback.message.edit_reply_markup(reply_markup=keyboard)
         return
-    await _reply(callback, t("invites.pick_school"), reply_markup=keyboard)
+    await _reply(callback, ctx, t("invites.pick_school"), keyboard)
 
 
-async def cb_school(
-    callback: CallbackQuery, callback_data: InviteCb, person: Person, session: AsyncSession
-) -> None:
-    school = await invites.coordinator_school(session, person, callback_data.value)
+async def cb_school(callback: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext) -> None:
+    school = await invites.coordinator_school(ctx.session, ctx.me, callback_data.value)
     await _reply(
         callback,
+        ctx,
         t("invites.pick_role_school", school=school.label),
-        reply_markup=roles_keyboard("srole", school.id, invites.INVITABLE_ROLES),
+        roles_keyboard("srole", school.id, invites.INVITABLE_ROLES),
     )
 
 
 async def cb_school_role(
-    callback: CallbackQuery,
-    callback_data: InviteCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: InviteCb, ctx: UpdateContext
 ) -> None:
     role = invites.invitable_role(callback_data.extra)
     school, new = await invites.create_school_invite(
-        session, person, callback_data.value, role, timedelta(days=settings.invite_ttl_days)
+        ctx.session, ctx.me, callback_data.value, role, timedelta(days=ctx.settings.invite_ttl_days)
     )
-    await _send_link(callback, bot, settings, templates, i18n, new, whom=school.label, role=role)
+    await _reply(callback, ctx, await invite_link_text(ctx, new, whom=school.label, role=role))

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import JoinDecisionCb
 from bot.delivery.outbox import enqueue_message
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.joining import decision_keyboard
 from bot.services import onboarding, scope
-from bot.texts import Templates, t
+from bot.texts import t
 from bot.ui import main_menu_message, set_person_commands
-from config.settings import Settings
-from storage.models import Person, Role
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 
 def build_router() -> Router:
@@ -29,54 +27,45 @@ def build_router() -> Router:
     return router
 
 
-async def show_pending_requests(
-    message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
-) -> None:
-    requests = await onboarding.pending_requests(session, scope.coordinated_municipalities(person))
+async def show_pending_requests(message: Message, ctx: UpdateContext) -> None:
+    requests = await onboarding.pending_requests(
+        ctx.session, scope.coordinated_municipalities(ctx.me)
+    )
     if not requests:
-        await message.answer(t("join.no_pending"))
+        await ctx.reply(t("join.no_pending"))
         return
     for request in requests[:20]:
-        school = await onboarding.school_of(session, request)
-        await message.answer(
-            templates.render(
-                "join_request.html", i18n.current_locale, request=request, school=school
-            ),
-            reply_markup=decision_keyboard(request.id),
+        school = await onboarding.school_of(ctx.session, request)
+        await ctx.reply(
+            ctx.render("join_request.html", request=request, school=school),
+            decision_keyboard(request.id),
         )
     if len(requests) > 20:
-        await message.answer(t("join.more_pending", count=len(requests) - 20))
+        await ctx.reply(t("join.more_pending", count=len(requests) - 20))
 
 
 async def cb_decide(
-    callback: CallbackQuery,
-    callback_data: JoinDecisionCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: JoinDecisionCb, ctx: UpdateContext
 ) -> None:
     request, applicant = await onboarding.decide_join_request(
-        session, person, callback_data.request_id, approve=callback_data.approve
+        ctx.session, ctx.me, callback_data.request_id, approve=callback_data.approve
     )
     outcome = "join.approved_by_you" if callback_data.approve else "join.declined_by_you"
     await callback.answer(t(outcome, name=request.full_name))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(t(outcome, name=request.full_name))
-    locale = applicant.locale or i18n.default_locale
-    with i18n.use_locale(locale):
+    # The decision goes to the applicant, in their language, through the outbox.
+    with ctx.speaking_to(applicant) as locale:
         if callback_data.approve:
-            text, keyboard = main_menu_message(applicant, templates, locale, greeting=True)
+            text, keyboard = main_menu_message(applicant, ctx.templates, locale, greeting=True)
             text = t("join.you_are_approved") + "\n\n" + text
-            await set_person_commands(bot, applicant, locale)
+            await set_person_commands(ctx.bot, applicant, locale)
         else:
             text, keyboard = t("join.you_are_declined"), None
         await enqueue_message(
-            session,
-            settings,
+            ctx.session,
+            ctx.settings,
             applicant,
             text,
             kind="join_decision",

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import LanguageCb
 from bot.filters import HasRole, MenuButton
-from bot.texts import Templates, t
-from bot.ui import send_main_menu
-from storage.models import Person
+from bot.keyboards.privacy import language_keyboard
+from bot.texts import t
+from bot.ui import show_main_menu
+from bot.update_context import UpdateContext
 
 
 def build_router() -> Router:
@@ -26,36 +26,21 @@ def build_router() -> Router:
     return router
 
 
-async def cmd_help(message: Message, person: Person, templates: Templates, i18n: I18n) -> None:
-    await message.answer(
-        templates.render("help.html", i18n.current_locale, roles=sorted(person.role_set))
-    )
+async def cmd_help(message: Message, ctx: UpdateContext) -> None:
+    await ctx.reply(ctx.render("help.html", roles=sorted(ctx.me.role_set)))
 
 
-async def cmd_language(message: Message, i18n: I18n) -> None:
-    buttons = [
-        InlineKeyboardButton(
-            text=t(f"language.{locale}"), callback_data=LanguageCb(locale=locale).pack()
-        )
-        for locale in i18n.available_locales
-    ]
-    await message.answer(
-        t("language.choose"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons])
-    )
+async def cmd_language(message: Message, ctx: UpdateContext) -> None:
+    await ctx.reply(t("language.choose"), language_keyboard(ctx.i18n.available_locales))
 
 
 async def cb_language(
-    callback: CallbackQuery,
-    callback_data: LanguageCb,
-    person: Person,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: LanguageCb, ctx: UpdateContext
 ) -> None:
-    if callback_data.locale not in i18n.available_locales:
+    if callback_data.locale not in ctx.i18n.available_locales:
         await callback.answer(t("error.stale_button"))
         return
-    person.locale = callback_data.locale
+    ctx.me.locale = callback_data.locale
     await callback.answer()
-    with i18n.use_locale(callback_data.locale):
-        await send_main_menu(bot, person, templates, callback_data.locale)
+    with ctx.i18n.use_locale(callback_data.locale):
+        await show_main_menu(ctx)

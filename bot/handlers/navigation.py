@@ -3,16 +3,15 @@ Both work in any state, before any dialog sees them."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
 
-from bot.texts import Templates, t
-from bot.ui import send_main_menu
-from storage.models import Person
+from bot.texts import t
+from bot.ui import show_main_menu
+from bot.update_context import UpdateContext
 
 
 def build_router() -> Router:
@@ -31,16 +30,10 @@ async def cmd_cancel(message: Message, state: FSMContext, dialog_manager: Dialog
     await message.answer(t("common.cancelled"))
 
 
-async def cmd_menu(
-    message: Message,
-    person: Person | None,
-    state: FSMContext,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
+async def cmd_menu(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
     await state.clear()
+    person = ctx.person
     if person is None or person.consent_at is None or not person.is_registered:
-        await message.answer(t("fallback.not_registered"))
+        await ctx.reply(t("fallback.not_registered"))
         return
-    await send_main_menu(bot, person, templates, i18n.current_locale)
+    await show_main_menu(ctx)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import HasRole, MenuButton
 from bot.services import assignments, scope
-from bot.texts import Templates
-from storage.models import Person, Role
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 # A tutor of a whole district could have hundreds of teachers; one message shows this many.
 TEACHERS_SHOWN = 40
@@ -27,28 +25,21 @@ def build_router() -> Router:
     return router
 
 
-async def on_my_tutor(
-    message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
-) -> None:
-    tutors = await assignments.tutors_of(session, person)
+async def on_my_tutor(message: Message, ctx: UpdateContext) -> None:
+    tutors = await assignments.tutors_of(ctx.session, ctx.me)
     # Without a tutor, the teacher is told whom to ask instead.
-    coordinators = [] if tutors else await scope.coordinators_of(session, person.municipality_id)
-    await message.answer(
-        templates.render(
-            "my_tutor.html", i18n.current_locale, tutors=tutors, coordinators=coordinators
-        )
+    coordinators = (
+        [] if tutors else await scope.coordinators_of(ctx.session, ctx.me.municipality_id)
     )
+    await ctx.reply(ctx.render("my_tutor.html", tutors=tutors, coordinators=coordinators))
 
 
-async def on_my_teachers(
-    message: Message, person: Person, session: AsyncSession, templates: Templates, i18n: I18n
-) -> None:
-    assigned = await assignments.assigned_to(session, person)
+async def on_my_teachers(message: Message, ctx: UpdateContext) -> None:
+    assigned = await assignments.assigned_to(ctx.session, ctx.me)
     teachers = assigned.teachers
-    await message.answer(
-        templates.render(
+    await ctx.reply(
+        ctx.render(
             "my_teachers.html",
-            i18n.current_locale,
             assigned=assigned,
             teachers=teachers[:TEACHERS_SHOWN],
             hidden=max(0, len(teachers) - TEACHERS_SHOWN),

@@ -5,11 +5,9 @@ The check and the application take seconds for a region: both are background job
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import RosterCb
 from bot.errors import DomainError
@@ -17,9 +15,9 @@ from bot.filters import HasRole, MenuButton
 from bot.keyboards.roster import intro_keyboard
 from bot.services import jobs, roster
 from bot.services.roster_parse import has_roster_extension
-from bot.texts import Templates, t
-from config.settings import Settings
-from storage.models import Person, Role
+from bot.texts import t
+from bot.update_context import UpdateContext
+from storage.models import Role
 
 # A job and what the coordinator reads at once, while it waits its turn.
 CHECK = (jobs.ROSTER_CHECK, "roster.received")
@@ -48,23 +46,17 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.0f}" if size >= 1024 * 1024 else f"{size / 1024 / 1024:.2f}"
 
 
-async def show_roster_help(
-    message: Message, settings: Settings, templates: Templates, i18n: I18n
-) -> None:
-    await message.answer(
-        templates.render(
-            "roster_help.html",
-            i18n.current_locale,
-            max_mb=_megabytes(settings.roster_max_bytes),
-        ),
-        reply_markup=intro_keyboard(),
+async def show_roster_help(message: Message, ctx: UpdateContext) -> None:
+    await ctx.reply(
+        ctx.render("roster_help.html", max_mb=_megabytes(ctx.settings.roster_max_bytes)),
+        intro_keyboard(),
     )
 
 
-async def cb_template(callback: CallbackQuery, bot: Bot) -> None:
+async def cb_template(callback: CallbackQuery, ctx: UpdateContext) -> None:
     await callback.answer()
-    await bot.send_document(
-        callback.from_user.id,
+    await ctx.bot.send_document(
+        ctx.chat_id,
         BufferedInputFile(
             roster.template_xlsx(), filename=roster.plain(t("roster.template_filename"))
         ),
@@ -72,50 +64,36 @@ async def cb_template(callback: CallbackQuery, bot: Bot) -> None:
     )
 
 
-async def on_roster_file(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    settings: Settings,
-    i18n: I18n,
-) -> None:
+async def on_roster_file(message: Message, ctx: UpdateContext) -> None:
     document = message.document
     assert document is not None
     filename = document.file_name or ""
+    max_bytes = ctx.settings.roster_max_bytes
     # Checked before downloading: a huge file must not cost the bot the download.
-    if document.file_size is not None and document.file_size > settings.roster_max_bytes:
-        raise DomainError("roster.file_too_big", max_mb=_megabytes(settings.roster_max_bytes))
+    if document.file_size is not None and document.file_size > max_bytes:
+        raise DomainError("roster.file_too_big", max_mb=_megabytes(max_bytes))
     if not has_roster_extension(filename):
         raise DomainError("roster.file_wrong_type")
-    downloaded = await bot.download(document)
+    downloaded = await ctx.bot.download(document)
     assert downloaded is not None
     content = downloaded.read()
-    if len(content) > settings.roster_max_bytes:
-        raise DomainError("roster.file_too_big", max_mb=_megabytes(settings.roster_max_bytes))
-    upload = await roster.receive_upload(session, person, filename=filename, content=content)
-    await _queue(session, bot, person, message.chat.id, i18n, upload.id, CHECK)
+    if len(content) > max_bytes:
+        raise DomainError("roster.file_too_big", max_mb=_megabytes(max_bytes))
+    upload = await roster.receive_upload(ctx.session, ctx.me, filename=filename, content=content)
+    await _queue(ctx, upload.id, CHECK)
 
 
-async def _queue(
-    session: AsyncSession,
-    bot: Bot,
-    person: Person,
-    chat_id: int,
-    i18n: I18n,
-    upload_id: int,
-    step: tuple[str, str],
-) -> None:
+async def _queue(ctx: UpdateContext, upload_id: int, step: tuple[str, str]) -> None:
     """Answers at once; that answer becomes the job's progress message, then its result."""
     kind, answer_key = step
-    answer = await bot.send_message(chat_id, t(answer_key))
+    answer = await ctx.bot.send_message(ctx.chat_id, t(answer_key))
     await jobs.enqueue(
-        session,
+        ctx.session,
         kind,
         {"upload_id": upload_id},
-        person=person,
-        chat_id=chat_id,
-        locale=i18n.current_locale,
+        person=ctx.me,
+        chat_id=ctx.chat_id,
+        locale=ctx.locale,
         progress_message_id=answer.message_id,
     )
 
@@ -128,37 +106,23 @@ async def _off_the_report(callback: CallbackQuery) -> None:
 
 
 async def cb_for_municipality(
-    callback: CallbackQuery,
-    callback_data: RosterCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: RosterCb, ctx: UpdateContext
 ) -> None:
     upload = await roster.retarget_upload(
-        session, person, callback_data.upload_id, callback_data.municipality_id
+        ctx.session, ctx.me, callback_data.upload_id, callback_data.municipality_id
     )
     await _off_the_report(callback)
-    await _queue(session, bot, person, callback.from_user.id, i18n, upload.id, CHECK_AGAIN)
+    await _queue(ctx, upload.id, CHECK_AGAIN)
 
 
-async def cb_apply(
-    callback: CallbackQuery,
-    callback_data: RosterCb,
-    person: Person,
-    session: AsyncSession,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    upload = await roster.own_upload(session, person, callback_data.upload_id)
+async def cb_apply(callback: CallbackQuery, callback_data: RosterCb, ctx: UpdateContext) -> None:
+    upload = await roster.own_upload(ctx.session, ctx.me, callback_data.upload_id)
     await _off_the_report(callback)
-    await _queue(session, bot, person, callback.from_user.id, i18n, upload.id, APPLY)
+    await _queue(ctx, upload.id, APPLY)
 
 
-async def cb_cancel(
-    callback: CallbackQuery, callback_data: RosterCb, person: Person, session: AsyncSession
-) -> None:
-    await roster.cancel_upload(session, person, callback_data.upload_id)
+async def cb_cancel(callback: CallbackQuery, callback_data: RosterCb, ctx: UpdateContext) -> None:
+    await roster.cancel_upload(ctx.session, ctx.me, callback_data.upload_id)
     await _off_the_report(callback)
     if isinstance(callback.message, Message):
         await callback.message.answer(t("roster.cancelled"))

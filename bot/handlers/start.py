@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
-from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ConsentCb, JoinPickCb
 from bot.delivery.outbox import enqueue_message
@@ -22,9 +20,9 @@ from bot.keyboards.joining import (
 )
 from bot.services import invites, onboarding, scope
 from bot.states import Joining
-from bot.texts import Templates, all_translations, t
-from bot.ui import send_main_menu
-from config.settings import Settings
+from bot.texts import all_translations, t
+from bot.ui import show_main_menu
+from bot.update_context import UpdateContext
 from storage.models import Person
 
 
@@ -69,41 +67,32 @@ def _registered(person: Person | None) -> bool:
 
 
 async def cmd_start(
-    message: Message,
-    command: CommandObject,
-    person: Person | None,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    message: Message, command: CommandObject, state: FSMContext, ctx: UpdateContext
 ) -> None:
     code = (command.args or "").strip()
     if code and not invites.is_well_formed(code):
-        await message.answer(t("invite.malformed"))
+        await ctx.reply(t("invite.malformed"))
         code = ""
+    person = ctx.person
     if person is not None and person.consent_at is not None:
         if code:
             person = await invites.redeem(
-                session,
+                ctx.session,
                 code,
                 telegram_id=person.telegram_id or 0,
-                locale=i18n.current_locale,
+                locale=ctx.locale,
                 guest=None if person.is_registered else person,
             )
-            await _after_identified(bot, person, state, templates, i18n)
+            await _after_identified(ctx, person, state)
         elif person.is_registered:
             await state.clear()
-            await send_main_menu(bot, person, templates, i18n.current_locale)
+            await show_main_menu(ctx)
         else:
-            await _ask_to_identify(message, state)
+            await _ask_to_identify(ctx, state)
         return
-    await message.answer(
-        templates.render(
-            "consent.html", i18n.current_locale, policy_url=settings.privacy_policy_url
-        ),
-        reply_markup=consent_keyboard(code),
+    await ctx.reply(
+        ctx.render("consent.html", policy_url=ctx.settings.privacy_policy_url),
+        consent_keyboard(code),
     )
 
 
@@ -115,126 +104,98 @@ async def cb_consent_declined(callback: CallbackQuery) -> None:
 
 
 async def cb_consent_given(
-    callback: CallbackQuery,
-    callback_data: ConsentCb,
-    person: Person | None,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: ConsentCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
     person = await onboarding.record_consent(
-        session, person, telegram_id=callback.from_user.id, locale=i18n.current_locale
+        ctx.session, ctx.person, telegram_id=callback.from_user.id, locale=ctx.locale
     )
-    await onboarding.grant_bootstrap_admin(session, person, settings)
+    await onboarding.grant_bootstrap_admin(ctx.session, person, ctx.settings)
     if callback_data.code:
         try:
             person = await invites.redeem(
-                session,
+                ctx.session,
                 callback_data.code,
                 telegram_id=callback.from_user.id,
-                locale=i18n.current_locale,
+                locale=ctx.locale,
                 guest=None if person.is_registered else person,
             )
         except DomainError as refusal:
             # The invite cannot be used, but the consent just given stands: say why and go on
             # to the other ways of joining.
-            await bot.send_message(callback.from_user.id, t(refusal.key, **refusal.params))
+            await ctx.reply(t(refusal.key, **refusal.params))
     if person.is_registered:
-        await _after_identified(bot, person, state, templates, i18n)
+        await _after_identified(ctx, person, state)
     else:
-        await _ask_to_identify(callback.message, state)  # type: ignore[arg-type]
+        await _ask_to_identify(ctx, state)
 
 
-async def _after_identified(
-    bot: Bot, person: Person, state: FSMContext, templates: Templates, i18n: I18n
-) -> None:
+async def _after_identified(ctx: UpdateContext, person: Person, state: FSMContext) -> None:
+    """`person`: the sender as they are now, once an invite or their phone has told who they are."""
     if not person.full_name:
         await state.set_state(Joining.name)
-        await bot.send_message(
-            person.telegram_id or 0, t("join.ask_name"), reply_markup=ReplyKeyboardRemove()
-        )
+        await ctx.reply(t("join.ask_name"), ReplyKeyboardRemove())
         return
     await state.clear()
-    await send_main_menu(bot, person, templates, i18n.current_locale, greeting=True)
+    await show_main_menu(ctx, person, greeting=True)
 
 
-async def _ask_to_identify(message: Message, state: FSMContext) -> None:
+async def _ask_to_identify(ctx: UpdateContext, state: FSMContext) -> None:
     await state.set_state(Joining.identify)
-    await message.answer(t("join.identify"), reply_markup=identify_keyboard())
+    await ctx.reply(t("join.identify"), identify_keyboard())
 
 
-async def on_own_name(
-    message: Message,
-    person: Person | None,
-    state: FSMContext,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
-    if person is None:
+async def on_own_name(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    if ctx.person is None:
         await state.clear()
         return
-    person.full_name = onboarding.clean_full_name(message.text or "")
-    await _after_identified(bot, person, state, templates, i18n)
+    ctx.person.full_name = onboarding.clean_full_name(message.text or "")
+    await _after_identified(ctx, ctx.person, state)
 
 
-async def on_contact(
-    message: Message,
-    person: Person | None,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
+async def on_contact(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    person = ctx.person
     if person is None or person.consent_at is None:
-        await message.answer(t("join.consent_first"))
+        await ctx.reply(t("join.consent_first"))
         return
     if person.is_registered:
-        await message.answer(t("join.already_registered"))
+        await ctx.reply(t("join.already_registered"))
         return
     assert message.contact is not None and message.from_user is not None
     person = await onboarding.link_by_contact(
-        session,
+        ctx.session,
         person,
         phone=message.contact.phone_number,
         sender_id=message.from_user.id,
         contact_user_id=message.contact.user_id,
     )
-    await _after_identified(bot, person, state, templates, i18n)
+    await _after_identified(ctx, person, state)
 
 
-async def on_request_to_join(
-    message: Message, person: Person | None, session: AsyncSession, state: FSMContext
-) -> None:
+async def on_request_to_join(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    person = ctx.person
     if person is None or person.consent_at is None:
-        await message.answer(t("join.consent_first"))
+        await ctx.reply(t("join.consent_first"))
         return
     if person.is_registered:
-        await message.answer(t("join.already_registered"))
+        await ctx.reply(t("join.already_registered"))
         return
-    municipalities = await onboarding.municipalities_to_join(session)
+    municipalities = await onboarding.municipalities_to_join(ctx.session)
     if not municipalities:
-        await message.answer(t("join.no_municipalities"))
+        await ctx.reply(t("join.no_municipalities"))
         return
     await state.set_state(Joining.municipality)
-    await message.answer(t("join.pick_municipality"), reply_markup=ReplyKeyboardRemove())
-    await message.answer(
-        t("join.pick_municipality_list"), reply_markup=municipalities_keyboard(municipalities)
-    )
+    await ctx.reply(t("join.pick_municipality"), ReplyKeyboardRemove())
+    await ctx.reply(t("join.pick_municipality_list"), municipalities_keyboard(municipalities))
 
 
 async def cb_municipality_page(
-    callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession
+    callback: CallbackQuery, callback_data: JoinPickCb, ctx: UpdateContext
 ) -> None:
     await callback.answer()
-    municipalities = await onboarding.municipalities_to_join(session)
+    municipalities = await onboarding.municipalities_to_join(ctx.session)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=municipalities_keyboard(municipalities, callback_data.value)
@@ -242,12 +203,12 @@ async def cb_municipality_page(
 
 
 async def cb_municipality(
-    callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
+    callback: CallbackQuery, callback_data: JoinPickCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     await callback.answer()
-    schools = await onboarding.schools_to_join(session, callback_data.value)
+    schools = await onboarding.schools_to_join(ctx.session, callback_data.value)
     if not schools or not isinstance(callback.message, Message):
-        await callback.bot.send_message(callback.from_user.id, t("join.no_schools"))  # type: ignore[union-attr]
+        await ctx.reply(t("join.no_schools"))
         return
     await state.update_data(municipality_id=callback_data.value)
     await state.set_state(Joining.school)
@@ -255,11 +216,11 @@ async def cb_municipality(
 
 
 async def cb_school_page(
-    callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
+    callback: CallbackQuery, callback_data: JoinPickCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     await callback.answer()
     municipality_id = (await state.get_data())["municipality_id"]
-    schools = await onboarding.schools_to_join(session, municipality_id)
+    schools = await onboarding.schools_to_join(ctx.session, municipality_id)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=schools_keyboard(schools, callback_data.value)
@@ -267,21 +228,19 @@ async def cb_school_page(
 
 
 async def cb_school(
-    callback: CallbackQuery, callback_data: JoinPickCb, session: AsyncSession, state: FSMContext
+    callback: CallbackQuery, callback_data: JoinPickCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     await callback.answer()
     municipality_id = (await state.get_data()).get("municipality_id")
-    school = await onboarding.picked_school(session, callback_data.value, municipality_id)
+    school = await onboarding.picked_school(ctx.session, callback_data.value, municipality_id)
     if school is None:
-        await callback.bot.send_message(callback.from_user.id, t("join.school_gone"))  # type: ignore[union-attr]
+        await ctx.reply(t("join.school_gone"))
         return
     await state.update_data(school_id=school.id)
     await state.set_state(Joining.subject)
     if isinstance(callback.message, Message):
         await callback.message.edit_text(t("join.picked_school", school=school.label))
-    await callback.bot.send_message(  # type: ignore[union-attr]
-        callback.from_user.id, t("join.ask_subject"), reply_markup=skip_keyboard()
-    )
+    await ctx.reply(t("join.ask_subject"), skip_keyboard())
 
 
 async def on_subject(message: Message, state: FSMContext) -> None:
@@ -291,45 +250,35 @@ async def on_subject(message: Message, state: FSMContext) -> None:
     await message.answer(t("join.ask_name"))
 
 
-async def cb_skip_subject(callback: CallbackQuery, state: FSMContext) -> None:
+async def cb_skip_subject(callback: CallbackQuery, state: FSMContext, ctx: UpdateContext) -> None:
     await callback.answer()
     await state.set_state(Joining.request_name)
-    await callback.bot.send_message(callback.from_user.id, t("join.ask_name"))  # type: ignore[union-attr]
+    await ctx.reply(t("join.ask_name"))
 
 
-async def on_request_name(
-    message: Message,
-    person: Person | None,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    templates: Templates,
-    i18n: I18n,
-) -> None:
-    if person is None:
+async def on_request_name(message: Message, state: FSMContext, ctx: UpdateContext) -> None:
+    if ctx.person is None:
         await state.clear()
         return
     data = await state.get_data()
     request = await onboarding.submit_join_request(
-        session,
-        person,
+        ctx.session,
+        ctx.person,
         school_id=data["school_id"],
         full_name=message.text or "",
         subject=data.get("subject"),
     )
     await state.clear()
-    school = await onboarding.school_of(session, request)
-    await message.answer(t("join.request_sent"))
-    coordinators = await scope.coordinators_of(session, request.municipality_id)
+    school = await onboarding.school_of(ctx.session, request)
+    await ctx.reply(t("join.request_sent"))
+    coordinators = await scope.coordinators_of(ctx.session, request.municipality_id)
     for coordinator in coordinators:
-        locale = coordinator.locale or i18n.default_locale
-        with i18n.use_locale(locale):
-            card = templates.render("join_request.html", locale, request=request, school=school)
+        with ctx.speaking_to(coordinator):
             await enqueue_message(
-                session,
-                settings,
+                ctx.session,
+                ctx.settings,
                 coordinator,
-                card,
+                ctx.render("join_request.html", request=request, school=school),
                 kind="join_request",
                 reply_markup=decision_keyboard(request.id),
                 dedup_key=f"join_request:{request.id}:to:{coordinator.id}",
