@@ -62,10 +62,6 @@ def build_router() -> Router:
     return router
 
 
-def _registered(person: Person | None) -> bool:
-    return person is not None and person.consent_at is not None and person.is_registered
-
-
 async def cmd_start(
     message: Message, command: CommandObject, state: FSMContext, ctx: UpdateContext
 ) -> None:
