@@ -1,0 +1,89 @@
+"""The tables of «Наставник», one module a responsibility.
+
+- `base`: the declarative base, aware UTC datetimes, enums stored as strings
+- `places`: regions, municipalities (and their settings), schools
+- `people`: people, their roles and subjects, tutor assignments
+- `joining`: invite links and join requests
+- `communities`: professional communities and their members
+- `roster`: roster files between their check and their application
+- `fsm`: dialog state that survives a restart
+- `inbox`: updates from Telegram, stored before they are handled
+- `delivery`: broadcasts and the delivery queue (outbox)
+- `questions`: teachers' questions to tutors, relayed messages, substitutes
+- `consultations`: consultations as the municipal report counts them
+- `jobs`: background jobs
+
+Import from here (`from storage.models import Person`): this package names every table, so
+Alembic and the mappers see them all.
+"""
+
+from storage.models.base import NAMING_CONVENTION, Base, UtcDateTime
+from storage.models.communities import Community, CommunityMembership
+from storage.models.consultations import (
+    CompetenceBlock,
+    Consultation,
+    ConsultationFormat,
+    ConsultationTeacher,
+)
+from storage.models.delivery import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
+from storage.models.fsm import FsmRecord
+from storage.models.inbox import InboxStatus, InboxUpdate
+from storage.models.jobs import BackgroundJob, JobStatus
+from storage.models.joining import Invite, InviteKind, JoinRequest, JoinRequestStatus
+from storage.models.people import (
+    Person,
+    PersonRole,
+    PersonStatus,
+    PersonSubject,
+    Role,
+    TutorAssignment,
+)
+from storage.models.places import Municipality, Region, School
+from storage.models.questions import (
+    MessageDirection,
+    Thread,
+    ThreadMessage,
+    ThreadStatus,
+    TutorSubstitute,
+)
+from storage.models.roster import RosterUpload
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "BackgroundJob",
+    "Base",
+    "Broadcast",
+    "BroadcastStatus",
+    "Community",
+    "CommunityMembership",
+    "CompetenceBlock",
+    "Consultation",
+    "ConsultationFormat",
+    "ConsultationTeacher",
+    "Delivery",
+    "DeliveryStatus",
+    "FsmRecord",
+    "InboxStatus",
+    "InboxUpdate",
+    "Invite",
+    "InviteKind",
+    "JobStatus",
+    "JoinRequest",
+    "JoinRequestStatus",
+    "MessageDirection",
+    "Municipality",
+    "Person",
+    "PersonRole",
+    "PersonStatus",
+    "PersonSubject",
+    "Region",
+    "Role",
+    "RosterUpload",
+    "School",
+    "Thread",
+    "ThreadMessage",
+    "ThreadStatus",
+    "TutorAssignment",
+    "TutorSubstitute",
+    "UtcDateTime",
+]
