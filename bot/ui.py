@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import (
     BotCommandScopeChat,
+    CallbackQuery,
     ForceReply,
     InlineKeyboardMarkup,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
@@ -82,3 +85,12 @@ async def show_main_menu(
     """`send_main_menu` from a handler: to the sender (or `person`, whom they have just become),
     in the language of the update."""
     await send_main_menu(ctx.bot, person or ctx.me, ctx.templates, ctx.locale, greeting=greeting)
+
+
+async def set_buttons(callback: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    """Changes the buttons of the message pressed, or with None takes them away (they have
+    done their part; a second press must not repeat it). A message the bot can no longer
+    edit (too old) or that already shows these buttons is left as it is."""
+    if isinstance(callback.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await callback.message.edit_reply_markup(reply_markup=markup)

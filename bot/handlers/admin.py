@@ -21,7 +21,7 @@ from bot.keyboards.admin import (
 from bot.services import admin
 from bot.states import AdminFlow
 from bot.texts import t
-from bot.ui import ReplyMarkup
+from bot.ui import ReplyMarkup, set_buttons
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -123,10 +123,9 @@ async def cb_municipality_page(
     await callback.answer()
     municipalities = await admin.region_municipalities(ctx.session, ctx.me)
     purpose = callback_data.action.removesuffix("_page")
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(
-            reply_markup=municipalities_keyboard(municipalities, purpose, callback_data.value)
-        )
+    await set_buttons(
+        callback, municipalities_keyboard(municipalities, purpose, callback_data.value)
+    )
 
 
 async def cb_municipality_picked(
@@ -179,8 +178,7 @@ async def cb_toggle_flag(
     flags = admin.toggle_flag((await state.get_data()).get("flags", []), callback_data.value)
     await state.update_data(flags=flags)
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=school_flags_keyboard(flags))
+    await set_buttons(callback, school_flags_keyboard(flags))
 
 
 async def cb_save_school(callback: CallbackQuery, state: FSMContext, ctx: UpdateContext) -> None:

@@ -14,6 +14,7 @@ from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import communities, scope
 from bot.states import Communities
 from bot.texts import all_translations, t
+from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -160,8 +161,7 @@ async def cb_skip_description(
     callback: CallbackQuery, state: FSMContext, ctx: UpdateContext
 ) -> None:
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(callback, None)
     await _finish_adding(ctx, state, None)
 
 

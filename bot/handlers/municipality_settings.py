@@ -21,6 +21,7 @@ from bot.keyboards.municipality_settings import (
 from bot.services import municipality_settings as service
 from bot.states import DeadlinesFlow
 from bot.texts import t
+from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import Municipality, Role
 
@@ -80,10 +81,7 @@ async def cb_page(
     municipalities = await service.manageable_municipalities(ctx.session, ctx.me)
     page = int(callback_data.value) if callback_data.value.isdigit() else 0
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(
-            reply_markup=municipalities_keyboard(municipalities, page)
-        )
+    await set_buttons(callback, municipalities_keyboard(municipalities, page))
 
 
 async def cb_show(

@@ -25,6 +25,7 @@ from bot.filters import HasRole, MenuButton
 from bot.keyboards.privacy import forget_keyboard, language_keyboard, profile_keyboard
 from bot.services import privacy
 from bot.texts import t
+from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import Person
 
@@ -90,10 +91,10 @@ async def cb_privacy(
     elif action == "forget":
         await ctx.reply(t("privacy.forget_confirm"), forget_keyboard())
     elif action == "forget_no":
-        await _drop_buttons(callback)
+        await set_buttons(callback, None)
         await ctx.reply(t("privacy.forget_cancelled"))
     elif action == "forget_yes":
-        await _drop_buttons(callback)
+        await set_buttons(callback, None)
         await _forget(ctx, person, state, redis, telegram_id=callback.from_user.id)
     elif action == "language":
         await ctx.reply(t("language.choose"), language_keyboard(ctx.i18n.available_locales))
@@ -125,11 +126,3 @@ async def _forget(
     except TelegramAPIError:
         # The guest command list is only a convenience; the data is already gone.
         log.warning("could not reset commands after /forget", exc_info=True)
-
-
-async def _drop_buttons(callback: CallbackQuery) -> None:
-    if isinstance(callback.message, Message):
-        try:
-            await callback.message.edit_reply_markup(reply_markup=None)
-        except TelegramAPIError:
-            log.debug("confirmation buttons already gone", exc_info=True)

@@ -38,6 +38,7 @@ from bot.services.question_messages import short_name
 from bot.states import QuestionFlow
 from bot.texts import t
 from bot.transport import questions as relay
+from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import MessageDirection, Role, Thread, ThreadMessage, ThreadStatus
 
@@ -222,8 +223,7 @@ async def cb_close(
     closed = await question_threads.close_by_teacher(ctx.session, ctx.me, callback_data.thread_id)
     await relay.post_notices(ctx.session, ctx.settings, closed.notices)
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(callback, None)
     if await state.get_state() == QuestionFlow.asking.state:
         await state.clear()
     await ctx.reply(

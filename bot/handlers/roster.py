@@ -16,6 +16,7 @@ from bot.keyboards.roster import intro_keyboard
 from bot.services import jobs, roster
 from bot.services.roster_parse import has_roster_extension
 from bot.texts import t
+from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -101,8 +102,7 @@ async def _queue(ctx: UpdateContext, upload_id: int, step: tuple[str, str]) -> N
 async def _off_the_report(callback: CallbackQuery) -> None:
     """The report's buttons have done their part; a second press must not queue more work."""
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(callback, None)
 
 
 async def cb_for_municipality(

@@ -21,7 +21,7 @@ from bot.keyboards.joining import (
 from bot.services import invites, onboarding, scope
 from bot.states import Joining
 from bot.texts import all_translations, t
-from bot.ui import show_main_menu
+from bot.ui import set_buttons, show_main_menu
 from bot.update_context import UpdateContext
 from storage.models import Person
 
@@ -103,8 +103,7 @@ async def cb_consent_given(
     callback: CallbackQuery, callback_data: ConsentCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
     await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(callback, None)
     person = await onboarding.record_consent(
         ctx.session, ctx.person, telegram_id=callback.from_user.id, locale=ctx.locale
     )
@@ -192,10 +191,7 @@ async def cb_municipality_page(
 ) -> None:
     await callback.answer()
     municipalities = await onboarding.municipalities_to_join(ctx.session)
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(
-            reply_markup=municipalities_keyboard(municipalities, callback_data.value)
-        )
+    await set_buttons(callback, municipalities_keyboard(municipalities, callback_data.value))
 
 
 async def cb_municipality(
@@ -217,10 +213,7 @@ async def cb_school_page(
     await callback.answer()
     municipality_id = (await state.get_data())["municipality_id"]
     schools = await onboarding.schools_to_join(ctx.session, municipality_id)
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(
-            reply_markup=schools_keyboard(schools, callback_data.value)
-        )
+    await set_buttons(callback, schools_keyboard(schools, callback_data.value))
 
 
 async def cb_school(

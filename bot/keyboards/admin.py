@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import AdminCb, MunicipalitySettingsCb
+from bot.keyboards import paged_rows
 from bot.services.admin import SCHOOL_FLAGS
 from bot.texts import t
 from storage.models import Municipality
 
-PAGE_SIZE = 8
 FLAG_KEYS = {
     "low_results": "admin.flag_low_results",
     "unfavourable_conditions": "admin.flag_unfavourable_conditions",
@@ -40,19 +40,12 @@ def municipalities_keyboard(
     municipalities: Sequence[Municipality], purpose: str, page: int = 0
 ) -> InlineKeyboardMarkup:
     """Pick a municipality for `purpose` (`coord_mun` or `school_mun`)."""
-    pages = max(1, (len(municipalities) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(page, 0), pages - 1)
-    rows = [
-        [_button(m.name, purpose, m.id)]
-        for m in municipalities[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    ]
-    nav = []
-    if page > 0:
-        nav.append(_button("◀", f"{purpose}_page", page - 1))
-    if page < pages - 1:
-        nav.append(_button("▶", f"{purpose}_page", page + 1))
-    if nav:
-        rows.append(nav)
+    rows = paged_rows(
+        municipalities,
+        page,
+        lambda m: _button(m.name, purpose, m.id),
+        lambda arrow, to: _button(arrow, f"{purpose}_page", to),
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

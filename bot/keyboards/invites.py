@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import InviteCb
+from bot.keyboards import paged_rows
 from bot.texts import t
 from storage.models import Person, Role, School
-
-PAGE_SIZE = 8
 
 
 def _button(text: str, action: str, value: int = 0, extra: str = "") -> InlineKeyboardButton:
@@ -43,17 +42,10 @@ def roles_keyboard(action: str, value: int, roles: Sequence[Role]) -> InlineKeyb
 
 
 def schools_keyboard(schools: Sequence[School], page: int = 0) -> InlineKeyboardMarkup:
-    pages = max(1, (len(schools) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(page, 0), pages - 1)
-    rows = [
-        [_button(school.label, "sch", school.id)]
-        for school in schools[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    ]
-    nav = []
-    if page > 0:
-        nav.append(_button("◀", "spage", page - 1))
-    if page < pages - 1:
-        nav.append(_button("▶", "spage", page + 1))
-    if nav:
-        rows.append(nav)
+    rows = paged_rows(
+        schools,
+        page,
+        lambda school: _button(school.label, "sch", school.id),
+        lambda arrow, to: _button(arrow, "spage", to),
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)

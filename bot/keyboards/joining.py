@@ -10,10 +10,9 @@ from aiogram.types import (
 )
 
 from bot.callbacks import ConsentCb, JoinDecisionCb, JoinPickCb
+from bot.keyboards import paged_rows
 from bot.texts import t
 from storage.models import Municipality, School
-
-PAGE_SIZE = 8
 
 
 def consent_keyboard(code: str) -> InlineKeyboardMarkup:
@@ -45,32 +44,15 @@ def identify_keyboard() -> ReplyKeyboardMarkup:
 
 
 def _paged(items: Sequence[tuple[int, str]], what: str, page: int) -> InlineKeyboardMarkup:
-    pages = max(1, (len(items) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(page, 0), pages - 1)
-    chunk = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    rows = [
-        [
-            InlineKeyboardButton(
-                text=label, callback_data=JoinPickCb(what=what, value=item_id).pack()
-            )
-        ]
-        for item_id, label in chunk
-    ]
-    nav = []
-    if page > 0:
-        nav.append(
-            InlineKeyboardButton(
-                text="◀", callback_data=JoinPickCb(what=f"{what}_page", value=page - 1).pack()
-            )
-        )
-    if page < pages - 1:
-        nav.append(
-            InlineKeyboardButton(
-                text="▶", callback_data=JoinPickCb(what=f"{what}_page", value=page + 1).pack()
-            )
-        )
-    if nav:
-        rows.append(nav)
+    def pick(data: JoinPickCb, text: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+    rows = paged_rows(
+        items,
+        page,
+        lambda item: pick(JoinPickCb(what=what, value=item[0]), item[1]),
+        lambda arrow, to: pick(JoinPickCb(what=f"{what}_page", value=to), arrow),
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

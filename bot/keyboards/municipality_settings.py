@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import MunicipalitySettingsCb
+from bot.keyboards import paged_rows
 from bot.services.municipality_settings import COMMON_ZONES, Deadline
 from bot.texts import t
 from storage.models import Municipality
-
-PAGE_SIZE = 8
 
 
 def _button(
@@ -29,19 +28,12 @@ def zone_label(zone: str) -> str:
 def municipalities_keyboard(
     municipalities: Sequence[Municipality], page: int = 0
 ) -> InlineKeyboardMarkup:
-    pages = max(1, (len(municipalities) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(page, 0), pages - 1)
-    rows = [
-        [_button(m.name, "show", m.id)]
-        for m in municipalities[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    ]
-    nav = []
-    if page > 0:
-        nav.append(_button("◀", "page", value=str(page - 1)))
-    if page < pages - 1:
-        nav.append(_button("▶", "page", value=str(page + 1)))
-    if nav:
-        rows.append(nav)
+    rows = paged_rows(
+        municipalities,
+        page,
+        lambda m: _button(m.name, "show", m.id),
+        lambda arrow, to: _button(arrow, "page", value=str(to)),
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackQueryFilter
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 
 from bot.callbacks import ConsultationCb
 from bot.filters import HasRole
@@ -37,9 +37,3 @@ async def not_text(message: Message) -> bool:
 async def ask_for_text(message: Message) -> None:
     """Where a form waits for a typed answer and gets something else."""
     await message.answer(t("consultations.send_text"))
-
-
-async def drop_buttons(callback: CallbackQuery) -> None:
-    """The pressed message's buttons have done their part; a second press must not repeat it."""
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)

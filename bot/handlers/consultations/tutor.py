@@ -16,7 +16,6 @@ from bot.filters import MenuButton
 from bot.handlers.consultations.common import (
     ask_for_text,
     audience_router,
-    drop_buttons,
     not_text,
     pressed,
 )
@@ -29,6 +28,7 @@ from bot.keyboards.consultations import (
 from bot.services import consultations
 from bot.states import EditConsultation
 from bot.texts import t
+from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -134,11 +134,11 @@ async def delete(
 ) -> None:
     await consultations.delete(ctx.session, ctx.me, callback_data.value)
     await callback.answer()
-    await drop_buttons(callback)
+    await set_buttons(callback, None)
     await ctx.reply(t("consultations.deleted"))
 
 
 async def keep(callback: CallbackQuery, ctx: UpdateContext) -> None:
     await callback.answer()
-    await drop_buttons(callback)
+    await set_buttons(callback, None)
     await ctx.reply(t("consultations.delete_kept"))
