@@ -8,12 +8,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import CommunityCb
+from bot.dialogs.leaving import typed_answer
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.communities import manage_keyboard, skip_description_keyboard, teacher_keyboard
-from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import communities, scope
 from bot.states import Communities
-from bot.texts import all_translations, t
+from bot.texts import t
 from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import Role
@@ -47,10 +47,10 @@ def build_router() -> Router:
         cb_add, CommunityCb.filter(F.action == "add"), HasRole(Role.COORDINATOR)
     )
     router.message.register(
-        on_name, Communities.name, F.text, _typed_answer, HasRole(Role.COORDINATOR)
+        on_name, Communities.name, F.text, typed_answer, HasRole(Role.COORDINATOR)
     )
     router.message.register(
-        on_description, Communities.description, F.text, _typed_answer, HasRole(Role.COORDINATOR)
+        on_description, Communities.description, F.text, typed_answer, HasRole(Role.COORDINATOR)
     )
     router.callback_query.register(
         cb_skip_description,
@@ -62,17 +62,6 @@ def build_router() -> Router:
         on_not_text, StateFilter(Communities.name, Communities.description), ~F.text
     )
     return router
-
-
-def _is_menu_button(text: str) -> bool:
-    keys = {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
-    return any(text in all_translations(key) for key in keys)
-
-
-def _typed_answer(message: Message) -> bool:
-    """Text meant for the dialog: not a command and not a menu button (those go elsewhere)."""
-    text = message.text or ""
-    return bool(text) and not text.startswith("/") and not _is_menu_button(text)
 
 
 # --- teachers -----------------------------------------------------------------------------

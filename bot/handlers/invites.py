@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import InviteCb
+from bot.dialogs.leaving import typed_answer
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.invites import (
     invites_menu_keyboard,
@@ -17,10 +18,9 @@ from bot.keyboards.invites import (
     roles_keyboard,
     schools_keyboard,
 )
-from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.services import invites
 from bot.states import InviteFlow
-from bot.texts import all_translations, t
+from bot.texts import t
 from bot.ui import ReplyMarkup
 from bot.update_context import UpdateContext
 from storage.models import Role
@@ -36,7 +36,7 @@ def build_router() -> Router:
 
     # A personal invite for someone on the roster
     router.callback_query.register(cb_personal, InviteCb.filter(F.action == "person"))
-    router.message.register(on_search, InviteFlow.search, F.text.func(_is_search_text))
+    router.message.register(on_search, InviteFlow.search, typed_answer)
     router.message.register(on_search_not_text, InviteFlow.search, ~F.text)
     router.callback_query.register(cb_pick_person, InviteCb.filter(F.action == "pick"))
     router.callback_query.register(cb_person_role, InviteCb.filter(F.action == "prole"))
@@ -46,14 +46,6 @@ def build_router() -> Router:
     router.callback_query.register(cb_school, InviteCb.filter(F.action == "sch"))
     router.callback_query.register(cb_school_role, InviteCb.filter(F.action == "srole"))
     return router
-
-
-def _is_search_text(text: str | None) -> bool:
-    """Typed text, not a command or a menu button pressed mid-dialog."""
-    if not text or text.startswith("/"):
-        return False
-    keys = {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
-    return not any(text in all_translations(key) for key in keys)
 
 
 async def _reply(
