@@ -497,7 +497,7 @@ CALLBACK_BUDGETS: list[tuple[int, Callable[[int], str], int]] = [
     (TUTOR, lambda _: QuestionCb(action="back").pack(), 4),
     (TUTOR, lambda thread: QuestionCb(action="answer", thread_id=thread).pack(), 4),
     (TEACHER, lambda _: LanguageCb(locale="ru").pack(), 4),
-    (TEACHER, lambda _: PrivacyCb(action="show").pack(), 4),
+    (TEACHER, lambda _: PrivacyCb(action="language").pack(), 4),
     (TEACHER, lambda thread: QuestionCb(action="close", thread_id=thread).pack(), 5),
     (TEACHER, lambda thread: QuestionCb(action="rate", thread_id=thread, value=5).pack(), 4),
 ]

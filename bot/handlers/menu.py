@@ -38,7 +38,7 @@ async def cb_language(
     callback: CallbackQuery, callback_data: LanguageCb, ctx: UpdateContext
 ) -> None:
     if callback_data.locale not in ctx.i18n.available_locales:
-        await callback.answer(t("error.stale_button"))
+        await callback.answer(t("error.stale_button"), show_alert=True)
         return
     ctx.me.locale = callback_data.locale
     await callback.answer()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -34,13 +34,17 @@ log = logging.getLogger(__name__)
 EXPORT_FILENAME = "nastavnik-my-data.json"
 
 
+# Any other action is an old button, answered by the fallback router like every other one.
+PRIVACY_ACTIONS = frozenset({"download", "forget", "forget_no", "forget_yes", "language"})
+
+
 def build_router() -> Router:
     """A fresh router on each call: every dispatcher gets its own."""
     router = Router(name=__name__)
     router.message.register(cmd_privacy, Command("privacy"))
     router.message.register(on_profile, MenuButton("menu.profile"), HasRole())
     router.message.register(cmd_mydata, Command("mydata"))
-    router.callback_query.register(cb_privacy, PrivacyCb.filter())
+    router.callback_query.register(cb_privacy, PrivacyCb.filter(F.action.in_(PRIVACY_ACTIONS)))
     router.message.register(cmd_forget, Command("forget"))
     return router
 
@@ -81,8 +85,8 @@ async def cb_privacy(
     redis: Redis | None,
     ctx: UpdateContext,
 ) -> None:
-    await callback.answer()
     action, person = callback_data.action, ctx.person
+    await callback.answer()
     if person is None or not _consented(person):
         await ctx.reply(t("privacy.nothing_stored"))
         return
@@ -98,8 +102,6 @@ async def cb_privacy(
         await _forget(ctx, person, state, redis, telegram_id=callback.from_user.id)
     elif action == "language":
         await ctx.reply(t("language.choose"), language_keyboard(ctx.i18n.available_locales))
-    else:
-        await ctx.reply(t("error.stale_button"))
 
 
 async def cmd_forget(
