@@ -487,12 +487,13 @@ async def test_two_processes_keep_one_persons_order_between_them(
 # Inline buttons of a registered person, pressed in this order (some need the one before), and
 # their SQL budget. Four for every button; closing a thread writes twice (the thread and the
 # notice queued for the tutor) after three reads (sender, thread, who answers for the tutor).
+CONSULTATION = 1  # the first consultation row: `consultation_with_teacher` adds it
 CALLBACK_BUDGETS: list[tuple[int, Callable[[int], str], int]] = [
     (TEACHER, lambda thread: QuestionCb(action="open", thread_id=thread).pack(), 4),
     (TUTOR, lambda thread: QuestionCb(action="open", thread_id=thread).pack(), 4),
     (TUTOR, lambda _: ConsultationCb(action="mine").pack(), 4),
+    (TUTOR, lambda _: ConsultationCb(action="edit", value=CONSULTATION).pack(), 4),
     (TUTOR, lambda _: ConsultationCb(action="new").pack(), 4),
-    (TUTOR, lambda _: ConsultationCb(action="cancel").pack(), 4),
     (TUTOR, lambda _: QuestionCb(action="away").pack(), 4),
     (TUTOR, lambda _: QuestionCb(action="back").pack(), 4),
     (TUTOR, lambda thread: QuestionCb(action="answer", thread_id=thread).pack(), 4),

@@ -11,7 +11,7 @@ from bot.keyboards import short_label
 from bot.services.consultation_report import PERIODS, ReportFilter
 from bot.services.consultations import EDITABLE_FIELDS, ConsultationView
 from bot.texts import t
-from storage.models import CompetenceBlock, ConsultationFormat, Municipality, Person, School
+from storage.models import Municipality, Person, School
 
 DURATION_CHOICES = (30, 45, 60, 90)
 
@@ -22,87 +22,11 @@ def _button(text: str, action: str, value: int = 0, extra: str = "") -> InlineKe
     )
 
 
-def _cancel_row() -> list[InlineKeyboardButton]:
-    return [_button(t("consultations.button_cancel"), "cancel")]
-
-
 def tutor_menu_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [_button(t("consultations.button_new"), "new")],
             [_button(t("consultations.button_mine"), "mine")],
-        ]
-    )
-
-
-def schools_keyboard(schools: Sequence[School]) -> InlineKeyboardMarkup:
-    rows = [[_button(short_label(s.label), "school", s.id)] for s in schools]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _cancel_row()])
-
-
-def teachers_keyboard(
-    teachers: Sequence[Person], chosen: Sequence[int], whole_school: bool
-) -> InlineKeyboardMarkup:
-    rows = []
-    for teacher in teachers:
-        mark = "✅ " if teacher.id in chosen else "▫️ "
-        rows.append([_button(mark + short_label(teacher.full_name or "—"), "teacher", teacher.id)])
-    whole_mark = "✅ " if whole_school else "▫️ "
-    rows.append([_button(whole_mark + t("consultations.button_whole_school"), "whole")])
-    rows.append([_button(t("consultations.button_next"), "teachers_done")])
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _cancel_row()])
-
-
-def date_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(t("consultations.button_today"), "date", extra="today"),
-                _button(t("consultations.button_yesterday"), "date", extra="yesterday"),
-            ],
-            [_button(t("consultations.button_other_date"), "date", extra="other")],
-            _cancel_row(),
-        ]
-    )
-
-
-def format_keyboard() -> InlineKeyboardMarkup:
-    rows = [
-        [_button(t(f"consultations.format.{f.value}"), "format", extra=f.value)]
-        for f in ConsultationFormat
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _cancel_row()])
-
-
-def block_keyboard() -> InlineKeyboardMarkup:
-    rows = [
-        [_button(t(f"consultations.block.{b.value}"), "block", extra=b.value)]
-        for b in CompetenceBlock
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _cancel_row()])
-
-
-def duration_keyboard() -> InlineKeyboardMarkup:
-    row = [
-        _button(t("consultations.button_minutes", minutes=m), "duration", m)
-        for m in DURATION_CHOICES
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=[row, _cancel_row()])
-
-
-def outcome_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(t("consultations.button_skip"), "skip_outcome")], _cancel_row()]
-    )
-
-
-def confirm_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(t("consultations.button_save"), "save"),
-                _button(t("consultations.button_cancel"), "cancel"),
-            ]
         ]
     )
 

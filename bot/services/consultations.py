@@ -431,11 +431,13 @@ async def views_of(
     ]
 
 
-async def entry_view(session: AsyncSession, consultation_id: int) -> ConsultationView:
+async def entry_view(
+    session: AsyncSession, consultation_id: int, *, known: Sequence[Person] = ()
+) -> ConsultationView:
     consultation = await ConsultationsRepo(session).get(consultation_id)
     if consultation is None:
         raise DomainError("consultations.not_found")
-    (view,) = await views_of(session, [consultation])
+    (view,) = await views_of(session, [consultation], known=known)
     return view
 
 

@@ -69,7 +69,8 @@ async def show_month(callback: CallbackQuery, ctx: UpdateContext) -> None:
 
 
 async def _entry_text(ctx: UpdateContext, consultation_id: int) -> str:
-    view = await consultations.entry_view(ctx.session, consultation_id)
+    # The tutor asks about their own entry: they need not be read again.
+    view = await consultations.entry_view(ctx.session, consultation_id, known=[ctx.me])
     return ctx.render("consultation_entry.html", view=view)
 
 
