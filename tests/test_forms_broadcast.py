@@ -8,8 +8,6 @@ the broadcast's attachment; outside it, the roster upload.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import pytest
 from aiogram.methods import AnswerCallbackQuery, SendDocument
 from sqlalchemy import func, select
@@ -17,17 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.states import Broadcasting
-from bot.texts import t
 from config.settings import Settings
 from storage.models import Broadcast, Delivery, Role
-from tests import seed
+from tests import seed, walk
 from tests.harness import Harness
 from tests.test_broadcasts import COORDINATOR, arrange
-from tests.test_forms import _form_answers
 
 OTHER_COORDINATOR = 8002
 
-Step = Callable[[Harness], Awaitable[None]]
+Step = walk.Step
 
 
 @pytest.fixture
@@ -37,17 +33,7 @@ def settings(settings: Settings) -> Settings:
 
 
 def press(text: str) -> Step:
-    async def step(harness: Harness) -> None:
-        await harness.press(COORDINATOR, text)
-
-    return step
-
-
-def send(text: str) -> Step:
-    async def step(harness: Harness) -> None:
-        await harness.send(COORDINATOR, text)
-
-    return step
+    return walk.press(COORDINATOR, text)
 
 
 async def open_composer(harness: Harness) -> None:
@@ -55,44 +41,25 @@ async def open_composer(harness: Harness) -> None:
     await harness.press(COORDINATOR, "Новая рассылка")
 
 
-def in_turn(*steps: Step) -> Step:
-    async def step(harness: Harness) -> None:
-        for one in steps:
-            await one(harness)
-
-    return step
-
-
 # What takes the coordinator to each step of the composer from the one before.
 TO_NEXT_STEP: list[tuple[str, Step]] = [
     (Broadcasting.compose.state, open_composer),
-    (Broadcasting.audience.state, send("Семинар в пятницу")),
+    (Broadcasting.audience.state, walk.send(COORDINATOR, "Семинар в пятницу")),
     (Broadcasting.choices.state, press("Школы")),
-    (Broadcasting.preview.state, in_turn(press("СОШ № 2"), press("Назад"), press("Предпросмотр"))),
+    (
+        Broadcasting.preview.state,
+        walk.in_turn(press("СОШ № 2"), press("Назад"), press("Предпросмотр")),
+    ),
     (Broadcasting.schedule.state, press("Запланировать")),
 ]
 
 
 async def walk_to(harness: Harness, state: str) -> None:
-    for reached, step in TO_NEXT_STEP:
-        await step(harness)
-        if reached == state:
-            return
-    raise AssertionError(f"no way to {state}")
+    await walk.walk_to(harness, TO_NEXT_STEP, state)
 
 
 # Every way out a coordinator has: their menu buttons, then /help typed.
 WAYS_OUT = [*MENU_BY_ROLE[Role.COORDINATOR], *COMMON_MENU, "/help"]
-
-
-def _typed(way_out: str) -> str:
-    return way_out if way_out.startswith("/") else t(way_out, locale="ru")
-
-
-async def _answer_outside_forms(harness: Harness, way_out: str) -> str:
-    harness.clear()
-    await harness.send(COORDINATOR, _typed(way_out))
-    return harness.last_text(COORDINATOR)
 
 
 async def _written(db: AsyncSession) -> tuple[int, int]:
@@ -106,22 +73,17 @@ async def test_every_way_out_at_every_step_lands_in_its_menu_and_writes_nothing(
     harness: Harness, db: AsyncSession, state: str
 ) -> None:
     await arrange(db)
-    with harness.dp["texts"].context():
-        expected = {way: await _answer_outside_forms(harness, way) for way in WAYS_OUT}
-    await walk_to(harness, state)
-    window = harness.last_text(COORDINATOR)
-
-    for way in WAYS_OUT:
-        answers_before = await _form_answers(db)
-        with harness.dp["texts"].context():
-            landed = await _answer_outside_forms(harness, way)
-
-        assert landed == expected[way], f"{way} at {state}"
-        assert await _written(db) == (0, 0), f"{way} at {state} wrote a broadcast"
-        assert await _form_answers(db) == answers_before, f"{way} at {state} changed the form"
-        # Left, not lost: the composer comes back at the same step.
-        await open_composer(harness)
-        assert harness.last_text(COORDINATOR) == window, f"{way} at {state}: not resumed"
+    await walk.leave_at_each_way_out_and_come_back(
+        harness,
+        db,
+        COORDINATOR,
+        way=TO_NEXT_STEP,
+        state=state,
+        ways_out=WAYS_OUT,
+        come_back=open_composer,
+        written=_written,
+    )
+    assert await _written(db) == (0, 0)
 
 
 async def test_typed_text_after_leaving_is_not_the_broadcast_until_the_composer_is_back(

@@ -21,7 +21,7 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, ScrollingGroup, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, SwitchTo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialogs.common import (
@@ -29,6 +29,7 @@ from bot.dialogs.common import (
     chat_id,
     choices,
     mark,
+    paged_choices,
     tell,
     waits_for_buttons,
     waits_for_text,
@@ -277,12 +278,8 @@ def dialog() -> Dialog:
         ),
         Window(
             Template("broadcast_audience.html"),
-            ScrollingGroup(
-                choices("choice", "options", on_choice, numbers=True),
-                id="options",
-                width=1,
-                height=CHOICES_PER_PAGE,
-                hide_on_single_page=True,
+            paged_choices(
+                "options", "choice", "options", on_choice, per_page=CHOICES_PER_PAGE, numbers=True
             ),
             _to(Broadcasting.audience, "broadcast.back"),
             waits_for_buttons("broadcast.use_buttons"),

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Cancel, Select
+from aiogram_dialog.widgets.kbd import Cancel, ScrollingGroup, Select
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +50,26 @@ def choices(widget_id: str, items: str, on_click: Any, *, numbers: bool = False)
         item_id_getter=lambda item: item[0],
         type_factory=int if numbers else str,
         on_click=on_click,
+    )
+
+
+def paged_choices(
+    scroll_id: str,
+    widget_id: str,
+    items: str,
+    on_click: Any,
+    *,
+    per_page: int,
+    numbers: bool = False,
+) -> ScrollingGroup:
+    """`choices` one under another, `per_page` at a time, with paging buttons where the list
+    is longer (the page is the widget data of `scroll_id`)."""
+    return ScrollingGroup(
+        choices(widget_id, items, on_click, numbers=numbers),
+        id=scroll_id,
+        width=1,
+        height=per_page,
+        hide_on_single_page=True,
     )
 
 

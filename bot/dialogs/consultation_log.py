@@ -15,11 +15,20 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, ScrollingGroup
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dialogs.common import cancel, choices, mark, tell, waits_for_buttons, waits_for_text, who
+from bot.dialogs.common import (
+    cancel,
+    choices,
+    mark,
+    paged_choices,
+    tell,
+    waits_for_buttons,
+    waits_for_text,
+    who,
+)
 from bot.dialogs.widgets import T, Template
 from bot.keyboards import short_label
 from bot.keyboards.consultations import DURATION_CHOICES, tutor_menu_keyboard
@@ -268,12 +277,8 @@ def dialog() -> Dialog:
     return Dialog(
         Window(
             T("consultations.ask_school"),
-            ScrollingGroup(
-                choices("school", "schools", on_school, numbers=True),
-                id="schools",
-                width=1,
-                height=_SCHOOLS_PER_PAGE,
-                hide_on_single_page=True,
+            paged_choices(
+                "schools", "school", "schools", on_school, per_page=_SCHOOLS_PER_PAGE, numbers=True
             ),
             _cancel(),
             _waits_for_buttons(),
@@ -282,12 +287,13 @@ def dialog() -> Dialog:
         ),
         Window(
             T("consultations.ask_teachers", "school"),
-            ScrollingGroup(
-                choices("teacher", "teachers", on_teacher, numbers=True),
-                id="teachers",
-                width=1,
-                height=_TEACHERS_PER_PAGE,
-                hide_on_single_page=True,
+            paged_choices(
+                "teachers",
+                "teacher",
+                "teachers",
+                on_teacher,
+                per_page=_TEACHERS_PER_PAGE,
+                numbers=True,
             ),
             Button(
                 Format("{whole_mark} ") + T("consultations.button_whole_school"),
