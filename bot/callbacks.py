@@ -67,14 +67,6 @@ class BroadcastCb(CallbackData, prefix="bc"):
     value: Number = 0
 
 
-class AudienceCb(CallbackData, prefix="au"):
-    """A toggle in the audience editor: `kind` is mun / school / subject / role / community."""
-
-    kind: str
-    value: Number = 0
-    page: Number = 0
-
-
 class QuestionCb(CallbackData, prefix="qu"):
     action: str
     thread_id: Number = 0

@@ -15,9 +15,12 @@ class Joining(StatesGroup):
     request_name = State()
 
 
+# The coordinator's broadcast composer (a form: bot/dialogs/broadcast_composer.py)
 class Broadcasting(StatesGroup):
     compose = State()
     audience = State()
+    choices = State()  # one kind of segment: its choices, to toggle
+    preview = State()
     schedule = State()
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+)
 from aiogram.types import PhotoSize, Sticker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +31,7 @@ from storage.models import (
 from tests import seed
 from tests.factories import make_message
 from tests.harness import Harness
+from tests.test_consultations_log import crafted
 
 COORDINATOR = 8001
 TEACHERS = range(8100, 8140)
@@ -105,10 +112,14 @@ async def test_second_press_on_send_sends_nothing_twice(harness: Harness, db: As
     await arrange(db)
     await compose(harness)
     await harness.press(COORDINATOR, "Предпросмотр")
+    send = harness.button_data(COORDINATOR, "Отправить сейчас")
     await harness.press(COORDINATOR, "Отправить сейчас")
-    await harness.press(COORDINATOR, "Отправить сейчас")
+    harness.clear()
+    await harness.callback(COORDINATOR, send)
 
-    assert "уже отправлена" in harness.last_text(COORDINATOR)
+    # The composer is done: its button is an old one now.
+    (answer,) = [r for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
+    assert "устарела" in (answer.text or "")
     assert await db.scalar(select(func.count()).select_from(Delivery)) == 40
     assert await db.scalar(select(func.count()).select_from(Broadcast)) == 1
 
@@ -176,9 +187,14 @@ async def test_foreign_school_is_refused(harness: Harness, db: AsyncSession) -> 
     await arrange(db)
     await compose(harness)
     foreign = await db.scalar(select(Person.school_id).where(Person.telegram_id == 8999))
-    await harness.callback(COORDINATOR, f"au:school:{foreign}:0")
+    await harness.press(COORDINATOR, "Школы")
+    assert foreign is not None
+    await harness.callback(
+        COORDINATOR, crafted(harness.button_data(COORDINATOR, "СОШ № 2"), foreign)
+    )
 
     assert "недоступен" in harness.last_text(COORDINATOR)
+    await harness.press(COORDINATOR, "Назад")
     await harness.press(COORDINATOR, "Предпросмотр")
     await harness.press(COORDINATOR, "Отправить сейчас")
     assert 8999 not in {int(d) for d in (await db.scalars(select(Delivery.chat_id))).all()}

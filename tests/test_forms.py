@@ -7,8 +7,6 @@ text goes elsewhere until then. /cancel ends it; a button of an ended form is an
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import pytest
 from aiogram.methods import AnswerCallbackQuery
 from sqlalchemy import func, select
@@ -16,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards.menus import COMMON_MENU, MENU_BY_ROLE
 from bot.states import LogConsultation
-from bot.texts import t
 from config.settings import Settings
-from storage.models import Consultation, FsmRecord, Role
+from storage.models import Consultation, Role
+from tests import walk
 from tests.harness import Harness
 from tests.test_consultations_log import OTHER_TUTOR_ID, TUTOR_ID, arrange
 
-Step = Callable[[Harness], Awaitable[None]]
+Step = walk.Step
 
 
 @pytest.fixture
@@ -32,17 +30,11 @@ def settings(settings: Settings) -> Settings:
 
 
 def press(text: str) -> Step:
-    async def step(harness: Harness) -> None:
-        await harness.press(TUTOR_ID, text)
-
-    return step
+    return walk.press(TUTOR_ID, text)
 
 
 def send(text: str) -> Step:
-    async def step(harness: Harness) -> None:
-        await harness.send(TUTOR_ID, text)
-
-    return step
+    return walk.send(TUTOR_ID, text)
 
 
 async def open_log(harness: Harness) -> None:
@@ -50,19 +42,11 @@ async def open_log(harness: Harness) -> None:
     await harness.press(TUTOR_ID, "Записать консультацию")
 
 
-def in_turn(*steps: Step) -> Step:
-    async def step(harness: Harness) -> None:
-        for one in steps:
-            await one(harness)
-
-    return step
-
-
 # What takes the tutor to each step of the consultation log from the one before.
 TO_NEXT_STEP: list[tuple[str, Step]] = [
     (LogConsultation.school.state, open_log),
     (LogConsultation.teachers.state, press("СОШ № 2")),
-    (LogConsultation.held_on.state, in_turn(press("Петрова"), press("Дальше"))),
+    (LogConsultation.held_on.state, walk.in_turn(press("Петрова"), press("Дальше"))),
     (LogConsultation.format.state, press("Сегодня")),
     (LogConsultation.block.state, press("Очно")),
     (LogConsultation.topic.state, press("Предметные")),
@@ -73,20 +57,14 @@ TO_NEXT_STEP: list[tuple[str, Step]] = [
 
 
 async def walk_to(harness: Harness, state: str) -> None:
-    for reached, step in TO_NEXT_STEP:
-        await step(harness)
-        if reached == state:
-            return
-    raise AssertionError(f"no way to {state}")
+    await walk.walk_to(harness, TO_NEXT_STEP, state)
 
 
 TUTOR_MENU = [*MENU_BY_ROLE[Role.TUTOR], *COMMON_MENU]
 
 
-async def _answer_outside_forms(harness: Harness, key: str) -> str:
-    harness.clear()
-    await harness.send(TUTOR_ID, t(key, locale="ru"))
-    return harness.last_text(TUTOR_ID)
+async def _consultations(db: AsyncSession) -> int | None:
+    return await db.scalar(select(func.count()).select_from(Consultation))
 
 
 @pytest.mark.parametrize("state", [state for state, _ in TO_NEXT_STEP])
@@ -94,32 +72,17 @@ async def test_every_menu_button_at_every_step_lands_in_its_menu_and_writes_noth
     harness: Harness, db: AsyncSession, state: str
 ) -> None:
     await arrange(db)
-    with harness.dp["texts"].context():
-        expected = {key: await _answer_outside_forms(harness, key) for key in TUTOR_MENU}
-    await walk_to(harness, state)
-    window = harness.last_text(TUTOR_ID)
-
-    for key in TUTOR_MENU:
-        answers_before = await _form_answers(db)
-        with harness.dp["texts"].context():
-            landed = await _answer_outside_forms(harness, key)
-
-        assert landed == expected[key], f"{key} at {state}"
-        assert await db.scalar(select(func.count()).select_from(Consultation)) == 0
-        assert await _form_answers(db) == answers_before, f"{key} at {state} changed the form"
-        # Left, not lost: the form comes back at the same step.
-        await open_log(harness)
-        assert harness.last_text(TUTOR_ID) == window, f"{key} at {state}: not resumed"
-
-
-async def _form_answers(db: AsyncSession) -> list[object]:
-    """What the open forms hold, without the mark that says the person left."""
-    db.expire_all()
-    records = await db.scalars(select(FsmRecord).where(FsmRecord.key.contains("aiogd:context")))
-    return [
-        {k: v for k, v in record.data.get("dialog_data", {}).items() if k != "_left"}
-        for record in records
-    ]
+    await walk.leave_at_each_way_out_and_come_back(
+        harness,
+        db,
+        TUTOR_ID,
+        way=TO_NEXT_STEP,
+        state=state,
+        ways_out=TUTOR_MENU,
+        come_back=open_log,
+        written=_consultations,
+    )
+    assert await _consultations(db) == 0
 
 
 async def test_typed_text_after_leaving_is_not_an_answer_until_the_form_is_back(

@@ -15,7 +15,7 @@ from bot.texts import LOCALES_DIR, Templates, Texts, read_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_CALL = re.compile(
-    r"""\b(?:t|tn|MenuButton|all_translations)\(\s*f?["']([a-z_]+\.[a-z0-9_.]+)["']"""
+    r"""\b(?:t|tn|T|MenuButton|all_translations)\(\s*f?["']([a-z_]+\.[a-z0-9_.]+)["']"""
 )
 LOCALES = ("ru", "en")
 TEMPLATES_DIR = LOCALES_DIR / "templates"

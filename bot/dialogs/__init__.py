@@ -12,7 +12,7 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import consultation_log
+from bot.dialogs import broadcast_composer, consultation_log
 from bot.dialogs.leaving import LeavingForms, typed_into_open_form
 
 
@@ -22,6 +22,7 @@ def build_router() -> Router:
     # takes no typed text until they come back to it.
     forms.message.filter(typed_into_open_form)
     forms.include_router(consultation_log.dialog())
+    forms.include_router(broadcast_composer.dialog())
     return forms
 
 

@@ -12,15 +12,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, ScrollingGroup, Select
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dialogs.leaving import meant_for_form, typed_answer
+from bot.dialogs.common import (
+    cancel,
+    choices,
+    mark,
+    paged_choices,
+    tell,
+    waits_for_buttons,
+    waits_for_text,
+    who,
+)
 from bot.dialogs.widgets import T, Template
 from bot.keyboards import short_label
 from bot.keyboards.consultations import DURATION_CHOICES, tutor_menu_keyboard
@@ -28,16 +36,10 @@ from bot.services import consultations
 from bot.services.consultations import Draft
 from bot.states import LogConsultation
 from bot.texts import t
-from bot.ui import send_long
-from config.settings import Settings
-from storage.models import CompetenceBlock, ConsultationFormat, Person
+from storage.models import CompetenceBlock, ConsultationFormat
 
 _SCHOOLS_PER_PAGE = 8
 _TEACHERS_PER_PAGE = 10
-
-
-def _mark(chosen: bool) -> str:
-    return "✅" if chosen else "▫️"
 
 
 # --- the draft in the dialog data -------------------------------------------------------------
@@ -51,18 +53,6 @@ def keep(manager: DialogManager, draft: Draft) -> None:
     manager.dialog_data["draft"] = draft.to_data()
 
 
-async def _tell(manager: DialogManager, text: str, markup: Any = None) -> None:
-    """A message of its own below the form (the form's window is not touched)."""
-    bot: Bot = manager.middleware_data["bot"]
-    chat = manager.middleware_data["event_chat"]
-    await send_long(bot, chat.id, text, markup)
-
-
-def _who(manager: DialogManager) -> tuple[Person, AsyncSession, Settings]:
-    data = manager.middleware_data
-    return data["person"], data["session"], data["settings"]
-
-
 async def on_start(start_data: Any, manager: DialogManager) -> None:
     keep(manager, Draft.from_data(start_data) if isinstance(start_data, dict) else Draft())
 
@@ -71,7 +61,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
 
 
 async def schools_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    person, session, _settings = _who(dialog_manager)
+    person, session, _settings = who(dialog_manager)
     schools = await consultations.loggable_schools(session, person)
     return {"schools": [(s.id, short_label(s.label)) for s in schools]}
 
@@ -79,7 +69,7 @@ async def schools_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
 async def on_school(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, school_id: int
 ) -> None:
-    person, session, _settings = _who(manager)
+    person, session, _settings = who(manager)
     school = await consultations.school_for_tutor(session, person, school_id)
     draft = draft_of(manager)
     draft.school_id, draft.teacher_ids, draft.whole_school = school.id, [], False
@@ -89,7 +79,7 @@ async def on_school(
 
 
 async def teachers_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    person, session, _settings = _who(dialog_manager)
+    person, session, _settings = who(dialog_manager)
     draft = draft_of(dialog_manager)
     teachers = (
         await consultations.loggable_teachers(session, person, draft.school_id)
@@ -102,18 +92,18 @@ async def teachers_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "teachers": [
             (
                 teacher.id,
-                ("✅ " if teacher.id in chosen else "▫️ ") + short_label(teacher.full_name or "—"),
+                f"{mark(teacher.id in chosen)} " + short_label(teacher.full_name or "—"),
             )
             for teacher in teachers
         ],
-        "whole_mark": _mark(draft.whole_school),
+        "whole_mark": mark(draft.whole_school),
     }
 
 
 async def on_teacher(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, teacher_id: int
 ) -> None:
-    person, session, _settings = _who(manager)
+    person, session, _settings = who(manager)
     keep(
         manager, await consultations.toggle_teacher(session, person, draft_of(manager), teacher_id)
     )
@@ -144,7 +134,7 @@ async def _date_chosen(manager: DialogManager, held_on_iso: str) -> None:
 
 
 async def _today(manager: DialogManager) -> Any:
-    person, session, settings = _who(manager)
+    person, session, settings = who(manager)
     return await consultations.draft_today(session, settings, person, draft_of(manager))
 
 
@@ -159,7 +149,7 @@ async def on_yesterday(callback: CallbackQuery, _button: Any, manager: DialogMan
 async def on_other_date(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
     # The step takes a typed date anyway; the button says how to write one.
     manager.show_mode = ShowMode.NO_UPDATE
-    await _tell(manager, t("consultations.ask_date_text"))
+    await tell(manager, t("consultations.ask_date_text"))
 
 
 async def on_typed_date(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -256,78 +246,39 @@ async def summary_context(
 
 
 async def summary_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    _person, session, _settings = _who(dialog_manager)
+    _person, session, _settings = who(dialog_manager)
     return await summary_context(session, draft_of(dialog_manager))
 
 
 async def on_save(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    person, session, settings = _who(manager)
+    person, session, settings = who(manager)
     await consultations.save(session, settings, person, draft_of(manager))
     await manager.done(show_mode=ShowMode.EDIT)
-    await _tell(
+    await tell(
         manager,
         t("consultations.saved", days=consultations.EDIT_WINDOW.days),
         tutor_menu_keyboard(),
     )
 
 
-async def on_cancel(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    await _tell(manager, t("consultations.cancelled"))
-
-
-async def use_buttons(message: Message, _widget: Any, manager: DialogManager) -> None:
-    """Typed text (or a photo) where the step waits for a button."""
-    manager.show_mode = ShowMode.NO_UPDATE
-    await message.answer(t("consultations.use_buttons"))
-
-
-async def ask_for_text(message: Message, _widget: Any, manager: DialogManager) -> None:
-    """A photo, sticker or voice message where the step waits for typed text."""
-    manager.show_mode = ShowMode.NO_UPDATE
-    await message.answer(t("consultations.send_text"))
-
-
-def _choices(widget_id: str, items: str, on_click: Any, *, numbers: bool = False) -> Select[Any]:
-    """Buttons for the window data `items`, a list of (id, label) pairs."""
-    return Select(
-        Format("{item[1]}"),
-        id=widget_id,
-        items=items,
-        item_id_getter=lambda item: item[0],
-        type_factory=int if numbers else str,
-        on_click=on_click,
-    )
-
-
 def _cancel() -> Cancel:
-    return Cancel(T("consultations.button_cancel"), on_click=on_cancel)
+    return cancel("consultations.button_cancel", "consultations.cancelled")
 
 
 def _waits_for_buttons() -> MessageInput:
-    return MessageInput(use_buttons, filter=meant_for_form)
+    return waits_for_buttons("consultations.use_buttons")
 
 
 def _waits_for_text(on_text: Any) -> list[MessageInput]:
-    return [
-        MessageInput(on_text, filter=typed_answer),
-        MessageInput(ask_for_text, filter=_not_text),
-    ]
-
-
-async def _not_text(message: Message) -> bool:
-    return message.text is None
+    return waits_for_text(on_text, "consultations.send_text")
 
 
 def dialog() -> Dialog:
     return Dialog(
         Window(
             T("consultations.ask_school"),
-            ScrollingGroup(
-                _choices("school", "schools", on_school, numbers=True),
-                id="schools",
-                width=1,
-                height=_SCHOOLS_PER_PAGE,
-                hide_on_single_page=True,
+            paged_choices(
+                "schools", "school", "schools", on_school, per_page=_SCHOOLS_PER_PAGE, numbers=True
             ),
             _cancel(),
             _waits_for_buttons(),
@@ -336,12 +287,13 @@ def dialog() -> Dialog:
         ),
         Window(
             T("consultations.ask_teachers", "school"),
-            ScrollingGroup(
-                _choices("teacher", "teachers", on_teacher, numbers=True),
-                id="teachers",
-                width=1,
-                height=_TEACHERS_PER_PAGE,
-                hide_on_single_page=True,
+            paged_choices(
+                "teachers",
+                "teacher",
+                "teachers",
+                on_teacher,
+                per_page=_TEACHERS_PER_PAGE,
+                numbers=True,
             ),
             Button(
                 Format("{whole_mark} ") + T("consultations.button_whole_school"),
@@ -367,7 +319,7 @@ def dialog() -> Dialog:
         ),
         Window(
             T("consultations.ask_format"),
-            Column(_choices("format", "formats", on_format)),
+            Column(choices("format", "formats", on_format)),
             _cancel(),
             _waits_for_buttons(),
             getter=choices_getter,
@@ -375,7 +327,7 @@ def dialog() -> Dialog:
         ),
         Window(
             T("consultations.ask_block"),
-            Column(_choices("block", "blocks", on_block)),
+            Column(choices("block", "blocks", on_block)),
             _cancel(),
             _waits_for_buttons(),
             getter=choices_getter,
@@ -391,7 +343,7 @@ def dialog() -> Dialog:
         Window(
             T("consultations.ask_duration", "max_hours"),
             Group(
-                _choices("duration", "durations", on_duration, numbers=True),
+                choices("duration", "durations", on_duration, numbers=True),
                 width=len(DURATION_CHOICES),
             ),
             _cancel(),

@@ -33,6 +33,10 @@ class Template(Text):
         self.name = name
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
-        templates: Templates = manager.middleware_data["templates"]
-        locale = manager.middleware_data["i18n"].current_locale
-        return templates.render(self.name, locale, **data)
+        return render(manager, self.name, **data)
+
+
+def render(manager: DialogManager, name: str, **data: Any) -> str:
+    """A template from `locales/templates/` in the person's language."""
+    templates: Templates = manager.middleware_data["templates"]
+    return templates.render(name, manager.middleware_data["i18n"].current_locale, **data)

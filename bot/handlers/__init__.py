@@ -29,19 +29,17 @@ def get_routers() -> list[Router]:
         start,
     )
 
-    # Broadcasts is not yet built by a factory: its router is a module singleton, and a second
-    # dispatcher in the same process (every test builds one) takes it over from the first.
-    broadcasts.router._parent_router = None
     routers = [
         errors.build_router(),
         navigation.build_router(),  # /cancel and /menu leave any dialog
         privacy.build_router(),  # /privacy, /mydata and /forget work in any state, even mid-dialog
         start.build_router(),
         join_requests.build_router(),
-        broadcasts.router,  # its dialog takes documents before the roster upload does
+        broadcasts.build_router(),
         questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
-        # The forms: after the plain modes, whose state filters take their own text first.
+        # The forms: after the plain modes, whose state filters take their own text first; before
+        # the roster upload, so a document sent to the broadcast composer is its attachment.
         build_forms_router(),
         roster.build_router(),
         invites.build_router(),
