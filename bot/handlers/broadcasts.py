@@ -4,12 +4,10 @@ and the file of those it did not reach."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import BroadcastCb
 from bot.dialogs.leaving import open_form
@@ -17,9 +15,10 @@ from bot.filters import HasRole, MenuButton
 from bot.keyboards.broadcasts import history_keyboard, start_keyboard
 from bot.services import broadcasts
 from bot.states import Broadcasting
-from bot.texts import Templates, t
-from config.settings import Settings
-from storage.models import DeliveryStatus, Person, Role
+from bot.texts import t
+from bot.ui import set_buttons
+from bot.update_context import UpdateContext
+from storage.models import DeliveryStatus, Role
 
 
 def build_router() -> Router:
@@ -48,54 +47,30 @@ async def start_composer(callback: CallbackQuery, dialog_manager: DialogManager)
     await open_form(dialog_manager, Broadcasting.compose)
 
 
-async def cb_stop(
-    callback: CallbackQuery,
-    callback_data: BroadcastCb,
-    session: AsyncSession,
-    person: Person,
-) -> None:
-    stopped = await broadcasts.cancel(session, person, callback_data.value)
+async def cb_stop(callback: CallbackQuery, callback_data: BroadcastCb, ctx: UpdateContext) -> None:
+    stopped = await broadcasts.cancel(ctx.session, ctx.me, callback_data.value)
     await callback.answer(t("broadcast.stopped", count=stopped), show_alert=True)
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+    await set_buttons(callback, None)
 
 
-async def cb_history(
-    callback: CallbackQuery,
-    session: AsyncSession,
-    person: Person,
-    templates: Templates,
-    i18n: I18n,
-    settings: Settings,
-) -> None:
-    items = [
-        (b, await broadcasts.progress(session, b))
-        for b in await broadcasts.history(session, person)
-    ]
+async def cb_history(callback: CallbackQuery, ctx: UpdateContext) -> None:
+    items = await broadcasts.history(ctx.session, ctx.me)
     await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
     if not items:
-        await callback.message.answer(t("broadcast.no_history"))
+        await ctx.reply(t("broadcast.no_history"))
         return
-    await callback.message.answer(
-        templates.render(
-            "broadcast_history.html", i18n.current_locale, items=items, tz=settings.tz
-        ),
-        reply_markup=history_keyboard([b.id for b, p in items if p.total > p.sent]),
+    await ctx.reply(
+        ctx.render("broadcast_history.html", items=items, tz=ctx.settings.tz),
+        history_keyboard([b.id for b, p in items if p.total > p.sent]),
     )
 
 
 async def cb_report(
-    callback: CallbackQuery,
-    callback_data: BroadcastCb,
-    session: AsyncSession,
-    person: Person,
-    bot: Bot,
+    callback: CallbackQuery, callback_data: BroadcastCb, ctx: UpdateContext
 ) -> None:
     content = await broadcasts.failures_workbook(
-        session,
-        person,
+        ctx.session,
+        ctx.me,
         callback_data.value,
         headers=[
             t("broadcast.col_name"),
@@ -106,7 +81,7 @@ async def cb_report(
         status_names={s: t(f"broadcast.status.{s.value}") for s in DeliveryStatus},
     )
     await callback.answer()
-    await bot.send_document(
-        callback.from_user.id,
+    await ctx.bot.send_document(
+        ctx.chat_id,
         BufferedInputFile(content, filename=f"broadcast-{callback_data.value}-failures.xlsx"),
     )

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,11 +22,9 @@ from config.settings import Settings
 from storage.models import (
     Broadcast,
     BroadcastStatus,
-    Delivery,
     DeliveryStatus,
     Municipality,
     Person,
-    School,
 )
 from storage.repositories.outbox import OutboxRepo
 from storage.repositories.people import PeopleRepo
@@ -108,7 +105,7 @@ async def create(
 ) -> Broadcast:
     """The broadcast and one queued delivery per recipient, in one transaction."""
     check_draft(draft)
-    if await session.scalar(select(Broadcast.id).where(Broadcast.draft_key == draft_key)):
+    if await OutboxRepo(session).draft_was_sent(draft_key):
         raise DomainError("broadcast.already_sent")
     scope = await audiences.sender_scope(session, author)
     await audiences.validate(session, scope, audience)
@@ -122,7 +119,7 @@ async def create(
     broadcast = Broadcast(
         author_id=author.id,
         municipality_id=reached[0] if len(reached) == 1 else None,
-        region_id=await _region_of(session, reached[0]),
+        region_id=await OutboxRepo(session).region_of(reached[0]),
         text=draft.text,
         attachment_kind=draft.attachment_kind,
         attachment_file_id=draft.attachment_file_id,
@@ -141,12 +138,6 @@ async def create(
         raise DomainError("broadcast.already_sent") from None
     await enqueue_broadcast(session, settings, broadcast, recipients, not_before=scheduled_at)
     return broadcast
-
-
-async def _region_of(session: AsyncSession, municipality_id: int) -> int | None:
-    return await session.scalar(
-        select(Municipality.region_id).where(Municipality.id == municipality_id)
-    )
 
 
 async def visible(session: AsyncSession, person: Person, broadcast_id: int) -> Broadcast:
@@ -195,6 +186,10 @@ class Progress:
 
 async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
     counts = await OutboxRepo(session).counts_by_status(broadcast.id)
+    return _progress(broadcast, counts)
+
+
+def _progress(broadcast: Broadcast, counts: dict[DeliveryStatus, int]) -> Progress:
     return Progress(
         total=broadcast.recipients,
         sent=counts.get(DeliveryStatus.SENT, 0),
@@ -243,18 +238,15 @@ def advance(
     return ProgressStep(started, report_to)
 
 
-async def history(session: AsyncSession, person: Person, limit: int = 10) -> Sequence[Broadcast]:
+async def history(
+    session: AsyncSession, person: Person, limit: int = 10
+) -> list[tuple[Broadcast, Progress]]:
+    """The newest broadcasts the person may see, each with how far it got (two queries)."""
     scope = await audiences.sender_scope(session, person)
-    rows = await session.scalars(
-        select(Broadcast)
-        .where(
-            (Broadcast.author_id == person.id)
-            | (Broadcast.municipality_id.in_(scope.municipality_ids))
-        )
-        .order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
-        .limit(limit)
-    )
-    return rows.all()
+    repo = OutboxRepo(session)
+    found = await repo.recent_broadcasts(person.id, list(scope.municipality_ids), limit)
+    counts = await repo.counts_by_status_of([b.id for b in found])
+    return [(b, _progress(b, counts[b.id])) for b in found]
 
 
 async def failures_workbook(
@@ -266,23 +258,11 @@ async def failures_workbook(
 ) -> bytes:
     """The recipients the broadcast did not reach, for the coordinator's report."""
     broadcast = await visible(session, person, broadcast_id)
-    rows = await session.execute(
-        select(Person.full_name, School.name, Delivery.status, Delivery.error)
-        .select_from(Delivery)
-        .outerjoin(Person, Person.id == Delivery.person_id)
-        .outerjoin(School, School.id == Person.school_id)
-        .where(
-            Delivery.broadcast_id == broadcast.id,
-            Delivery.status.in_(
-                [DeliveryStatus.BLOCKED, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN]
-            ),
-        )
-        .order_by(School.name, Person.full_name)
-    )
+    rows = await OutboxRepo(session).failures(broadcast.id)
     book = Workbook()
     sheet = book.active
     sheet.append(list(headers))
-    for name, school, status, error in rows.all():
+    for name, school, status, error in rows:
         sheet.append([name or "—", school or "—", status_names[status], error or ""])
     buffer = io.BytesIO()
     book.save(buffer)

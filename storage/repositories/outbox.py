@@ -10,7 +10,18 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
+from storage.models import (
+    Broadcast,
+    BroadcastStatus,
+    Delivery,
+    DeliveryStatus,
+    Municipality,
+    Person,
+    School,
+)
+
+# A recipient a broadcast did not reach: name, school, status, error.
+Failure = tuple[str | None, str | None, DeliveryStatus, str | None]
 
 
 class OutboxRepo:
@@ -88,12 +99,39 @@ class OutboxRepo:
         return int(getattr(result, "rowcount", 0))
 
     async def counts_by_status(self, broadcast_id: int) -> dict[DeliveryStatus, int]:
+        return (await self.counts_by_status_of([broadcast_id]))[broadcast_id]
+
+    async def counts_by_status_of(
+        self, broadcast_ids: Sequence[int]
+    ) -> dict[int, dict[DeliveryStatus, int]]:
+        """Deliveries of each broadcast by status, for several broadcasts in one query."""
+        counts: dict[int, dict[DeliveryStatus, int]] = {i: {} for i in broadcast_ids}
+        if not broadcast_ids:
+            return counts
         rows = await self.session.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.broadcast_id == broadcast_id)
-            .group_by(Delivery.status)
+            select(Delivery.broadcast_id, Delivery.status, func.count())
+            .where(Delivery.broadcast_id.in_(broadcast_ids))
+            .group_by(Delivery.broadcast_id, Delivery.status)
         )
-        return {status: int(count) for status, count in rows.all()}
+        for broadcast_id, status, count in rows.all():
+            if broadcast_id is not None:
+                counts[broadcast_id][status] = int(count)
+        return counts
+
+    async def recent_broadcasts(
+        self, author_id: int, municipality_ids: Sequence[int], limit: int
+    ) -> Sequence[Broadcast]:
+        """The newest broadcasts this person sent or that went to these municipalities."""
+        rows = await self.session.scalars(
+            select(Broadcast)
+            .where(
+                (Broadcast.author_id == author_id)
+                | (Broadcast.municipality_id.in_(municipality_ids))
+            )
+            .order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
+            .limit(limit)
+        )
+        return rows.all()
 
     async def cancel_pending(self, broadcast_id: int) -> int:
         result = await self.session.execute(
@@ -130,16 +168,32 @@ class OutboxRepo:
             )
         ).all()
 
-    async def failures(self, broadcast_id: int) -> Sequence[Delivery]:
-        return (
-            await self.session.scalars(
-                select(Delivery)
-                .where(
-                    Delivery.broadcast_id == broadcast_id,
-                    Delivery.status.in_(
-                        [DeliveryStatus.BLOCKED, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN]
-                    ),
-                )
-                .order_by(Delivery.id)
+    async def failures(
+        self, broadcast_id: int
+    ) -> Sequence[tuple[str | None, str | None, DeliveryStatus, str | None]]:
+        """Who the broadcast did not reach: (name, school, status, error), by school and name."""
+        rows = await self.session.execute(
+            select(Person.full_name, School.name, Delivery.status, Delivery.error)
+            .select_from(Delivery)
+            .outerjoin(Person, Person.id == Delivery.person_id)
+            .outerjoin(School, School.id == Person.school_id)
+            .where(
+                Delivery.broadcast_id == broadcast_id,
+                Delivery.status.in_(
+                    [DeliveryStatus.BLOCKED, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN]
+                ),
             )
-        ).all()
+            .order_by(School.name, Person.full_name)
+        )
+        return [(name, school, status, error) for name, school, status, error in rows.all()]
+
+    async def draft_was_sent(self, draft_key: str) -> bool:
+        found = await self.session.scalar(
+            select(Broadcast.id).where(Broadcast.draft_key == draft_key)
+        )
+        return found is not None
+
+    async def region_of(self, municipality_id: int) -> int | None:
+        return await self.session.scalar(
+            select(Municipality.region_id).where(Municipality.id == municipality_id)
+        )
