@@ -96,6 +96,10 @@ class DatabaseStorage(BaseStorage):
         record_key = self._keys.build(key)
         async with self._session() as session:
             record = await self._record(session, key)
+            if record is None and not any(values.values()):
+                # Emptying what is not there (aiogram-dialog saves every person's empty stack
+                # after every update): nothing to write.
+                return
             if record is None:
                 # If an emptied record is still waiting to be deleted, the unit of work turns
                 # the delete and this insert of the same key into one update.

@@ -10,6 +10,7 @@ logic is written once.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import html
 import io
@@ -88,9 +89,14 @@ def tn(key: str, count: int, /, *, locale: str | None = None, **params: Any) -> 
 
 
 def all_translations(key: str) -> frozenset[str]:
-    """The text of `key` in every locale: what a menu button may say, whatever the language."""
-    i18n = Texts.get_current(no_error=False)
-    return frozenset(i18n.gettext(key, locale=locale) for locale in i18n.available_locales)
+    """The text of `key` in every locale: what a menu button may say, whatever the language.
+    (Asked for every message by the menu filters, so each key is looked up once per process.)"""
+    return _all_translations(Texts.get_current(no_error=False), key)
+
+
+@functools.cache
+def _all_translations(texts: Texts, key: str) -> frozenset[str]:
+    return frozenset(texts.gettext(key, locale=locale) for locale in texts.available_locales)
 
 
 def format_number(value: int | float, locale: str) -> str:

@@ -29,12 +29,11 @@ LEFT = "_left"
 _INTENT_SEPARATOR = "\x1d"  # aiogram-dialog puts the form's id before it in its buttons' data
 
 
-def _menu_keys() -> set[str]:
-    return {key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU)
+MENU_KEYS = frozenset({key for keys in MENU_BY_ROLE.values() for key in keys} | set(COMMON_MENU))
 
 
 def is_menu_button(text: str) -> bool:
-    return any(text in all_translations(key) for key in _menu_keys())
+    return any(text in all_translations(key) for key in MENU_KEYS)
 
 
 # Commands that answer a question and keep whatever the person was doing.

@@ -18,7 +18,7 @@ from bot.middlewares.person import preload_sender
 from bot.texts import Texts
 from bot.updates.intake import ORPHANED_AFTER, Intake
 from bot.updates.pacing import LocalRateCounter, PersonPacing, RateCounter, RedisRateCounter
-from bot.updates.requests import CommitBeforeSend, RetryReplies
+from bot.updates.requests import CommitBeforeSend, KeepResponseModels, RetryReplies
 from bot.updates.workers import RedisPersonLocks, UpdateWorkers
 from config.settings import Settings
 
@@ -94,5 +94,6 @@ def install_request_rules(bot: Bot) -> None:
     """Commit before every call, then retry replies (see `bot.updates.requests`); once a bot."""
     if any(isinstance(m, CommitBeforeSend) for m in bot.session.middleware):
         return
+    bot.session.middleware(KeepResponseModels())
     bot.session.middleware(CommitBeforeSend())
     bot.session.middleware(RetryReplies())
