@@ -1,7 +1,6 @@
 """The one rule for leaving, for the plain-handler modes: in every state of every mode, each
 main-menu button lands in its menu exactly as it does outside any mode, writes nothing, and the
-mode is over. (Forms, which are set aside instead, are tested in tests/test_forms*.py; joining is
-for people without a main menu.)"""
+mode is over. (Forms, which are set aside instead, are tested in tests/test_forms*.py.)"""
 
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ from bot.states import (
     DeadlinesFlow,
     EditConsultation,
     InviteFlow,
+    Joining,
     QuestionFlow,
 )
 from bot.texts import t
@@ -45,6 +45,7 @@ MODES: list[State] = [
     *InviteFlow.__all_states__,
     *AdminFlow.__all_states__,
     *Communities.__all_states__,
+    *Joining.__all_states__,
 ]
 WRITTEN = [
     Broadcast,
@@ -62,7 +63,7 @@ WRITTEN = [
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """One person presses many buttons here: no flood pacing for them."""
-    return settings.model_copy(update={"flood_messages": 10_000})
+    return settings.model_copy(update={"flood_messages": 10_000, "flood_abuse_per_minute": 100_000})
 
 
 async def someone_with_every_role(db: AsyncSession) -> None:
