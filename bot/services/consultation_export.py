@@ -7,10 +7,10 @@ import io
 import re
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from bot.services.consultation_report import Report
+from bot.services.xlsx_cells import append_row
 from bot.texts import t
 
 # (header key, column width in characters)
@@ -32,25 +32,18 @@ def _plain(text: str) -> str:
     return html.unescape(text)
 
 
-def _cell(value: object) -> object:
-    """Typed or pasted text may carry control characters a worksheet cannot hold; one such
-    entry must not break the whole export."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def log_xlsx(report: Report) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = _plain(t("consultations.sheet_title"))[:31]
-    sheet.append([_plain(t(key)) for key, _ in COLUMNS])
+    append_row(sheet, [_plain(t(key)) for key, _ in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
-    # Rows are counted here: asking the sheet for `max_row` in this loop is quadratic.
-    for row_number, view in enumerate(report.views, start=2):
+    for view in report.views:
         consultation = view.consultation
         teachers = (
             _plain(t("consultations.whole_school_team"))
@@ -68,13 +61,10 @@ def log_xlsx(report: Report) -> bytes:
             consultation.duration_minutes,
             consultation.outcome or "",
         ]
-        sheet.append([_cell(value) for value in row])
-        for cell in sheet[row_number]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                # openpyxl turns any text starting with «=» into a formula; what a tutor typed
-                # must stay the words typed, never a live formula in the coordinator's file.
-                cell.data_type = "s"
-        sheet.cell(row=row_number, column=1).number_format = "DD.MM.YYYY"
+        # What a tutor typed stays the words typed: no control character breaks the file,
+        # no «=» becomes a live formula in the coordinator's file.
+        held_on_cell = append_row(sheet, row)[0]
+        held_on_cell.number_format = "DD.MM.YYYY"
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -15,27 +15,31 @@ def template_xlsx() -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from bot.services.xlsx_cells import append_row
+
     workbook = Workbook()
     people = workbook.active
     people.title = plain(t("roster.template.people_sheet"))
-    people.append(
+    append_row(
+        people,
         [
             plain(t(f"roster.column.{c}"))
             for c in ("full_name", "phone", "school", "role", "subjects", "tutor")
-        ]
+        ],
     )
-    people.append([plain(t(f"roster.template.example_{c}")) for c in range(1, 7)])
+    append_row(people, [plain(t(f"roster.template.example_{c}")) for c in range(1, 7)])
     # The tutor has no tutor of their own: the last cell stays empty.
-    people.append([plain(t(f"roster.template.tutor_{c}")) for c in range(1, 6)])
+    append_row(people, [plain(t(f"roster.template.tutor_{c}")) for c in range(1, 6)])
     schools = workbook.create_sheet(plain(t("roster.template.schools_sheet")))
-    schools.append(
+    append_row(
+        schools,
         [
             plain(t(f"roster.column.{c}"))
             for c in ("name", "short_name", "low_results", "unfavourable_conditions", "is_leader")
-        ]
+        ],
     )
-    schools.append([plain(t(f"roster.template.school_{c}")) for c in range(1, 6)])
-    schools.append([plain(t(f"roster.template.leader_school_{c}")) for c in range(1, 6)])
+    append_row(schools, [plain(t(f"roster.template.school_{c}")) for c in range(1, 6)])
+    append_row(schools, [plain(t(f"roster.template.leader_school_{c}")) for c in range(1, 6)])
     for sheet in (people, schools):
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -47,17 +51,21 @@ def template_xlsx() -> bytes:
 
 
 def problems_xlsx(report: RosterReport) -> bytes:
-    """Every problem of a report as a spreadsheet: sheet, row, reason."""
+    """Every problem of a report as a spreadsheet: sheet, row, reason. A reason quotes what
+    the file said (a name, a school), so its cells go through the safe writer."""
     from openpyxl import Workbook
+
+    from bot.services.xlsx_cells import append_row
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(plain(t("roster.problems_sheet")))
-    sheet.append(
+    append_row(
+        sheet,
         [
             plain(t("roster.problems_where")),
             plain(t("roster.problems_row")),
             plain(t("roster.problems_reason")),
-        ]
+        ],
     )
     for item in report.problems:
         where = (
@@ -65,7 +73,7 @@ def problems_xlsx(report: RosterReport) -> bytes:
             if item.sheet == SCHOOLS_SHEET
             else t("roster.template.people_sheet")
         )
-        sheet.append([plain(where), item.row, plain(t(item.key, **item.params))])
+        append_row(sheet, [plain(where), item.row, plain(t(item.key, **item.params))])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
