@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -18,6 +20,8 @@ from bot.delivery.split import visible_length
 from bot.errors import DomainError
 from bot.services import audience as audiences
 from bot.services.scope import Scope
+from bot.services.xlsx_cells import append_row
+from bot.texts import t
 from config.settings import Settings
 from storage.models import (
     Broadcast,
@@ -249,6 +253,29 @@ async def history(
     return [(b, _progress(b, counts[b.id])) for b in found]
 
 
+class FailureReason(StrEnum):
+    """Why a message did not reach someone, in the words a coordinator can act on."""
+
+    BLOCKED = "blocked"
+    ACCOUNT_DELETED = "account_deleted"
+    NOT_STARTED = "not_started"
+    TELEGRAM_ERROR = "telegram_error"
+
+
+def failure_reason(error: str | None) -> FailureReason:
+    """The reason behind the error the sender stored («TelegramForbiddenError: Forbidden: bot
+    was blocked by the user»): Telegram's descriptions are stable, their wording is not ours
+    to show."""
+    text = (error or "").lower()
+    if "blocked by the user" in text:
+        return FailureReason.BLOCKED
+    if "deactivated" in text:
+        return FailureReason.ACCOUNT_DELETED
+    if "chat not found" in text or "can't initiate conversation" in text:
+        return FailureReason.NOT_STARTED
+    return FailureReason.TELEGRAM_ERROR
+
+
 async def failures_workbook(
     session: AsyncSession,
     person: Person,
@@ -261,9 +288,13 @@ async def failures_workbook(
     rows = await OutboxRepo(session).failures(broadcast.id)
     book = Workbook()
     sheet = book.active
-    sheet.append(list(headers))
+    # `t()` escapes for Telegram's HTML; a spreadsheet wants the characters themselves.
+    append_row(sheet, [html.unescape(header) for header in headers])
     for name, school, status, error in rows:
-        sheet.append([name or "—", school or "—", status_names[status], error or ""])
+        # Names and schools are what people typed: the safe writer keeps them plain text.
+        reason = html.unescape(t(f"broadcast.reason.{failure_reason(error)}"))
+        status_name = html.unescape(status_names[status])
+        append_row(sheet, [name or "—", school or "—", status_name, reason])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
