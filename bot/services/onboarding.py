@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -26,6 +27,8 @@ from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 
 NAME_MIN, NAME_MAX = 5, 200
+# What a spreadsheet takes for the start of a formula; a name never starts so.
+NAME_FORMULA_STARTS = ("=", "+", "-", "@")
 SUBJECT_MAX = 80
 
 
@@ -112,6 +115,12 @@ def clean_full_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not (NAME_MIN <= len(name) <= NAME_MAX) or len(name.split()) < 2:
         raise DomainError("join.name_invalid", min=NAME_MIN, max=NAME_MAX)
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        # Invisible characters: they break the spreadsheets the name goes into.
+        raise DomainError("join.name_control_characters")
+    if name.startswith(NAME_FORMULA_STARTS):
+        # A spreadsheet reads such a name as a formula.
+        raise DomainError("join.name_formula_start", signs=" ".join(NAME_FORMULA_STARTS))
     if any(ch.isdigit() or ch in "<>@/\\{}[]" for ch in name):
         raise DomainError("join.name_invalid", min=NAME_MIN, max=NAME_MAX)
     return name
