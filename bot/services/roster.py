@@ -65,14 +65,14 @@ class UnreadableRoster(DomainError):
     """The file is not a roster at all (broken, not a spreadsheet, no people sheet)."""
 
 
-def read_file(content: bytes, filename: str) -> ParsedRoster:
+def read_file(content: bytes, filename: str, *, max_upload_bytes: int) -> ParsedRoster:
     """The file's rows, or UnreadableRoster saying why the file cannot be read."""
     if not has_roster_extension(filename):
         raise UnreadableRoster("roster.file_wrong_type")
     try:
-        return parse_roster(content, filename)
+        return parse_roster(content, filename, max_upload_bytes=max_upload_bytes)
     except RosterFileError as error:
-        raise UnreadableRoster(error.key) from error
+        raise UnreadableRoster(error.key, **error.params) from error
 
 
 # --- the chat's steps --------------------------------------------------------------------------
@@ -120,10 +120,12 @@ async def own_upload(session: AsyncSession, coordinator: Person, upload_id: int)
     return upload
 
 
-async def read_upload(upload: RosterUpload) -> ParsedRoster:
+async def read_upload(upload: RosterUpload, *, max_upload_bytes: int) -> ParsedRoster:
     """The kept file's rows (seconds for a region's .xlsx: off the event loop), or
     UnreadableRoster."""
-    return await asyncio.to_thread(read_file, upload.content, upload.filename)
+    return await asyncio.to_thread(
+        read_file, upload.content, upload.filename, max_upload_bytes=max_upload_bytes
+    )
 
 
 async def discard_upload(session: AsyncSession, upload_id: int) -> None:

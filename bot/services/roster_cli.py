@@ -53,7 +53,7 @@ async def import_roster_file(
         print(plain(t("roster.cli.no_file", path=path)), file=sys.stderr)
         return 1
     try:
-        parsed = read_file(content, file.name)
+        parsed = read_file(content, file.name, max_upload_bytes=settings.roster_max_bytes)
     except DomainError as error:
         print(plain(t(error.key, **error.params)), file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +17,20 @@ from typing import Any
 
 ROSTER_EXTENSIONS = (".xlsx", ".csv")
 HEADER_SEARCH_ROWS = 10
+# A region's roster is about 25,000 rows of six columns; what lies beyond these bounds is not a
+# roster, and reading it would only cost time: a sheet may declare (or pad itself to) a million
+# rows and sixteen thousand columns in a file of two kilobytes.
+MAX_ROWS = 50_000
+MAX_COLUMNS = 100
+# An .xlsx is a zip: its parts may unpack to at most this many times the upload limit, and no
+# large part may be packed more than MAX_COMPRESSION_RATIO times (real sheets pack about 10
+# times; a zip bomb thousands of times). A small part's ratio does not matter.
+UNPACKED_PER_UPLOADED = 10
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
+# Characters no cell of a roster may hold (a NUL in a name cannot be stored by PostgreSQL);
+# the whitespace ones among them are already turned into spaces.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Column vocabulary: what people write in a header cell, compared without case, spaces or
 # punctuation ("Ф.И.О." == "фио"). The keys are the fields of a roster row.
@@ -42,9 +57,10 @@ SCHOOL_SHEET_NAMES = ("школы", "schools")
 class RosterFileError(Exception):
     """The file cannot be read as a spreadsheet at all; `key` names the locale message."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,8 @@ class RosterRow:
     role: str
     subjects: str
     tutor: str
+    # Some cell held control characters; they are removed here and the row is reported.
+    control_characters: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class SchoolRow:
     low_results: str
     unfavourable_conditions: str
     is_leader: str
+    control_characters: bool = False
 
 
 @dataclass
@@ -98,13 +117,34 @@ def cell_text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def parse_roster(content: bytes, filename: str) -> ParsedRoster:
+def parse_roster(content: bytes, filename: str, *, max_upload_bytes: int) -> ParsedRoster:
+    """`max_upload_bytes` is the roster's upload limit; an .xlsx may unpack to a bounded
+    multiple of it."""
     name = filename.lower()
     if name.endswith(".xlsx"):
+        check_unpacked_size(content, max_upload_bytes * UNPACKED_PER_UPLOADED)
         return _parse_xlsx(content)
     if name.endswith(".csv"):
-        return _parse_people(_csv_rows(content))
+        return _parse_people(_bounded(_csv_rows(content)))
     raise RosterFileError("roster.file_wrong_type")
+
+
+def check_unpacked_size(content: bytes, max_unpacked_bytes: int) -> None:
+    """Refuse a zip bomb before anything unpacks it: the sizes the zip declares for its parts
+    are what zipfile would unpack (it stops at the declared size), so they can be trusted."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise RosterFileError("roster.file_broken") from error
+    limit_mb = max(1, max_unpacked_bytes // (1024 * 1024))
+    if sum(member.file_size for member in members) > max_unpacked_bytes:
+        raise RosterFileError("roster.file_unpacks_too_big", max_mb=limit_mb)
+    for member in members:
+        if (
+            member.file_size >= RATIO_CHECKED_FROM_BYTES
+            and member.file_size > member.compress_size * MAX_COMPRESSION_RATIO
+        ):
+            raise RosterFileError("roster.file_unpacks_too_big", max_mb=limit_mb)
 
 
 def _parse_xlsx(content: bytes) -> ParsedRoster:
@@ -137,8 +177,22 @@ def _parse_xlsx(content: bytes) -> ParsedRoster:
 
 
 def _sheet_rows(sheet: Any) -> Iterator[list[str]]:
-    for values in sheet.iter_rows(values_only=True):
-        yield [cell_text(value) for value in values]
+    """The sheet's rows as they come, never the range it declares: a file may declare
+    A1:XFD1048576 (or place one cell there) and openpyxl would pad every row to it."""
+    sheet.reset_dimensions()
+    # One row past the limit is read, so that a longer roster is refused, not cut.
+    rows = sheet.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
+    return _bounded([cell_text(value) for value in values] for values in rows)
+
+
+def _bounded(rows: Iterable[list[str]]) -> Iterator[list[str]]:
+    """At most MAX_ROWS rows of MAX_COLUMNS cells; a filled row beyond refuses the file."""
+    for number, values in enumerate(rows, start=1):
+        if number > MAX_ROWS:
+            if any(values):
+                raise RosterFileError("roster.file_too_many_rows", max=MAX_ROWS)
+            continue
+        yield values[:MAX_COLUMNS]
 
 
 def _decode(content: bytes) -> str:
@@ -202,10 +256,15 @@ def _pick(values: Sequence[str], position: int | None) -> str:
     return values[position]
 
 
-def _data_rows(rows: Iterator[list[str]], header_row: int) -> Iterable[tuple[int, list[str]]]:
+def _data_rows(
+    rows: Iterator[list[str]], header_row: int
+) -> Iterable[tuple[int, list[str], bool]]:
+    """Non-empty rows with their numbers, without control characters; the flag tells whether
+    any were removed."""
     for number, values in enumerate(rows, start=header_row + 1):
         if any(values):
-            yield number, values
+            cleaned = [CONTROL_CHARACTERS.sub("", value) for value in values]
+            yield number, cleaned, cleaned != values
 
 
 def _parse_people(rows: Iterator[list[str]]) -> ParsedRoster:
@@ -224,8 +283,9 @@ def _parse_people(rows: Iterator[list[str]]) -> ParsedRoster:
             role=_pick(values, get("role")),
             subjects=_pick(values, get("subjects")),
             tutor=_pick(values, get("tutor")),
+            control_characters=control_characters,
         )
-        for number, values in _data_rows(rows, header_row)
+        for number, values, control_characters in _data_rows(rows, header_row)
     ]
     return parsed
 
@@ -243,6 +303,7 @@ def _parse_schools(rows: Iterator[list[str]]) -> list[SchoolRow] | None:
             low_results=_pick(values, get("low_results")),
             unfavourable_conditions=_pick(values, get("unfavourable_conditions")),
             is_leader=_pick(values, get("is_leader")),
+            control_characters=control_characters,
         )
-        for number, values in _data_rows(rows, header_row)
+        for number, values, control_characters in _data_rows(rows, header_row)
     ]

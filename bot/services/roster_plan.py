@@ -154,6 +154,8 @@ def _plan_schools(
             problems.append(
                 Problem(SCHOOLS_SHEET, row.row, "roster.problem.school_twice", {"other": seen[key]})
             )
+        if row.control_characters:
+            problems.append(Problem(SCHOOLS_SHEET, row.row, "roster.problem.control_characters"))
         flags: dict[str, bool | None] = {}
         for column, raw in (
             ("low_results", row.low_results),
@@ -270,6 +272,9 @@ def _plan_people(
                 full_name = onboarding.clean_full_name(full_name)
             except DomainError:
                 problem(row.row, "roster.problem.bad_name", name=full_name)
+        if row.control_characters:
+            # The reader removed them; a row is not applied on a guess of what was meant.
+            problem(row.row, "roster.problem.control_characters")
         phone: str | None = None
         if row.phone:
             phone = normalize_phone(row.phone)
