@@ -11,8 +11,13 @@ from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
 # Ids and numbers in buttons stay within what the databases store: a crafted button with a
-# huge number is simply not recognised (and gets the "old button" answer), never a crash.
-Number = Annotated[int, Field(ge=-(2**53), le=2**53)]
+# huge or negative number is simply not recognised (and gets the "old button" answer), never a
+# crash. Every numeric field of a button holds a row id of a 32-bit Integer column (people,
+# schools, municipalities, threads, consultations, broadcasts, uploads, requests, communities)
+# or a small number (a page, a score, a flag's place), so all are RowId. A field that one day
+# carries a Telegram user or chat id needs the 64-bit range of its BigInteger column instead.
+INT32_MAX = 2**31 - 1
+RowId = Annotated[int, Field(ge=0, le=INT32_MAX)]
 
 
 class ConsentCb(CallbackData, prefix="cs"):
@@ -28,34 +33,34 @@ class JoinPickCb(CallbackData, prefix="jp"):
     """A step of the join-request dialog: `what` is municipality / school / page / skip."""
 
     what: str
-    value: Number = 0
+    value: RowId = 0
 
 
 class JoinDecisionCb(CallbackData, prefix="jd"):
-    request_id: Number
+    request_id: RowId
     approve: bool
 
 
 class RosterCb(CallbackData, prefix="ro"):
     action: str
-    upload_id: Number = 0
-    municipality_id: Number = 0
+    upload_id: RowId = 0
+    municipality_id: RowId = 0
 
 
 class InviteCb(CallbackData, prefix="iv"):
     action: str
-    value: Number = 0
+    value: RowId = 0
     extra: str = ""
 
 
 class AdminCb(CallbackData, prefix="ad"):
     action: str
-    value: Number = 0
+    value: RowId = 0
 
 
 class CommunityCb(CallbackData, prefix="cm"):
     action: str
-    community_id: Number = 0
+    community_id: RowId = 0
 
 
 class PrivacyCb(CallbackData, prefix="pv"):
@@ -64,22 +69,22 @@ class PrivacyCb(CallbackData, prefix="pv"):
 
 class BroadcastCb(CallbackData, prefix="bc"):
     action: str
-    value: Number = 0
+    value: RowId = 0
 
 
 class QuestionCb(CallbackData, prefix="qu"):
     action: str
-    thread_id: Number = 0
-    value: Number = 0
+    thread_id: RowId = 0
+    value: RowId = 0
 
 
 class ConsultationCb(CallbackData, prefix="co"):
     action: str
-    value: Number = 0
+    value: RowId = 0
     extra: str = ""
 
 
 class MunicipalitySettingsCb(CallbackData, prefix="ms"):
     action: str
-    municipality_id: Number = 0
+    municipality_id: RowId = 0
     value: str = ""

@@ -19,6 +19,7 @@ from bot.keyboards.municipality_settings import (
     zones_keyboard,
 )
 from bot.services import municipality_settings as service
+from bot.services.typed_numbers import INT32_MAX, whole_number_or_none
 from bot.states import DeadlinesFlow
 from bot.texts import t
 from bot.ui import set_buttons
@@ -79,7 +80,8 @@ async def cb_page(
     callback: CallbackQuery, callback_data: MunicipalitySettingsCb, ctx: UpdateContext
 ) -> None:
     municipalities = await service.manageable_municipalities(ctx.session, ctx.me)
-    page = int(callback_data.value) if callback_data.value.isdigit() else 0
+    # The page travels in the button as text: a forged one shows the first page.
+    page = whole_number_or_none(callback_data.value, 0, INT32_MAX) or 0
     await callback.answer()
     await set_buttons(callback, municipalities_keyboard(municipalities, page))
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import DomainError
 from bot.services.consultations import ConsultationView, local_today, program_year, views_of
 from bot.services.scope import coordinated_municipalities, municipalities_coordinated_by
+from bot.services.typed_numbers import INT32_MAX, whole_number_or_none
 from config.settings import Settings
 from storage.models import CompetenceBlock, ConsultationFormat, Municipality, Person, School
 from storage.repositories.consultations import ConsultationsRepo, LogFilter
@@ -50,9 +51,14 @@ class ReportFilter:
     @classmethod
     def unpack(cls, municipality_id: int, extra: str) -> ReportFilter:
         parts = extra.split(".")
-        if len(parts) != 3 or parts[0] not in PERIODS or not all(p.isdecimal() for p in parts[1:]):
+        if len(parts) != 3 or parts[0] not in PERIODS:
             raise DomainError("consultations.stale_step")
-        return cls(municipality_id, parts[0], int(parts[1]), int(parts[2]))
+        # The ids are looked up in 32-bit columns: a longer number is an old or forged button.
+        school_id = whole_number_or_none(parts[1], 0, INT32_MAX)
+        tutor_id = whole_number_or_none(parts[2], 0, INT32_MAX)
+        if school_id is None or tutor_id is None:
+            raise DomainError("consultations.stale_step")
+        return cls(municipality_id, parts[0], school_id, tutor_id)
 
     def with_(self, **changes: Any) -> ReportFilter:
         return ReportFilter(**{**asdict(self), **changes})

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services import assignments
+from bot.services.typed_numbers import NotAWholeNumber, OutOfRange, typed_whole_number
 from config.settings import Settings
 from storage.models import (
     CompetenceBlock,
@@ -72,10 +73,11 @@ async def local_today(
 
 # --- input --------------------------------------------------------------------------------
 
-_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?$")
+# re.ASCII: \d is 0-9 only, not every script's digits; the words stay matched as typed.
+_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2}|\d{4}))?$", re.ASCII)
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
-_MINUTES = re.compile(rf"^{_NUMBER}\s*(?:м|мин|минут[аы]?|min|mins|minutes?|m)?\.?$")
-_HOURS = re.compile(rf"^{_NUMBER}\s*(?:ч|час|часа|часов|h|hr|hrs|hours?)\.?$")
+_MINUTES = re.compile(rf"^{_NUMBER}\s*(?:м|мин|минут[аы]?|min|mins|minutes?|m)?\.?$", re.ASCII)
+_HOURS = re.compile(rf"^{_NUMBER}\s*(?:ч|час|часа|часов|h|hr|hrs|hours?)\.?$", re.ASCII)
 
 
 def check_held_on(day: date, today: date) -> date:
@@ -112,9 +114,20 @@ def parse_duration(raw: str) -> int:
     """Minutes from «45», «45 мин», «1,5 ч», «2 часа»; more than 0, at most 8 hours."""
     text = re.sub(r"(?<=\d)\s+(?=\d)", "", raw.strip().lower())
     if match := _HOURS.match(text):
-        minutes = round(float(match[1].replace(",", ".")) * 60)
-    elif (match := _MINUTES.match(text)) and match[1].isdigit():
-        minutes = int(match[1])
+        hours = float(match[1].replace(",", "."))
+        # 400 nines make float() infinite, and round() of it overflows: too long is too long.
+        if hours * 60 > DURATION_MAX_MINUTES:
+            raise DomainError("consultations.duration_too_long", hours=DURATION_MAX_MINUTES // 60)
+        minutes = round(hours * 60)
+    elif match := _MINUTES.match(text):
+        try:
+            minutes = typed_whole_number(match[1], 0, DURATION_MAX_MINUTES)
+        except NotAWholeNumber:  # «1,5» without a unit
+            raise DomainError("consultations.duration_invalid") from None
+        except OutOfRange:
+            raise DomainError(
+                "consultations.duration_too_long", hours=DURATION_MAX_MINUTES // 60
+            ) from None
     else:
         raise DomainError("consultations.duration_invalid")
     return check_duration(minutes)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services.scope import scope_of
+from bot.services.typed_numbers import NotAWholeNumber, OutOfRange, typed_whole_number
 from config.settings import Settings
 from storage.models import Municipality, Person
 from storage.repositories.places import PlacesRepo
@@ -127,15 +128,14 @@ async def managed_municipality(
 
 def parse_number(deadline: Deadline, raw: str) -> int:
     bounds = BOUNDS[deadline]
-    text = raw.strip()
-    if not text.isdigit():
-        raise DomainError(f"deadlines.not_a_number_{deadline}")
-    number = int(text)
-    if not bounds.minimum <= number <= bounds.maximum:
+    try:
+        return typed_whole_number(raw, bounds.minimum, bounds.maximum)
+    except NotAWholeNumber:
+        raise DomainError(f"deadlines.not_a_number_{deadline}") from None
+    except OutOfRange:
         raise DomainError(
             f"deadlines.out_of_range_{deadline}", min=bounds.minimum, max=bounds.maximum
-        )
-    return number
+        ) from None
 
 
 async def set_deadline(
