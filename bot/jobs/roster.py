@@ -30,9 +30,7 @@ async def _upload(context: JobRunContext, job: BackgroundJob) -> tuple[Person, R
 
 async def _read(context: JobRunContext, upload: RosterUpload) -> ParsedRoster:
     try:
-        return await roster.read_upload(
-            upload, max_upload_bytes=context.settings.roster_max_bytes
-        )
+        return await roster.read_upload(upload, max_upload_bytes=context.settings.roster_max_bytes)
     except roster.UnreadableRoster:
         async with context.session_pool.begin() as session:
             await roster.discard_upload(session, upload.id)

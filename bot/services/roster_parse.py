@@ -256,9 +256,7 @@ def _pick(values: Sequence[str], position: int | None) -> str:
     return values[position]
 
 
-def _data_rows(
-    rows: Iterator[list[str]], header_row: int
-) -> Iterable[tuple[int, list[str], bool]]:
+def _data_rows(rows: Iterator[list[str]], header_row: int) -> Iterable[tuple[int, list[str], bool]]:
     """Non-empty rows with their numbers, without control characters; the flag tells whether
     any were removed."""
     for number, values in enumerate(rows, start=header_row + 1):

@@ -52,4 +52,3 @@ def append_row(sheet: Any, values: Iterable[object]) -> list[Cell]:
     cells = [safe_cell(sheet, value) for value in values]
     sheet.append(cells)
     return cells
-
