@@ -182,7 +182,18 @@ def _sheet_rows(sheet: Any) -> Iterator[list[str]]:
     sheet.reset_dimensions()
     # One row past the limit is read, so that a longer roster is refused, not cut.
     rows = sheet.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
-    return _bounded([cell_text(value) for value in values] for values in rows)
+    return _bounded([cell_text(value) for value in _filled_part(values)] for values in rows)
+
+
+def _filled_part(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row without its trailing empty cells: openpyxl pads every row to MAX_COLUMNS, and
+    rows the file skips come as padding only."""
+    if values.count(None) == len(values):  # counted in C: most padding is whole empty rows
+        return ()
+    end = len(values)
+    while values[end - 1] is None:
+        end -= 1
+    return values[:end]
 
 
 def _bounded(rows: Iterable[list[str]]) -> Iterator[list[str]]:
