@@ -43,6 +43,7 @@ from bot.states import DeadlinesFlow, LogConsultation
 from config.settings import Settings
 from tests import reach
 from tests.callback_classes import callback_classes, fields_of
+from tests.factories import make_document_message, update_with
 from tests.harness import Harness, chat_of
 
 hypothesis_settings.register_profile(
@@ -344,8 +345,7 @@ async def _feed(harness: Harness, actor: int, example: Example) -> None:
 
 
 async def _upload(harness: Harness, actor: int, example: Example) -> None:
-    from tests.factories import make_document_message, update_with
-
+    """A document whose declared size may be far from its content's."""
     file_id = f"fuzz-{len(harness.api.files)}"
     harness.api.files[file_id] = example.content
     size = example.declared_size if example.declared_size is not None else len(example.content)
