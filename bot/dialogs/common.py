@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialogs.leaving import meant_for_form, typed_answer
 from bot.dialogs.widgets import T
+from bot.errors import DomainError
 from bot.texts import t
 from bot.ui import send_long
 from config.settings import Settings
@@ -41,6 +42,29 @@ def mark(chosen: bool) -> str:
     return "✅" if chosen else "▫️"
 
 
+# Ids and page numbers in the forms' buttons fit the database's 32-bit columns.
+_LARGEST_NUMBER = 2**31 - 1
+
+
+def button_number(raw: str) -> int:
+    """A number carried in a form button's data. aiogram-dialog would call `int()` on it and
+    crash on a forged or broken button (`30:`, `²`, a 20-digit id): that is an old button."""
+    if not (raw.isascii() and raw.removeprefix("-").isdigit()) or abs(int(raw)) > _LARGEST_NUMBER:
+        raise DomainError("error.stale_button")
+    return int(raw)
+
+
+class _Paging(ScrollingGroup):
+    """A ScrollingGroup whose page number is read by `button_number`."""
+
+    async def _process_item_callback(
+        self, callback: CallbackQuery, data: str, dialog: Any, manager: DialogManager
+    ) -> bool:
+        return await super()._process_item_callback(
+            callback, str(button_number(data)), dialog, manager
+        )
+
+
 def choices(widget_id: str, items: str, on_click: Any, *, numbers: bool = False) -> Select[Any]:
     """Buttons for the window data `items`, a list of (id, label) pairs."""
     return Select(
@@ -48,7 +72,7 @@ def choices(widget_id: str, items: str, on_click: Any, *, numbers: bool = False)
         id=widget_id,
         items=items,
         item_id_getter=lambda item: item[0],
-        type_factory=int if numbers else str,
+        type_factory=button_number if numbers else str,
         on_click=on_click,
     )
 
@@ -64,7 +88,7 @@ def paged_choices(
 ) -> ScrollingGroup:
     """`choices` one under another, `per_page` at a time, with paging buttons where the list
     is longer (the page is the widget data of `scroll_id`)."""
-    return ScrollingGroup(
+    return _Paging(
         choices(widget_id, items, on_click, numbers=numbers),
         id=scroll_id,
         width=1,
