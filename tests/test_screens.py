@@ -3,12 +3,22 @@ each role's main screens say what the bot really does, in Russian and in English
 
 from __future__ import annotations
 
+import io
 import re
 import string
+from typing import Any
 
+import openpyxl
 import pytest
+from aiogram.methods import SendDocument
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import audience as audiences
 from bot.texts import LOCALES_DIR, read_catalog
+from storage.models import Person, Role
+from tests import seed
+from tests.harness import Harness
 
 LOCALES = ("ru", "en")
 TEMPLATES_DIR = LOCALES_DIR / "templates"
@@ -84,3 +94,136 @@ def test_no_russian_text_needs_a_name_declined() -> None:
         for key, text in _texts("ru")
         if any(field not in NOT_NAMES for field in CASE_WORDS.findall(text))
     ] == []
+
+
+# --- broadcasts: who the announcement cannot reach ----------------------------------------------
+
+COORDINATOR = 8801
+ADMIN = 8802
+JOINED = (8810, 8811, 8812)
+FORMULA_NAME = '=HYPERLINK("http://x.example","Жми") Иван\x07ов'
+
+
+async def arrange_broadcast_audience(db: AsyncSession) -> None:
+    mun, low, leader = await seed.place(db)
+    await seed.person(
+        db,
+        name="Координатор Елена Викторовна",
+        roles=[Role.COORDINATOR],
+        municipality=mun,
+        telegram_id=COORDINATOR,
+    )
+    await seed.person(
+        db, name="Админ Пётр Ильич", roles=[Role.ADMIN], municipality=mun, telegram_id=ADMIN
+    )
+    for n, telegram_id in enumerate(JOINED):
+        await seed.person(
+            db,
+            name=f"Подключённый Педагог {n}",
+            roles=[Role.TEACHER],
+            municipality=mun,
+            school=low,
+            telegram_id=telegram_id,
+        )
+    # From the roster, never started the bot.
+    await seed.person(
+        db,
+        name="Неподключённая Анна Сергеевна",
+        roles=[Role.TEACHER, Role.TUTOR],
+        municipality=mun,
+        school=leader,
+        phone="+79990000001",
+    )
+    await seed.person(
+        db, name=FORMULA_NAME, roles=[Role.TEACHER], municipality=mun, phone="+79990000002"
+    )
+    # Another municipality's unjoined teacher is none of this coordinator's business.
+    other, other_school, _ = await seed.place(db, municipality="Кировский городской округ")
+    await seed.person(
+        db,
+        name="Чужая Неподключённая",
+        roles=[Role.TEACHER],
+        municipality=other,
+        school=other_school,
+        phone="+79990000003",
+    )
+    await db.commit()
+
+
+def _sheet_rows(document: SendDocument) -> list[tuple[Any, ...]]:
+    data = document.document.data  # type: ignore[union-attr]
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    return [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
+
+
+def _documents(harness: Harness) -> list[SendDocument]:
+    return [r for r in harness.requests if isinstance(r, SendDocument)]
+
+
+async def test_broadcast_preview_and_report_name_those_who_never_joined(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange_broadcast_audience(db)
+    await harness.send(COORDINATOR, "📣 Рассылки")
+    await harness.press(COORDINATOR, "Новая рассылка")
+    await harness.send(COORDINATOR, "Совещание в пятницу")
+    await harness.press(COORDINATOR, "Предпросмотр")
+
+    preview = harness.last_text(COORDINATOR)
+    assert "Получателей: 4" in preview  # the teachers and the admin
+    assert "Ещё не подключились к боту: 2" in preview
+
+    await harness.press(COORDINATOR, "Кто не подключился")
+    [document] = _documents(harness)
+    header, *rows = _sheet_rows(document)
+    assert header == ("ФИО", "Школа", "Роль", "Телефон")
+    assert sorted(rows) == sorted(
+        [
+            ("Неподключённая Анна Сергеевна", "МКОУ СОШ № 1 с. Грачёвка", "педагог, наставник",
+             "+79990000001"),
+            # A formula in a name stays text, and the control character is gone.
+            ('=HYPERLINK("http://x.example","Жми") Иванов', "—", "педагог", "+79990000002"),
+        ]
+    )  # fmt: skip
+    # The preview's buttons come again below the file.
+    assert "Отправить сейчас" in " ".join(harness.buttons(COORDINATOR))
+
+    await harness.press(COORDINATOR, "Отправить сейчас")
+    await harness.deliver()
+    await harness.run_job("bot.delivery.progress:tick")
+    await harness.deliver()
+    report = harness.last_text(COORDINATOR)
+    assert "Итоги рассылки" in report and "Не подключились к боту: 2" in report
+
+    await harness.press(COORDINATOR, "Кто не подключился")
+    assert len(_documents(harness)) == 2
+    assert len(_sheet_rows(_documents(harness)[-1])) == 3
+
+
+async def test_the_unjoined_list_shows_phones_only_to_the_municipalitys_coordinator(
+    db: AsyncSession,
+) -> None:
+    await arrange_broadcast_audience(db)
+    admin = await db.scalar(select(Person).where(Person.telegram_id == ADMIN))
+    assert admin is not None
+    scope = await audiences.sender_scope(db, admin)
+    people = await audiences.unjoined(db, scope, audiences.Audience(), admin)
+    assert {p.name for p in people} == {"Неподключённая Анна Сергеевна", FORMULA_NAME}
+    assert {p.phone for p in people} == {None}
+
+
+async def test_a_preview_with_everyone_joined_offers_no_list(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange_broadcast_audience(db)
+    await harness.send(COORDINATOR, "📣 Рассылки")
+    await harness.press(COORDINATOR, "Новая рассылка")
+    await harness.send(COORDINATOR, "Совещание в пятницу")
+    await harness.press(COORDINATOR, "Школы")
+    await harness.press(COORDINATOR, "СОШ № 2")
+    await harness.press(COORDINATOR, "Назад")
+    await harness.press(COORDINATOR, "Предпросмотр")
+
+    assert "не подключились" not in harness.last_text(COORDINATOR)
+    assert "Кто не подключился" not in " ".join(harness.buttons(COORDINATOR))

@@ -25,6 +25,7 @@ from storage.models import (
     DeliveryStatus,
     Municipality,
     Person,
+    Role,
 )
 from storage.repositories.outbox import OutboxRepo
 from storage.repositories.people import PeopleRepo
@@ -247,6 +248,74 @@ async def history(
     found = await repo.recent_broadcasts(person.id, list(scope.municipality_ids), limit)
     counts = await repo.counts_by_status_of([b.id for b in found])
     return [(b, _progress(b, counts[b.id])) for b in found]
+
+
+async def _reached_audience(
+    session: AsyncSession, viewer: Person, broadcast: Broadcast
+) -> tuple[Scope, audiences.Audience] | None:
+    """The sent broadcast's audience within the viewer's own scope (None: none of it is)."""
+    scope = await audiences.sender_scope(session, viewer)
+    audience = audiences.Audience.from_dict(broadcast.audience)
+    named = audience.municipality_ids or (
+        [broadcast.municipality_id] if broadcast.municipality_id else list(scope.municipality_ids)
+    )
+    # An empty list would mean «all of the scope»: an audience outside it is nobody instead.
+    audience.municipality_ids = [m for m in named if scope.covers_municipality(m)]
+    if not audience.municipality_ids:
+        return None
+    # Only the segments that still exist can be asked again.
+    audience.segments = {
+        n: a for n, a in audience.segments.items() if n in audiences.known_segments()
+    }
+    return scope, audience
+
+
+async def unjoined_count(session: AsyncSession, viewer: Person, broadcast: Broadcast) -> int:
+    """How many of a sent broadcast's audience have still not joined the bot: for the report."""
+    reached = await _reached_audience(session, viewer, broadcast)
+    return await audiences.unjoined_count(session, *reached) if reached else 0
+
+
+async def unjoined_of(
+    session: AsyncSession, viewer: Person, broadcast_id: int
+) -> list[audiences.Unjoined]:
+    """Who of a sent broadcast's audience has not joined the bot, for personal invites."""
+    broadcast = await visible(session, viewer, broadcast_id)
+    reached = await _reached_audience(session, viewer, broadcast)
+    return await audiences.unjoined(session, *reached, viewer) if reached else []
+
+
+# Characters a worksheet cell cannot hold (openpyxl refuses them): C0 controls but tab and
+# line breaks.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _safe_cell_value(value: str) -> str:
+    return _CONTROL_CHARACTERS.sub("", value)
+
+
+def unjoined_workbook(
+    people: Sequence[audiences.Unjoined], headers: Sequence[str], role_names: dict[Role, str]
+) -> bytes:
+    """The list of those who have not joined: name, school, role, and the phone where the
+    coordinator may see it. Every value is a string cell, never a formula («=HYPERLINK…» in a
+    name stays text), and control characters are dropped."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([_safe_cell_value(h) for h in headers])
+    for row, someone in enumerate(people, start=2):
+        values = [
+            someone.name or "—",
+            someone.school or "—",
+            ", ".join(role_names[r] for r in someone.roles) or "—",
+            someone.phone or "",
+        ]
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=column, value=_safe_cell_value(value))
+            cell.data_type = "s"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 async def failures_workbook(
