@@ -227,3 +227,57 @@ async def test_a_preview_with_everyone_joined_offers_no_list(
 
     assert "не подключились" not in harness.last_text(COORDINATOR)
     assert "Кто не подключился" not in " ".join(harness.buttons(COORDINATOR))
+
+
+# --- «Назначить»: who a question would reach ----------------------------------------------------
+
+ASKING_TEACHER = 8901
+REACHABLE_TUTOR = 8902
+QUEUE_COORDINATOR = 8903
+
+
+async def test_assigning_marks_tutors_who_never_joined_and_lists_them_last(
+    harness: Harness, db: AsyncSession
+) -> None:
+    mun, school, leader = await seed.place(db)
+    await seed.person(
+        db,
+        name="Иванова Мария Петровна",
+        roles=[Role.TEACHER],
+        municipality=mun,
+        school=school,
+        telegram_id=ASKING_TEACHER,
+    )
+    # By name the unjoined tutor comes first; the one a question reaches is listed first.
+    await seed.person(
+        db, name="Абрамова Нина Ильинична", roles=[Role.TUTOR], municipality=mun, school=leader
+    )
+    await seed.person(
+        db,
+        name="Петрова Анна Ивановна",
+        roles=[Role.TUTOR],
+        municipality=mun,
+        school=leader,
+        telegram_id=REACHABLE_TUTOR,
+    )
+    await seed.person(
+        db,
+        name="Сидорова Ольга Викторовна",
+        roles=[Role.COORDINATOR],
+        municipality=mun,
+        telegram_id=QUEUE_COORDINATOR,
+    )
+    await db.commit()
+    await harness.send(ASKING_TEACHER, "/ask")
+    await harness.send(ASKING_TEACHER, "Как готовить к ОГЭ?")
+    await harness.deliver()
+
+    await harness.press(QUEUE_COORDINATOR, "Назначить наставника")
+    assert "не подключился к боту" in harness.last_text(QUEUE_COORDINATOR)
+    assert harness.buttons(QUEUE_COORDINATOR) == [
+        "Петрова Анна Ивановна",
+        "⚪ Абрамова Нина Ильинична (не в боте)",
+    ]
+    # Chosen anyway, the coordinator is told why it cannot go to them now.
+    await harness.press(QUEUE_COORDINATOR, "Абрамова")
+    assert "недоступен в боте" in harness.last_text(QUEUE_COORDINATOR)
