@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import string
+from types import SimpleNamespace as NS
 from typing import Any
 
 import openpyxl
@@ -14,11 +15,12 @@ from aiogram.methods import SendDocument
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.keyboards.menus import menu_keys
 from bot.services import audience as audiences
-from bot.texts import LOCALES_DIR, read_catalog
+from bot.texts import LOCALES_DIR, Templates, Texts, read_catalog, t
 from storage.models import Person, Role
 from tests import seed
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 LOCALES = ("ru", "en")
 TEMPLATES_DIR = LOCALES_DIR / "templates"
@@ -281,3 +283,156 @@ async def test_assigning_marks_tutors_who_never_joined_and_lists_them_last(
     # Chosen anyway, the coordinator is told why it cannot go to them now.
     await harness.press(QUEUE_COORDINATOR, "Абрамова")
     assert "недоступен в боте" in harness.last_text(QUEUE_COORDINATOR)
+
+
+# --- a pass as a new user: every role's main screens, in Russian and in English -----------------
+
+WALKERS = {Role.TEACHER: 9101, Role.TUTOR: 9102, Role.COORDINATOR: 9103, Role.ADMIN: 9104}
+# What the people and places of the walk are called: data, in Russian whatever the language.
+DATA = (
+    "Иванова Мария Петровна", "Иванова М.П.", "Петрова Анна Ивановна", "Петрова А.И.",
+    "Сидорова Ольга Викторовна", "Админов Пётр Ильич", "Неподключённый Тьютор Ильич",
+    "МКОУ СОШ № 2 с. Кугульта", "МКОУ СОШ № 1 с. Грачёвка", "СОШ № 2", "СОШ № 1",
+    "Грачёвский муниципальный округ", "Математика", "Как готовить к ОГЭ?", "Начните с демоверсии.",
+    # Examples the English texts keep in Russian, as the user will type them.
+    "Инфомир", "Матрица", "Соцветие естественников",
+)  # fmt: skip
+# Values of the models' enums: a screen shows them in words, never as they are stored.
+RAW_VALUES = re.compile(
+    r"\b(?:active|blocked_bot|forgotten|teacher|school_leader|tutor|coordinator|admin|pending"
+    r"|sending|sent|blocked|failed|unknown|cancelled|scheduled|done|open|answered|closed"
+    r"|in_person|online|video|phone|subject|methodical|psychological|None|True|False)\b"
+)
+# A line that runs into the next one: «Доставлено: 0Ждут отправки».
+GLUED = re.compile(r"[0-9a-zа-яё)][А-ЯЁ](?=[а-яё])")
+# What a Russian screen may say in Latin letters.
+LATIN_ALLOWED = {"Excel", "CSV", "Telegram", "xlsx", "csv"}
+
+
+def _without_data(text: str) -> str:
+    text = re.sub(r"<[^>]+>|https?://\S+|/[a-z_]+\b|\d{1,2}\.\d{1,2}\.\d{4}", " ", text)
+    for value in DATA:
+        text = text.replace(value, " ")
+    return text
+
+
+async def _walk_world(db: AsyncSession, locale: str) -> None:
+    mun, low, leader = await seed.place(db)
+    names = {
+        Role.TEACHER: "Иванова Мария Петровна",
+        Role.TUTOR: "Петрова Анна Ивановна",
+        Role.COORDINATOR: "Сидорова Ольга Викторовна",
+        Role.ADMIN: "Админов Пётр Ильич",
+    }
+    people = {
+        role: await seed.person(
+            db,
+            name=names[role],
+            roles=[role],
+            municipality=mun,
+            school={Role.TEACHER: low, Role.TUTOR: leader}.get(role),
+            telegram_id=telegram_id,
+            subjects=["Математика"] if role == Role.TEACHER else None,
+            locale=locale,
+        )
+        for role, telegram_id in WALKERS.items()
+    }
+    await seed.person(
+        db, name="Неподключённый Тьютор Ильич", roles=[Role.TUTOR], municipality=mun, school=leader
+    )
+    await seed.assign_tutor(db, people[Role.TUTOR], people[Role.TEACHER])
+    await db.commit()
+
+
+async def _screens(harness: Harness, locale: str) -> list[tuple[str, str]]:
+    """Every main screen of every role, and a question asked and answered, as (where, text)."""
+    seen: list[tuple[str, str]] = []
+
+    async def look(role: Role, action: str, step: Any) -> None:
+        before = len(harness.requests)
+        await step
+        await harness.deliver()
+        seen.extend(
+            (f"{locale} {role} {action}", text)
+            for request in harness.requests[before:]
+            if (text := text_of(request))
+        )
+
+    teacher, tutor = WALKERS[Role.TEACHER], WALKERS[Role.TUTOR]
+    coordinator = WALKERS[Role.COORDINATOR]
+    with harness.dp["texts"].context():
+        await look(Role.TEACHER, "ask", harness.send(teacher, "/ask"))
+        await look(Role.TEACHER, "question", harness.send(teacher, "Как готовить к ОГЭ?"))
+        for role, chat in WALKERS.items():
+            for key in ["/start", "/menu", "/help", *menu_keys(frozenset({role}))]:
+                text = key if key.startswith("/") else t(key, locale=locale)
+                await look(role, text, harness.send(chat, text))
+        answer = t("questions.button_answer_n", locale=locale, number=1)
+        await look(Role.TUTOR, "answer", harness.press(tutor, answer))
+        await look(Role.TUTOR, "answer text", harness.send(tutor, "Начните с демоверсии."))
+        close = t("questions.button_close", locale=locale)
+        await look(Role.TEACHER, "close", harness.press(teacher, close))
+        await look(Role.TEACHER, "rate", harness.press(teacher, "⭐⭐⭐⭐⭐"))
+        consult = t("consultations.button_new", locale=locale)
+        await look(Role.TUTOR, "consultation", harness.press(tutor, consult))
+        new_broadcast = t("broadcast.new", locale=locale)
+        await look(Role.COORDINATOR, "broadcast", harness.press(coordinator, new_broadcast))
+    return seen
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_a_new_user_walks_every_roles_main_screens(
+    harness: Harness, db: AsyncSession, locale: str
+) -> None:
+    await _walk_world(db, locale)
+    screens = await _screens(harness, locale)
+    assert len(screens) > 40
+
+    problems = []
+    for where, text in screens:
+        plain = _without_data(text)
+        if ".." in text.replace("...", "…"):
+            problems.append((where, "double period", text))
+        if GLUED.search(plain):
+            problems.append((where, "lines run together", text))
+        if RAW_VALUES.search(plain if locale == "ru" else ""):
+            problems.append((where, "a raw value", text))
+        if re.search(r"\b[a-z_]+\.[a-z_]+\.?[a-z_]*\b", plain):
+            problems.append((where, "a text key", text))
+        if locale == "ru" and set(re.findall(r"[A-Za-z]{2,}", plain)) - LATIN_ALLOWED:
+            problems.append((where, "English in Russian", text))
+        if locale == "en" and re.search(r"[А-Яа-яЁё]", plain):
+            problems.append((where, "Russian in English", text))
+    assert problems == []
+
+
+# --- promises: the first screens say only what the bot does ------------------------------------
+
+# Features the program plans and the bot does not have yet.
+NOT_YET = re.compile(
+    r"мероприят|самодиагност|напоминани|бот сообщит|event|self-check|reminder|will tell you",
+    re.IGNORECASE,
+)
+PROMISING_SCREENS = {
+    "consent.html": {"policy_url": "https://example.org/privacy"},
+    "my_tutor.html": {
+        "tutors": [NS(tutor=NS(full_name="Петрова Анна Ивановна"), school=None)],
+        "coordinators": [],
+    },
+    "help.html": {"roles": list(Role)},
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", sorted(PROMISING_SCREENS))
+def test_first_screens_promise_only_what_exists(name: str, locale: str) -> None:
+    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    templates = Templates(LOCALES_DIR, texts.available_locales)
+    with texts.context():
+        screens = [templates.render(name, locale, **PROMISING_SCREENS[name])]
+        if name == "my_tutor.html":
+            for coordinators in ([NS(full_name="Сидорова О.В.")], []):
+                screens.append(templates.render(name, locale, tutors=[], coordinators=coordinators))
+    assert [NOT_YET.findall(screen) for screen in screens] == [[]] * len(screens)
+    # The template says so to whoever adds a feature.
+    assert "grows as features land" in (TEMPLATES_DIR / name).read_text(encoding="utf-8")

@@ -39,8 +39,10 @@ def build_router() -> Router:
     return senders
 
 
-async def show_broadcasts(message: Message) -> None:
-    await message.answer(t("broadcast.intro"), reply_markup=start_keyboard())
+async def show_broadcasts(message: Message, ctx: UpdateContext) -> None:
+    # An admin's broadcasts reach the whole region, a coordinator's their municipality.
+    intro = "broadcast.intro_region" if Role.ADMIN in ctx.me.role_set else "broadcast.intro"
+    await message.answer(t(intro), reply_markup=start_keyboard())
 
 
 async def start_composer(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
