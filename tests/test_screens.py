@@ -436,3 +436,37 @@ def test_first_screens_promise_only_what_exists(name: str, locale: str) -> None:
     assert [NOT_YET.findall(screen) for screen in screens] == [[]] * len(screens)
     # The template says so to whoever adds a feature.
     assert "grows as features land" in (TEMPLATES_DIR / name).read_text(encoding="utf-8")
+
+
+# --- broadcast progress: each count on its own line ----------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("problems", [0, 1], ids=["clean", "with problems"])
+@pytest.mark.parametrize("waiting", [0, 6], ids=["finished", "waiting"])
+def test_broadcast_progress_keeps_every_count_on_its_own_line(
+    locale: str, problems: int, waiting: int
+) -> None:
+    progress = NS(
+        finished=waiting == 0,
+        done=4,
+        total=10,
+        sent=0,
+        blocked=problems,
+        failed=problems,
+        unknown=problems,
+        cancelled=problems,
+        waiting=waiting,
+    )
+    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    templates = Templates(LOCALES_DIR, texts.available_locales)
+    with texts.context():
+        text = templates.render("broadcast_progress.html", locale, broadcast=NS(id=3), p=progress)
+        delivered = t("broadcast.progress.delivered", locale=locale, count="0")
+        waiting_line = t("broadcast.progress.waiting", locale=locale, count=str(waiting))
+    lines = text.split("\n")
+    assert [line for line in lines if line.startswith(delivered)] != []
+    if waiting:
+        assert waiting_line in lines
+    else:
+        assert waiting_line not in text
