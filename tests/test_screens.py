@@ -15,10 +15,11 @@ from aiogram.methods import SendDocument
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import BroadcastCb
 from bot.keyboards.menus import menu_keys
 from bot.services import audience as audiences
 from bot.texts import LOCALES_DIR, Templates, Texts, read_catalog, t
-from storage.models import Person, Role
+from storage.models import Broadcast, Municipality, Person, Role
 from tests import seed
 from tests.harness import Harness, text_of
 
@@ -470,3 +471,30 @@ def test_broadcast_progress_keeps_every_count_on_its_own_line(
         assert waiting_line in lines
     else:
         assert waiting_line not in text
+
+
+async def test_another_municipalitys_coordinator_gets_no_unjoined_list(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange_broadcast_audience(db)
+    other = await db.scalar(
+        select(Municipality).where(Municipality.name == "Кировский городской округ")
+    )
+    assert other is not None
+    foreign = 8899
+    await seed.person(
+        db, name="Чужой Координатор", roles=[Role.COORDINATOR], municipality=other,
+        telegram_id=foreign,
+    )  # fmt: skip
+    await db.commit()
+    await harness.send(COORDINATOR, "📣 Рассылки")
+    await harness.press(COORDINATOR, "Новая рассылка")
+    await harness.send(COORDINATOR, "Совещание в пятницу")
+    await harness.press(COORDINATOR, "Предпросмотр")
+    await harness.press(COORDINATOR, "Отправить сейчас")
+    broadcast = await db.scalar(select(Broadcast))
+    assert broadcast is not None
+
+    await harness.callback(foreign, BroadcastCb(action="unjoined", value=broadcast.id).pack())
+    assert _documents(harness) == []
+    assert "не найдена" in harness.last_text(foreign)
