@@ -295,6 +295,7 @@ DATA = (
     "Сидорова Ольга Викторовна", "Админов Пётр Ильич", "Неподключённый Тьютор Ильич",
     "МКОУ СОШ № 2 с. Кугульта", "МКОУ СОШ № 1 с. Грачёвка", "СОШ № 2", "СОШ № 1",
     "Грачёвский муниципальный округ", "Математика", "Как готовить к ОГЭ?", "Начните с демоверсии.",
+    "Совещание",
     # Examples the English texts keep in Russian, as the user will type them.
     "Инфомир", "Матрица", "Соцветие естественников",
 )  # fmt: skip
@@ -376,8 +377,20 @@ async def _screens(harness: Harness, locale: str) -> list[tuple[str, str]]:
         await look(Role.TEACHER, "rate", harness.press(teacher, "⭐⭐⭐⭐⭐"))
         consult = t("consultations.button_new", locale=locale)
         await look(Role.TUTOR, "consultation", harness.press(tutor, consult))
+        await look(Role.TUTOR, "menu", harness.send(tutor, "/menu"))
+        await look(Role.TUTOR, "consultations", harness.send(tutor, "/consult"))
+        mine = t("consultations.button_mine", locale=locale)
+        await look(Role.TUTOR, "month", harness.press(tutor, mine))
         new_broadcast = t("broadcast.new", locale=locale)
         await look(Role.COORDINATOR, "broadcast", harness.press(coordinator, new_broadcast))
+        await look(Role.COORDINATOR, "audience", harness.send(coordinator, "Совещание"))
+        preview = t("broadcast.to_preview", locale=locale)
+        await look(Role.COORDINATOR, "preview", harness.press(coordinator, preview))
+        send_now = t("broadcast.send_now", locale=locale)
+        await look(Role.COORDINATOR, "send", harness.press(coordinator, send_now))
+        await look(Role.COORDINATOR, "progress", harness.run_job("bot.delivery.progress:tick"))
+        history = t("broadcast.history", locale=locale)
+        await look(Role.COORDINATOR, "history", harness.press(coordinator, history))
     return seen
 
 
