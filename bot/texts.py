@@ -15,13 +15,13 @@ import gettext
 import html
 import io
 from collections.abc import Iterable, Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiogram.utils.i18n import I18n
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -108,6 +108,11 @@ def format_moment(value: datetime, tz: tzinfo, locale: str) -> str:
     return str(format_datetime(value.astimezone(tz), "dd.MM.yyyy HH:mm", locale=locale))
 
 
+def format_month(value: date, locale: str) -> str:
+    """A month as a person says it: «март 2025», «March 2025»."""
+    return str(format_date(value, "LLLL yyyy", locale=locale))
+
+
 def _markup(text: str, params: Mapping[str, Any]) -> Markup:
     """A catalogue text inside a template: parameters escaped the way jinja2 escapes them."""
     return Markup(text).format(**params) if params else Markup(text)
@@ -118,7 +123,7 @@ class Templates:
 
     Inside a template `t(key, **params)` and `tn(key, count, **params)` give the catalogue's
     text in the template's locale (markup from the catalogue kept, parameters escaped);
-    the filters `number` and `datetime` format for that locale.
+    the filters `number`, `datetime` and `month` format for that locale.
     """
 
     def __init__(self, locales_dir: Path, locales: Iterable[str]) -> None:
@@ -144,6 +149,7 @@ class Templates:
             env.filters["datetime"] = lambda value, tz, _locale=locale: format_moment(
                 value, tz, _locale
             )
+            env.filters["month"] = lambda value, _locale=locale: format_month(value, _locale)
             self._envs[locale] = env
 
     def render(self, name: str, locale: str, **context: Any) -> str:

@@ -205,7 +205,7 @@ async def test_history_progress_is_one_message_that_becomes_the_count(
     edits = of_type(harness, COORDINATOR, EditMessageText)
     assert {e.message_id for e in edits} == {answered_id(harness, progress)}
     assert [text_of(e).endswith("наставнику… 50 %") for e in edits[:-1]] == [True]
-    assert text_of(edits[-1]).endswith("передана наставнику Петрова А.И.: сообщений — 2.")
+    assert text_of(edits[-1]).endswith("передана, сообщений — 2. Наставник: Петрова А.И.")
     assert len(copies_to(harness, TUTOR)) == 2
 
 

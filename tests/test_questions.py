@@ -167,7 +167,7 @@ async def test_ask_answer_follow_up_close_and_rate(relay: Harness, db: AsyncSess
     assert "🗒 Оформить как консультацию" in relay.buttons(TUTOR)
     [copied] = copies_to(relay, TUTOR)
     assert (copied.from_chat_id, copied.message_id) == (TEACHER, question.message_id)
-    assert "передано наставнику Петрова А.И." in relay.last_text(TEACHER)
+    assert "передано. Наставник: Петрова А.И.\n" in relay.last_text(TEACHER)
     [record] = await content_records(db, thread.id)
     assert (record.source_chat_id, record.source_message_id) == (TEACHER, question.message_id)
     assert (record.relayed_chat_id, record.relayed_message_id) == (TUTOR, copy_id(relay, copied))
@@ -176,9 +176,8 @@ async def test_ask_answer_follow_up_close_and_rate(relay: Harness, db: AsyncSess
     answer = await reply(
         relay, TUTOR, copy_id(relay, copied), "Начните с разбора заданий 2025 года."
     )
-    assert (
-        f"Ответ наставника Петрова А.И. на обращение № {thread_id}" in relay.texts_to(TEACHER)[-1]
-    )
+    header = f"Ответ на обращение № {thread_id}. Наставник: Петрова А.И.\n"
+    assert header in relay.texts_to(TEACHER)[-1]
     [to_teacher] = copies_to(relay, TEACHER)
     assert (to_teacher.from_chat_id, to_teacher.message_id) == (TUTOR, answer.message_id)
     assert "передан педагогу" in relay.last_text(TUTOR)
@@ -211,7 +210,7 @@ async def test_ask_answer_follow_up_close_and_rate(relay: Harness, db: AsyncSess
     assert thread.status == ThreadStatus.CLOSED and not thread.closed_automatically
     assert (thread.rating, thread.rating_comment) == (4, "Очень помогло, спасибо!")
     await relay.deliver()
-    assert any("отметил обращение" in text for text in relay.texts_to(TUTOR))
+    assert any("отмечено как решённое. Педагог: " in text for text in relay.texts_to(TUTOR))
 
 
 async def test_media_documents_voice_and_albums_are_relayed(
@@ -290,7 +289,7 @@ async def test_without_tutor_the_coordinator_assigns_and_history_moves(
     assert "Кому передать" in relay.last_text(COORDINATOR)
     await relay.press(COORDINATOR, "Петрова Анна Ивановна")
 
-    assert "передано наставнику Петрова А.И." in relay.last_text(COORDINATOR)
+    assert "Наставник: Петрова А.И." in relay.last_text(COORDINATOR)
     # The history follows as a background job, about a message a second in the tutor's chat.
     assert copies_to(relay, TUTOR) == []
     assert await relay.run_jobs() == 1
@@ -719,7 +718,7 @@ async def test_a_teacher_with_two_tutors_reaches_the_one_who_can_receive(
     [thread] = await threads(db)
     assert thread.tutor_id == second_id
     assert len(copies_to(relay, OTHER_TUTOR)) == 1
-    assert "передано наставнику Орлова Е.С." in relay.last_text(TEACHER)
+    assert "Наставник: Орлова Е.С." in relay.last_text(TEACHER)
 
 
 async def test_an_answer_telegram_refuses_to_copy_is_reported_to_the_tutor(
@@ -873,7 +872,7 @@ async def test_assigning_skips_a_history_message_telegram_cannot_copy(
     await relay.press(COORDINATOR, "Петрова Анна Ивановна")
     await relay.run_jobs()
 
-    assert "передано наставнику Петрова А.И." in relay.texts_to(COORDINATOR)[-2]
+    assert "Наставник: Петрова А.И." in relay.texts_to(COORDINATOR)[-2]
     assert "сообщений — 1" in relay.last_text(COORDINATOR)
     [thread] = await threads(db)
     assert thread.tutor_id is not None

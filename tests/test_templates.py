@@ -203,11 +203,18 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "p": _progress(finished=True, blocked=0, failed=0, unknown=0, cancelled=0),
         },
     ),
-    ("broadcast_report.html", "problems", {"broadcast": NS(id=3), "p": _progress()}),
+    ("broadcast_preview.html", "some", {"count": 1240, "unjoined": 0}),
+    ("broadcast_preview.html", "some not joined", {"count": 1240, "unjoined": 17}),
+    ("broadcast_preview.html", "nobody joined", {"count": 0, "unjoined": 3}),
+    (
+        "broadcast_report.html",
+        "problems",
+        {"broadcast": NS(id=3), "p": _progress(), "unjoined": 17},
+    ),
     (
         "broadcast_report.html",
         "all sent",
-        {"broadcast": NS(id=3), "p": _progress(sent=1240, cancelled=0)},
+        {"broadcast": NS(id=3), "p": _progress(sent=1240, cancelled=0), "unjoined": 0},
     ),
     (
         "broadcast_scheduled.html",

@@ -269,7 +269,7 @@ async def test_a_question_meeting_429_during_a_broadcast_is_relayed_not_lost(
 
     assert time.monotonic() - started >= 1, "the 429 was waited out"
     assert len(copies_to(harness, TUTOR)) == 1, "the question reached the tutor"
-    assert any("передано наставнику" in text for text in answered_texts(harness, TEACHER))
+    assert any("передано. Наставник:" in text for text in answered_texts(harness, TEACHER))
     stored = await db.scalar(
         select(func.count())
         .select_from(ThreadMessage)

@@ -40,9 +40,10 @@ async def _advance(
         await relay.open_progress_message(context.bot, broadcast, author, text)
     await relay.show_progress(context.bot, broadcast, text, finished=state.finished)
     if step.report_to is not None:
+        unjoined = await broadcasts.unjoined_count(session, step.report_to, broadcast)
         report = context.templates.render(
-            "broadcast_report.html", locale, broadcast=broadcast, p=state
+            "broadcast_report.html", locale, broadcast=broadcast, p=state, unjoined=unjoined
         )
         await relay.queue_report(
-            session, context.settings, broadcast, step.report_to, report, state
+            session, context.settings, broadcast, step.report_to, report, state, unjoined
         )

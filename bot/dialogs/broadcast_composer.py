@@ -45,7 +45,7 @@ from bot.services import broadcasts
 from bot.services.scope import Scope
 from bot.states import Broadcasting
 from bot.texts import t
-from bot.transport.broadcasts import open_progress_message
+from bot.transport.broadcasts import open_progress_message, unjoined_file
 from storage.models import Broadcast
 
 CHOICES_PER_PAGE = 8
@@ -196,9 +196,23 @@ async def on_preview(callback: CallbackQuery, _button: Any, manager: DialogManag
 
 
 async def preview_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    """Who gets it, and who of the audience will not because they never joined the bot."""
     scope, session = await _scope(dialog_manager)
-    count = await audiences.count(session, scope, audience_of(dialog_manager))
-    return {"count": count, "can_send": count > 0, "nobody": count == 0}
+    chosen = audience_of(dialog_manager)
+    count = await audiences.count(session, scope, chosen)
+    unjoined = await audiences.unjoined_count(session, scope, chosen)
+    return {"count": count, "can_send": count > 0, "unjoined": unjoined}
+
+
+async def on_unjoined(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+    """The list of those the announcement will not reach, for personal invites; the preview's
+    buttons come again below the file."""
+    person, session, _settings = who(manager)
+    scope, _session = await _scope(manager)
+    people = await audiences.unjoined(session, scope, audience_of(manager), person)
+    bot: Bot = manager.middleware_data["bot"]
+    await bot.send_document(chat_id(manager), unjoined_file(people, "not-joined.xlsx"))
+    manager.show_mode = ShowMode.SEND
 
 
 async def _create(manager: DialogManager, scheduled_at: datetime | None = None) -> Broadcast:
@@ -287,14 +301,16 @@ def dialog() -> Dialog:
             state=Broadcasting.choices,
         ),
         Window(
-            T("broadcast.recipients", "count", when="can_send"),
-            T("broadcast.empty_audience", when="nobody"),
+            Template("broadcast_preview.html"),
             Button(T("broadcast.send_now"), id="send", on_click=on_send, when="can_send"),
             SwitchTo(
                 T("broadcast.schedule"),
                 id="schedule",
                 state=Broadcasting.schedule,
                 when="can_send",
+            ),
+            Button(
+                T("broadcast.unjoined_file"), id="unjoined", on_click=on_unjoined, when="unjoined"
             ),
             _to(Broadcasting.audience, "broadcast.edit_audience"),
             _cancel(),

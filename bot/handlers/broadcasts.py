@@ -16,6 +16,7 @@ from bot.keyboards.broadcasts import history_keyboard, start_keyboard
 from bot.services import broadcasts
 from bot.states import Broadcasting
 from bot.texts import t
+from bot.transport.broadcasts import unjoined_file
 from bot.ui import set_buttons
 from bot.update_context import UpdateContext
 from storage.models import DeliveryStatus, Role
@@ -34,11 +35,14 @@ def build_router() -> Router:
     on_callback(cb_stop, BroadcastCb.filter(F.action == "stop"))
     on_callback(cb_history, BroadcastCb.filter(F.action == "history"))
     on_callback(cb_report, BroadcastCb.filter(F.action == "report"))
+    on_callback(cb_unjoined, BroadcastCb.filter(F.action == "unjoined"))
     return senders
 
 
-async def show_broadcasts(message: Message) -> None:
-    await message.answer(t("broadcast.intro"), reply_markup=start_keyboard())
+async def show_broadcasts(message: Message, ctx: UpdateContext) -> None:
+    # An admin's broadcasts reach the whole region, a coordinator's their municipality.
+    intro = "broadcast.intro_region" if Role.ADMIN in ctx.me.role_set else "broadcast.intro"
+    await message.answer(t(intro), reply_markup=start_keyboard())
 
 
 async def start_composer(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
@@ -84,4 +88,17 @@ async def cb_report(
     await ctx.bot.send_document(
         ctx.chat_id,
         BufferedInputFile(content, filename=f"broadcast-{callback_data.value}-failures.xlsx"),
+    )
+
+
+async def cb_unjoined(
+    callback: CallbackQuery, callback_data: BroadcastCb, ctx: UpdateContext
+) -> None:
+    people = await broadcasts.unjoined_of(ctx.session, ctx.me, callback_data.value)
+    if not people:
+        await callback.answer(t("broadcast.unjoined_none"), show_alert=True)
+        return
+    await callback.answer()
+    await ctx.bot.send_document(
+        ctx.chat_id, unjoined_file(people, f"broadcast-{callback_data.value}-not-joined.xlsx")
     )

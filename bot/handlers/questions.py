@@ -299,11 +299,14 @@ async def cmd_overview(message: Message, ctx: UpdateContext) -> None:
 
 
 async def cb_assign(callback: CallbackQuery, callback_data: QuestionCb, ctx: UpdateContext) -> None:
-    thread, tutors = await question_assignment.tutors_to_assign(
+    thread, choices = await question_assignment.tutor_choices(
         ctx.session, ctx.me, callback_data.thread_id
     )
     await callback.answer()
-    await ctx.reply(t("questions.pick_tutor", number=thread.id), tutors_keyboard(thread.id, tutors))
+    text = t("questions.pick_tutor", number=thread.id)
+    if not all(choice.reachable for choice in choices):
+        text += "\n" + t("questions.pick_tutor_unreachable")
+    await ctx.reply(text, tutors_keyboard(thread.id, choices))
 
 
 async def cb_assign_to(

@@ -32,16 +32,28 @@ def progress_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def report_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
+def report_keyboard(
+    broadcast_id: int, *, undelivered: bool, unjoined: bool
+) -> InlineKeyboardMarkup | None:
+    """The report's files: those it did not reach, and those who never joined the bot."""
+    rows = []
+    if undelivered:
+        rows.append(
             [
                 _button(
                     t("broadcast.failures_file"), BroadcastCb(action="report", value=broadcast_id)
                 )
             ]
-        ]
-    )
+        )
+    if unjoined:
+        rows.append(
+            [
+                _button(
+                    t("broadcast.unjoined_file"), BroadcastCb(action="unjoined", value=broadcast_id)
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def history_keyboard(broadcast_ids: Sequence[int]) -> InlineKeyboardMarkup:

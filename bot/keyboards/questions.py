@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import ConsultationCb, QuestionCb
 from bot.keyboards import short_label
+from bot.services.question_assignment import TutorChoice
 from bot.texts import t
 from storage.models import Person
 
@@ -57,11 +58,23 @@ def assign_keyboard(thread_id: int, locale: str | None = None) -> InlineKeyboard
     )
 
 
-def tutors_keyboard(thread_id: int, tutors: Sequence[Person]) -> InlineKeyboardMarkup:
+def tutors_keyboard(thread_id: int, choices: Sequence[TutorChoice]) -> InlineKeyboardMarkup:
+    """A button per tutor; one a question would not reach now is marked (see the text)."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(short_label(tutor.full_name or "—"), "assign_to", thread_id, tutor.id)]
-            for tutor in tutors
+            [
+                _button(
+                    short_label(
+                        (choice.tutor.full_name or "—")
+                        if choice.reachable
+                        else t("questions.tutor_not_in_bot", name=choice.tutor.full_name or "—")
+                    ),
+                    "assign_to",
+                    thread_id,
+                    choice.tutor.id,
+                )
+            ]
+            for choice in choices
         ]
     )
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, and_, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Recipient, recipient_timezones
 from bot.errors import DomainError
-from bot.services.scope import Scope, scope_of
+from bot.services.scope import Scope, coordinated_municipalities, scope_of
 from config.settings import Settings
 from storage.models import (
     Community,
@@ -116,13 +116,14 @@ async def validate(session: AsyncSession, scope: Scope, audience: Audience) -> A
     return audience
 
 
-def _people_query(scope: Scope, audience: Audience) -> Select[int, int | None, int | None]:
+QueryT = TypeVar("QueryT", bound=Select[*tuple[Any, ...]])
+
+
+def _narrowed(query: QueryT, scope: Scope, audience: Audience) -> QueryT:
+    """`query` over people, narrowed to the audience: everyone it names, joined or not."""
     municipalities = audience.municipality_ids or list(scope.municipality_ids)
-    query = select(Person.id, Person.telegram_id, Person.municipality_id).where(
-        Person.status == PersonStatus.ACTIVE,
-        Person.telegram_id.is_not(None),
-        Person.consent_at.is_not(None),
-        Person.municipality_id.in_(municipalities),
+    query = query.where(
+        Person.status == PersonStatus.ACTIVE, Person.municipality_id.in_(municipalities)
     )
     if scope.person_id is not None:
         query = query.where(Person.id != scope.person_id)
@@ -153,9 +154,58 @@ def _people_query(scope: Scope, audience: Audience) -> Select[int, int | None, i
     return query
 
 
+# Who a broadcast reaches: someone who started the bot and agreed to it.
+_JOINED = and_(Person.telegram_id.is_not(None), Person.consent_at.is_not(None))
+
+
+def _people_query(scope: Scope, audience: Audience) -> Select[int, int | None, int | None]:
+    query = select(Person.id, Person.telegram_id, Person.municipality_id).where(_JOINED)
+    return _narrowed(query, scope, audience)
+
+
 async def count(session: AsyncSession, scope: Scope, audience: Audience) -> int:
     subquery = _people_query(scope, audience).subquery()
     return int(await session.scalar(select(func.count()).select_from(subquery)) or 0)
+
+
+@dataclass(frozen=True)
+class Unjoined:
+    """Someone in the audience a broadcast cannot reach: they never started the bot (or never
+    agreed to it), so the coordinator invites them in person. The phone only for the coordinator
+    of the person's municipality, who has it from their own roster anyway."""
+
+    name: str | None
+    school: str | None
+    roles: tuple[Role, ...]
+    phone: str | None
+
+
+async def unjoined_count(session: AsyncSession, scope: Scope, audience: Audience) -> int:
+    query = _narrowed(select(Person.id).where(not_(_JOINED)), scope, audience)
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+async def unjoined(
+    session: AsyncSession, scope: Scope, audience: Audience, viewer: Person
+) -> list[Unjoined]:
+    """The audience's people who have not joined the bot, by name."""
+    query = _narrowed(
+        select(Person, School.name)
+        .outerjoin(School, School.id == Person.school_id)
+        .where(not_(_JOINED)),
+        scope,
+        audience,
+    ).order_by(Person.full_name, Person.id)
+    coordinated = set(coordinated_municipalities(viewer))
+    return [
+        Unjoined(
+            name=person.full_name,
+            school=school,
+            roles=tuple(sorted(person.role_set, key=list(Role).index)),
+            phone=person.phone if person.municipality_id in coordinated else None,
+        )
+        for person, school in (await session.execute(query)).all()
+    ]
 
 
 async def recipients(

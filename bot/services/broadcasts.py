@@ -29,6 +29,7 @@ from storage.models import (
     DeliveryStatus,
     Municipality,
     Person,
+    Role,
 )
 from storage.repositories.outbox import OutboxRepo
 from storage.repositories.people import PeopleRepo
@@ -274,6 +275,60 @@ def failure_reason(error: str | None) -> FailureReason:
     if "chat not found" in text or "can't initiate conversation" in text:
         return FailureReason.NOT_STARTED
     return FailureReason.TELEGRAM_ERROR
+
+
+async def _reached_audience(
+    session: AsyncSession, viewer: Person, broadcast: Broadcast
+) -> tuple[Scope, audiences.Audience] | None:
+    """The sent broadcast's audience within the viewer's own scope (None: none of it is)."""
+    scope = await audiences.sender_scope(session, viewer)
+    audience = audiences.Audience.from_dict(broadcast.audience)
+    named = audience.municipality_ids or (
+        [broadcast.municipality_id] if broadcast.municipality_id else list(scope.municipality_ids)
+    )
+    # An empty list would mean «all of the scope»: an audience outside it is nobody instead.
+    audience.municipality_ids = [m for m in named if scope.covers_municipality(m)]
+    if not audience.municipality_ids:
+        return None
+    # Only the segments that still exist can be asked again.
+    audience.segments = {
+        n: a for n, a in audience.segments.items() if n in audiences.known_segments()
+    }
+    return scope, audience
+
+
+async def unjoined_count(session: AsyncSession, viewer: Person, broadcast: Broadcast) -> int:
+    """How many of a sent broadcast's audience have still not joined the bot: for the report."""
+    reached = await _reached_audience(session, viewer, broadcast)
+    return await audiences.unjoined_count(session, *reached) if reached else 0
+
+
+async def unjoined_of(
+    session: AsyncSession, viewer: Person, broadcast_id: int
+) -> list[audiences.Unjoined]:
+    """Who of a sent broadcast's audience has not joined the bot, for personal invites."""
+    broadcast = await visible(session, viewer, broadcast_id)
+    reached = await _reached_audience(session, viewer, broadcast)
+    return await audiences.unjoined(session, *reached, viewer) if reached else []
+
+
+def unjoined_workbook(
+    people: Sequence[audiences.Unjoined], headers: Sequence[str], role_names: dict[Role, str]
+) -> bytes:
+    """The list of those who have not joined: name, school, role, and the phone where the
+    coordinator may see it; the safe writer keeps every value plain text."""
+    book = Workbook()
+    sheet = book.active
+    # `t()` escapes for Telegram's HTML; a spreadsheet wants the characters themselves.
+    append_row(sheet, [html.unescape(header) for header in headers])
+    for someone in people:
+        roles = ", ".join(html.unescape(role_names[r]) for r in someone.roles)
+        append_row(
+            sheet, [someone.name or "—", someone.school or "—", roles or "—", someone.phone or ""]
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 async def failures_workbook(

@@ -39,6 +39,28 @@ async def tutors_to_assign(
 
 
 @dataclass(frozen=True)
+class TutorChoice:
+    """A tutor the coordinator may pick, and whether a question would reach them now (they,
+    or their substitute while they are away, joined the bot and did not block it)."""
+
+    tutor: Person
+    reachable: bool
+
+
+async def tutor_choices(
+    session: AsyncSession, coordinator: Person, thread_id: int
+) -> tuple[Thread, list[TutorChoice]]:
+    """The municipality's tutors for «Назначить», those a question reaches first: the others
+    stay listed (the coordinator sees who has yet to join) but marked."""
+    thread, tutors = await tutors_to_assign(session, coordinator, thread_id)
+    found = [
+        TutorChoice(tutor, can_receive(await acting_tutor(session, tutor.id) or tutor))
+        for tutor in tutors
+    ]
+    return thread, sorted(found, key=lambda choice: not choice.reachable)
+
+
+@dataclass(frozen=True)
 class AssignmentPlan:
     """A thread about to move to `tutor`: its card goes to `receiver` (the tutor or their
     substitute) first."""

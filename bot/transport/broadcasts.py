@@ -1,5 +1,6 @@
 """A broadcast's progress as its author sees it: one message edited in place ("Отправлено
-1 240 из 5 000") with a stop button while it runs, then the report through the outbox."""
+1 240 из 5 000") with a stop button while it runs, then the report through the outbox; and
+the file of those it cannot reach because they never joined the bot."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Priority, enqueue_message
 from bot.keyboards.broadcasts import progress_keyboard, report_keyboard
+from bot.services import broadcasts
+from bot.services.audience import Unjoined
 from bot.services.broadcasts import Progress
+from bot.texts import t
 from config.settings import Settings
-from storage.models import Broadcast, Person
+from storage.models import Broadcast, Person, Role
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +71,10 @@ async def queue_report(
     author: Person,
     text: str,
     state: Progress,
+    unjoined: int,
 ) -> None:
-    """The report, with the button for the file of those it did not reach, if there are any."""
+    """The report, with the buttons for the files of those it did not reach and of those who
+    never joined the bot, if there are any."""
     await enqueue_message(
         session,
         settings,
@@ -75,6 +82,23 @@ async def queue_report(
         text,
         kind="broadcast_report",
         priority=Priority.URGENT,
-        reply_markup=report_keyboard(broadcast.id) if state.total > state.sent else None,
+        reply_markup=report_keyboard(
+            broadcast.id, undelivered=state.total > state.sent, unjoined=unjoined > 0
+        ),
         dedup_key=f"broadcast_report:{broadcast.id}",
     )
+
+
+def unjoined_file(people: list[Unjoined], name: str) -> BufferedInputFile:
+    """The .xlsx of those the broadcast cannot reach, in the reader's language."""
+    content = broadcasts.unjoined_workbook(
+        people,
+        headers=[
+            t("broadcast.col_name"),
+            t("broadcast.col_school"),
+            t("broadcast.col_role"),
+            t("broadcast.col_phone"),
+        ],
+        role_names={role: t(f"role.{role.value}") for role in Role},
+    )
+    return BufferedInputFile(content, filename=name)
