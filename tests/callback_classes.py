@@ -54,7 +54,7 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
     ),
     CommunityCb: ("action", ("join", "leave", "activate", "deactivate", "add", "skip_description")),
     PrivacyCb: ("action", ("download", "forget", "forget_no", "forget_yes", "language")),
-    BroadcastCb: ("action", ("new", "stop", "history", "report")),
+    BroadcastCb: ("action", ("new", "stop", "history", "report", "unjoined")),
     QuestionCb: (
         "action",
         (
