@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.context import AppContext
 from bot.delivery.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from bot.delivery.sender import OutboxSender
+from bot.delivery.split import KeepWithinLimits
 from bot.dialogs import install as install_dialogs
 from bot.fsm_storage import DatabaseStorage
 from bot.handlers import get_routers
@@ -43,11 +44,14 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
             if settings.telegram_api_url
             else AiohttpSession()
         )
-    return Bot(
+    bot = Bot(
         token=settings.require_token(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+    # Outermost of the request rules: nothing reaches Telegram over its length limits.
+    bot.session.middleware(KeepWithinLimits())
+    return bot
 
 
 def create_outbox_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
