@@ -94,3 +94,15 @@ async def set_buttons(callback: CallbackQuery, markup: InlineKeyboardMarkup | No
     if isinstance(callback.message, Message):
         with contextlib.suppress(TelegramBadRequest):
             await callback.message.edit_reply_markup(reply_markup=markup)
+
+
+async def answer_callback(
+    callback: CallbackQuery, text: str | None = None, *, show_alert: bool = False
+) -> None:
+    """Answers a button's tap (the spinner stops; `text` shows as a toast, plain text up to 200
+    characters). The answer is a courtesy: a tap Telegram no longer takes (too old, already
+    answered) is logged, and never fails the update, nor undoes what the tap decided."""
+    try:
+        await callback.answer(text, show_alert=show_alert)
+    except TelegramBadRequest as error:
+        log.warning("could not answer callback query: %s", error.message)
