@@ -180,12 +180,8 @@ class KeepWithinLimits(BaseRequestMiddleware):
                 method = cast(
                     "TelegramMethod[TelegramType]", method.model_copy(update={"text": parts[-1]})
                 )
-        elif isinstance(method, EditMessageText):
-            method = _shortened(method, "text", TELEGRAM_TEXT_LIMIT, markup)
-        elif isinstance(method, AnswerCallbackQuery) and method.text:
-            method = _shortened(method, "text", TELEGRAM_CALLBACK_ANSWER_LIMIT, markup=False)
-        elif isinstance(getattr(method, "caption", None), str):
-            method = _shortened(method, "caption", TELEGRAM_CAPTION_LIMIT, markup)
+        else:
+            method = _shortened(method, markup)
         return await make_request(bot, method)
 
 
@@ -199,12 +195,26 @@ def _is_html(method: TelegramMethod[Any], bot: Bot) -> bool:
     return isinstance(mode, str) and mode.lower() == "html" and not has_entities
 
 
-def _shortened(
-    method: TelegramMethod[TelegramType], field: str, limit: int, markup: bool
-) -> TelegramMethod[TelegramType]:
+def _one_part_limit(method: TelegramMethod[Any], markup: bool) -> tuple[str, int, bool] | None:
+    """The field of `method` that must fit in one part, its limit, and whether it is HTML."""
+    if isinstance(method, EditMessageText):
+        return "text", TELEGRAM_TEXT_LIMIT, markup
+    if isinstance(method, AnswerCallbackQuery):
+        # A toast is plain text.
+        return ("text", TELEGRAM_CALLBACK_ANSWER_LIMIT, False) if method.text else None
+    if isinstance(getattr(method, "caption", None), str):
+        return "caption", TELEGRAM_CAPTION_LIMIT, markup
+    return None
+
+
+def _shortened(method: TelegramMethod[TelegramType], markup: bool) -> TelegramMethod[TelegramType]:
+    found = _one_part_limit(method, markup)
+    if found is None:
+        return method
+    field, limit, is_html = found
     text: str = getattr(method, field)
-    short = shorten(text, limit, markup=markup)
+    short = shorten(text, limit, markup=is_html)
     if short == text:
         return method
     log.warning("%s: %d characters shortened to %d", type(method).__name__, len(text), limit)
-    return cast("TelegramMethod[TelegramType]", method.model_copy(update={field: short}))
+    return method.model_copy(update={field: short})
