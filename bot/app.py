@@ -33,6 +33,7 @@ from bot.middlewares.private_chats import PrivateChatsOnly
 from bot.scheduler import JobContext, Scheduler
 from bot.texts import LOCALES_DIR, Templates, Texts
 from bot.update_context import ContextMiddleware
+from bot.updates.requests import TapAnswersNeverFail
 from config.settings import Settings
 
 
@@ -49,8 +50,10 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
-    # Outermost of the request rules: nothing reaches Telegram over its length limits.
+    # Outermost of the request rules: nothing reaches Telegram over its length limits, and a
+    # refused answer to a tap never stops a handler.
     bot.session.middleware(KeepWithinLimits())
+    bot.session.middleware(TapAnswersNeverFail())
     return bot
 
 

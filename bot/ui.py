@@ -110,15 +110,3 @@ async def show_instead(
         return
     await set_buttons(callback, None)
     await send_long(bot, message.chat.id, text, markup)
-
-
-async def answer_callback(
-    callback: CallbackQuery, text: str | None = None, *, show_alert: bool = False
-) -> None:
-    """Answers a button's tap (the spinner stops; `text` shows as a toast, plain text up to 200
-    characters). The answer is a courtesy: a tap Telegram no longer takes (too old, already
-    answered) is logged, and never fails the update, nor undoes what the tap decided."""
-    try:
-        await callback.answer(text, show_alert=show_alert)
-    except TelegramBadRequest as error:
-        log.warning("could not answer callback query: %s", error.message)

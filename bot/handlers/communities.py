@@ -14,7 +14,7 @@ from bot.keyboards.communities import manage_keyboard, skip_description_keyboard
 from bot.services import communities, scope
 from bot.states import Communities
 from bot.texts import plain, t
-from bot.ui import answer_callback, set_buttons, show_instead
+from bot.ui import set_buttons, show_instead
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -79,10 +79,10 @@ async def cb_join_or_leave(
 ) -> None:
     if callback_data.action == "join":
         community = await communities.join(ctx.session, ctx.me, callback_data.community_id)
-        await answer_callback(callback, plain(t("communities.joined", name=community.name)))
+        await callback.answer(plain(t("communities.joined", name=community.name)))
     else:
         community = await communities.leave(ctx.session, ctx.me, callback_data.community_id)
-        await answer_callback(callback, plain(t("communities.left", name=community.name)))
+        await callback.answer(plain(t("communities.left", name=community.name)))
     views = await communities.open_to(ctx.session, ctx.me)
     await show_instead(
         ctx.bot,
@@ -119,7 +119,7 @@ async def cb_switch(
         ctx.session, ctx.me, callback_data.community_id, active=active
     )
     key = "communities.activated" if active else "communities.deactivated"
-    await answer_callback(callback, plain(t(key, name=community.name)))
+    await callback.answer(plain(t(key, name=community.name)))
     await _send_management(ctx)
 
 

@@ -11,7 +11,7 @@ from bot.filters import HasRole, MenuButton
 from bot.keyboards.joining import decision_keyboard
 from bot.services import onboarding, scope
 from bot.texts import t
-from bot.ui import answer_callback, main_menu_message, set_buttons, set_person_commands
+from bot.ui import main_menu_message, set_buttons, set_person_commands
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -69,7 +69,7 @@ async def cb_decide(
         )
     # The tap's answer names no one: a name of 200 characters would not fit its 200. The
     # message below names the applicant in full.
-    await answer_callback(callback)
+    await callback.answer()
     await set_buttons(callback, None)
     outcome = "join.approved_by_you" if callback_data.approve else "join.declined_by_you"
     await ctx.reply(t(outcome, name=request.full_name))
