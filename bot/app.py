@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.context import AppContext
 from bot.delivery.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from bot.delivery.sender import OutboxSender
+from bot.delivery.split import KeepWithinLimits
 from bot.dialogs import install as install_dialogs
 from bot.fsm_storage import DatabaseStorage
 from bot.handlers import get_routers
@@ -32,6 +33,7 @@ from bot.middlewares.private_chats import PrivateChatsOnly
 from bot.scheduler import JobContext, Scheduler
 from bot.texts import LOCALES_DIR, Templates, Texts
 from bot.update_context import ContextMiddleware
+from bot.updates.requests import TapAnswersNeverFail
 from config.settings import Settings
 
 
@@ -43,11 +45,16 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
             if settings.telegram_api_url
             else AiohttpSession()
         )
-    return Bot(
+    bot = Bot(
         token=settings.require_token(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+    # Outermost of the request rules: nothing reaches Telegram over its length limits, and a
+    # refused answer to a tap never stops a handler.
+    bot.session.middleware(KeepWithinLimits())
+    bot.session.middleware(TapAnswersNeverFail())
+    return bot
 
 
 def create_outbox_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:

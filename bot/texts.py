@@ -88,6 +88,12 @@ def tn(key: str, count: int, /, *, locale: str | None = None, **params: Any) -> 
     return text.format(count=count, **_escaped(params))
 
 
+def plain(text: str) -> str:
+    """A text for where Telegram shows it unparsed (a button, the answer to a tap, a file
+    name): `t()` escapes its parameters for HTML, here they read as typed."""
+    return html.unescape(text)
+
+
 def all_translations(key: str) -> frozenset[str]:
     """The text of `key` in every locale: what a menu button may say, whatever the language.
     (Asked for every message by the menu filters, so each key is looked up once per process.)"""

@@ -94,3 +94,19 @@ async def set_buttons(callback: CallbackQuery, markup: InlineKeyboardMarkup | No
     if isinstance(callback.message, Message):
         with contextlib.suppress(TelegramBadRequest):
             await callback.message.edit_reply_markup(reply_markup=markup)
+
+
+async def show_instead(
+    bot: Bot, callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """The pressed message shows `text` and `markup` now: edited in place when the text fits
+    one message; else its buttons are taken away and the text comes anew in parts, the buttons
+    on the last (an edit cannot grow into several messages)."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    if len(split_text(text)) == 1:
+        await message.edit_text(text, reply_markup=markup)
+        return
+    await set_buttons(callback, None)
+    await send_long(bot, message.chat.id, text, markup)

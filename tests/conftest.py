@@ -101,6 +101,9 @@ async def harness(
     await dp.storage.close()
     # The rule of the update path, held by every test: no write lock while waiting on Telegram.
     assert api.write_locked_during == []
+    # Nothing the bot sent broke Telegram's limits, even where the bot's error handling
+    # swallowed Telegram's refusal.
+    assert api.limit_violations == []
     await bot.session.close()
 
 

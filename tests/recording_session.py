@@ -1,8 +1,9 @@
 """A fake Bot API session: records every request in order and answers like Telegram would.
 
 Requests are kept first-in-first-out (aiogram's own MockedBot pops last-in-first-out, which
-reads backwards in tests). Queue an exception with `fail_next(...)` to simulate Telegram
-errors, time-outs or a person who blocked the bot.
+reads backwards in tests). Whatever Telegram would refuse (see `tests/telegram_limits.py`) is
+refused the same way and listed in `limit_violations`. Queue an exception with `fail_next(...)`
+to simulate Telegram errors, time-outs or a person who blocked the bot.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
     AnswerCallbackQuery,
     CopyMessage,
@@ -31,6 +32,8 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, File, Message, MessageId, User
+
+from tests.telegram_limits import LimitViolation, check_method
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -69,6 +72,10 @@ class RecordingSession(BaseSession):
         # nobody holds the write lock while waiting on Telegram; offenders are listed here.
         self.probe_database: str | None = None
         self.write_locked_during: list[str] = []
+        # Requests Telegram would refuse (too long, bad HTML, long callback data…): each is
+        # refused with Telegram's 400 and listed here, so a refusal the bot swallows still
+        # fails the test.
+        self.limit_violations: list[str] = []
 
     def fail_next(
         self, error: Exception, *, method: type[TelegramMethod[Any]] | None = None
@@ -92,6 +99,11 @@ class RecordingSession(BaseSession):
         ):
             self.write_locked_during.append(type(method).__name__)
         self.requests.append(method)
+        try:
+            check_method(method, bot.default["parse_mode"])
+        except LimitViolation as violation:
+            self.limit_violations.append(f"{type(method).__name__}: {violation.description}")
+            raise TelegramBadRequest(method=method, message=violation.description) from None
         chat_id = getattr(method, "chat_id", None)
         if chat_id is not None and int(chat_id) in self.blocked_chats:
             raise TelegramForbiddenError(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import AnswerCallbackQuery
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,3 +123,84 @@ async def test_request_to_join_is_approved_by_coordinator(
     # A second press on the old button changes nothing.
     await harness.press(COORDINATOR_ID, "Принять")
     assert "уже принято" in harness.last_text(COORDINATOR_ID)
+
+
+async def test_a_200_character_name_is_approved_and_the_applicant_told(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """The answer to the coordinator's tap once held the name: 217 characters, which Telegram
+    refuses (its limit is 200), and the approval never reached the applicant."""
+    mun, _, _ = await seed.place(db)
+    await seed.person(
+        db,
+        name="Координатор Ольга",
+        roles=[Role.COORDINATOR],
+        municipality=mun,
+        telegram_id=COORDINATOR_ID,
+    )
+    await db.commit()
+    long_name = "Иванова " + "Я" * 192
+    assert len(long_name) == 200
+    await harness.send(TEACHER_ID, "/start")
+    await harness.press(TEACHER_ID, "Согласен")
+    await harness.send(TEACHER_ID, "📝 Подать заявку")
+    await harness.press(TEACHER_ID, "Грачёвский муниципальный округ")
+    await harness.press(TEACHER_ID, "СОШ № 2")
+    await harness.send(TEACHER_ID, "математика")
+    await harness.send(TEACHER_ID, long_name)
+    assert await harness.deliver() == 1
+
+    await harness.press(COORDINATOR_ID, "Принять")
+    assert await harness.deliver() == 1
+
+    db.expire_all()
+    request = await db.scalar(select(JoinRequest))
+    assert request is not None and request.status == JoinRequestStatus.APPROVED
+    assert "Добро пожаловать" in "\n".join(harness.texts_to(TEACHER_ID))
+    # The coordinator reads whom they accepted in full, in the chat.
+    assert f"Заявка принята: {long_name}" in harness.last_text(COORDINATOR_ID)
+    answers = [r for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
+    assert answers and all(len(a.text or "") <= 200 for a in answers)
+
+
+async def test_a_refused_answer_to_the_tap_does_not_undo_the_approval(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """Answering the tap is a courtesy: Telegram refusing it (a query too old to answer) must
+    not cost the decision already made, nor the applicant's news of it."""
+    mun, _, _ = await seed.place(db)
+    await seed.person(
+        db,
+        name="Координатор Ольга",
+        roles=[Role.COORDINATOR],
+        municipality=mun,
+        telegram_id=COORDINATOR_ID,
+    )
+    await db.commit()
+    await harness.send(TEACHER_ID, "/start")
+    await harness.press(TEACHER_ID, "Согласен")
+    await harness.send(TEACHER_ID, "📝 Подать заявку")
+    await harness.press(TEACHER_ID, "Грачёвский муниципальный округ")
+    await harness.press(TEACHER_ID, "СОШ № 2")
+    await harness.send(TEACHER_ID, "математика")
+    await harness.send(TEACHER_ID, "Сидоров Пётр Ильич")
+    assert await harness.deliver() == 1
+
+    harness.api.fail_next(
+        TelegramBadRequest(
+            method=AnswerCallbackQuery(callback_query_id="1"),
+            message="Bad Request: query is too old and response timeout expired or query ID is "
+            "invalid",
+        ),
+        method=AnswerCallbackQuery,
+    )
+    await harness.press(COORDINATOR_ID, "Принять")
+    assert await harness.deliver() == 1
+
+    db.expire_all()
+    request = await db.scalar(select(JoinRequest))
+    assert request is not None and request.status == JoinRequestStatus.APPROVED
+    teacher = await db.scalar(select(Person).where(Person.telegram_id == TEACHER_ID))
+    assert teacher is not None and Role.TEACHER in teacher.role_set
+    assert "Добро пожаловать" in "\n".join(harness.texts_to(TEACHER_ID))
+    assert "Заявка принята: Сидоров Пётр Ильич" in harness.last_text(COORDINATOR_ID)

@@ -24,6 +24,7 @@ from storage.models import (
 )
 from tests import seed
 from tests.harness import Harness
+from tests.telegram_limits import parse_html
 
 COORDINATOR_ID = 3001
 TEACHER_ID = 3002
@@ -285,6 +286,38 @@ async def test_many_problems_come_as_a_file(harness: Harness, db: AsyncSession) 
     sheet = openpyxl.load_workbook(io.BytesIO(document.document.data)).active
     assert sheet is not None
     assert sheet.max_row == 46  # heading + every problem
+
+
+async def test_a_report_of_long_problems_fits_one_message_and_the_file_has_them_all(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """Thirty problems quoting 600-character cells made a report of ≈ 19,000 characters, which
+    Telegram refused: the coordinator saw nothing. Now the message quotes cells shortened and
+    holds as many problems as fit; the spreadsheet lists every one, in full."""
+    await coordinator_place(db)
+    school = "Школа, которой нет " + "очень длинное название " * 25
+    rows = [["Иванова Анна Петровна", "", f"{school}{n}", "", "", ""] for n in range(40)]
+    rows.append(["Егорова Вера Львовна", "8 918 333-44-55", "СОШ № 1", "учитель", "", ""])
+
+    await harness.upload(COORDINATOR_ID, "список.xlsx", xlsx(rows))
+    await harness.run_jobs()
+
+    report = harness.texts_to(COORDINATOR_ID)[-2]
+    shown = parse_html(report)
+    assert len(shown) <= 4096
+    assert "Строка 2: школа «Школа, которой нет" in shown
+    assert "…" in shown  # a long cell is quoted shortened
+    assert "и ещё" in shown
+    # The report is whole to its end, and «Применить» still takes the one good row.
+    assert "Нажмите «Применить»" in shown
+    assert "✅ Применить" in harness.buttons(COORDINATOR_ID)
+    document = harness.sent_to(COORDINATOR_ID)[-1]
+    assert isinstance(document, SendDocument)
+    assert isinstance(document.document, BufferedInputFile)
+    sheet = openpyxl.load_workbook(io.BytesIO(document.document.data)).active
+    assert sheet is not None
+    assert sheet.max_row == 41  # heading + every problem
+    assert any(f"{school}39" in str(cell.value) for cell in sheet["C"])
 
 
 async def test_csv_in_windows_1251_with_semicolons(harness: Harness, db: AsyncSession) -> None:

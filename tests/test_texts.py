@@ -11,7 +11,8 @@ import jinja2
 import pytest
 from jinja2 import nodes
 
-from bot.texts import LOCALES_DIR, Templates, Texts, read_catalog
+from bot.texts import LOCALES_DIR, Templates, Texts, plain, read_catalog, t
+from tests.telegram_limits import LimitViolation, parse_html
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_CALL = re.compile(
@@ -137,3 +138,30 @@ def test_template_escapes_user_text() -> None:
         rendered = templates.render("join_request.html", "ru", request=Request(), school=None)
     assert "<script>" not in rendered
     assert "&lt;script&gt;" in rendered
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_text_is_html_telegram_accepts(locale: str) -> None:
+    """Texts are sent as HTML: a bare «<» or «&» in a text makes Telegram refuse the message
+    (the refusal of a name with «<» once said «знаки < и >» and was never shown)."""
+    refused: dict[str, str] = {}
+    for message in read_catalog(LOCALES_DIR / locale):
+        if not message.id:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        for form in forms:
+            filled = form.format(**dict.fromkeys(_placeholders(form), "x"))
+            try:
+                parse_html(filled)
+            except LimitViolation as refusal:
+                refused[key] = refusal.description
+    assert refused == {}
+
+
+def test_plain_gives_the_text_telegram_shows_unparsed() -> None:
+    """Buttons and the answers to taps are plain text: a name there reads as typed."""
+    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    with texts.context():
+        label = plain(t("communities.joined", name="Физика & <Лирика>"))
+    assert label == "Вы вступили в сообщество «Физика & <Лирика>»."

@@ -13,8 +13,8 @@ from bot.filters import HasRole, MenuButton
 from bot.keyboards.communities import manage_keyboard, skip_description_keyboard, teacher_keyboard
 from bot.services import communities, scope
 from bot.states import Communities
-from bot.texts import t
-from bot.ui import set_buttons
+from bot.texts import plain, t
+from bot.ui import set_buttons, show_instead
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -79,16 +79,17 @@ async def cb_join_or_leave(
 ) -> None:
     if callback_data.action == "join":
         community = await communities.join(ctx.session, ctx.me, callback_data.community_id)
-        await callback.answer(t("communities.joined", name=community.name))
+        await callback.answer(plain(t("communities.joined", name=community.name)))
     else:
         community = await communities.leave(ctx.session, ctx.me, callback_data.community_id)
-        await callback.answer(t("communities.left", name=community.name))
+        await callback.answer(plain(t("communities.left", name=community.name)))
     views = await communities.open_to(ctx.session, ctx.me)
-    if isinstance(callback.message, Message):
-        await callback.message.edit_text(
-            ctx.render("communities.html", views=views),
-            reply_markup=teacher_keyboard(views) if views else None,
-        )
+    await show_instead(
+        ctx.bot,
+        callback,
+        ctx.render("communities.html", views=views),
+        teacher_keyboard(views) if views else None,
+    )
 
 
 # --- coordinators -------------------------------------------------------------------------
@@ -118,7 +119,7 @@ async def cb_switch(
         ctx.session, ctx.me, callback_data.community_id, active=active
     )
     key = "communities.activated" if active else "communities.deactivated"
-    await callback.answer(t(key, name=community.name))
+    await callback.answer(plain(t(key, name=community.name)))
     await _send_management(ctx)
 
 

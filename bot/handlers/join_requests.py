@@ -11,7 +11,7 @@ from bot.filters import HasRole, MenuButton
 from bot.keyboards.joining import decision_keyboard
 from bot.services import onboarding, scope
 from bot.texts import t
-from bot.ui import main_menu_message, set_person_commands
+from bot.ui import main_menu_message, set_buttons, set_person_commands
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -50,17 +50,12 @@ async def cb_decide(
     request, applicant = await onboarding.decide_join_request(
         ctx.session, ctx.me, callback_data.request_id, approve=callback_data.approve
     )
-    outcome = "join.approved_by_you" if callback_data.approve else "join.declined_by_you"
-    await callback.answer(t(outcome, name=request.full_name))
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(t(outcome, name=request.full_name))
-    # The decision goes to the applicant, in their language, through the outbox.
+    # The decision and the applicant's news of it are stored before any call to Telegram (the
+    # first call commits them): whatever Telegram then refuses, the decision stands.
     with ctx.speaking_to(applicant) as locale:
         if callback_data.approve:
             text, keyboard = main_menu_message(applicant, ctx.templates, locale, greeting=True)
             text = t("join.you_are_approved") + "\n\n" + text
-            await set_person_commands(ctx.bot, applicant, locale)
         else:
             text, keyboard = t("join.you_are_declined"), None
         await enqueue_message(
@@ -72,3 +67,12 @@ async def cb_decide(
             reply_markup=keyboard,
             dedup_key=f"join_decision:{request.id}",
         )
+    # The tap's answer names no one: a name of 200 characters would not fit its 200. The
+    # message below names the applicant in full.
+    await callback.answer()
+    await set_buttons(callback, None)
+    outcome = "join.approved_by_you" if callback_data.approve else "join.declined_by_you"
+    await ctx.reply(t(outcome, name=request.full_name))
+    if callback_data.approve:
+        with ctx.speaking_to(applicant) as locale:
+            await set_person_commands(ctx.bot, applicant, locale)

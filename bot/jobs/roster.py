@@ -8,15 +8,21 @@ import asyncio
 from aiogram.types import BufferedInputFile
 from markupsafe import Markup
 
+from bot.delivery.split import visible_length
 from bot.jobs import JobRunContext, person_of
 from bot.keyboards.roster import report_keyboard
 from bot.services import roster
 from bot.services.roster_parse import ParsedRoster
+from bot.services.roster_report import Problem
 from bot.texts import t
 from storage.models import BackgroundJob, Person, RosterUpload
 
-# A Telegram message holds 4096 characters; the rest of the problems go in a file.
+# A Telegram message holds 4096 characters: the report shows at most 30 problems, quoting
+# cells up to 80 characters, within 3,000 characters (the counts and the hint take the rest);
+# the spreadsheet that follows lists every problem in full.
 PROBLEMS_IN_MESSAGE = 30
+QUOTE_IN_MESSAGE = 80
+PROBLEMS_MESSAGE_BUDGET = 3000
 
 
 async def _upload(context: JobRunContext, job: BackgroundJob) -> tuple[Person, RosterUpload]:
@@ -48,7 +54,7 @@ async def check(context: JobRunContext, job: BackgroundJob) -> None:
     async with context.session_pool() as session:
         report = await roster.check_upload(session, upload, parsed)
         others = await roster.other_municipalities(session, coordinator, upload)
-    shown = report.problems[:PROBLEMS_IN_MESSAGE]
+    shown = problems_in_message(report.problems)
     await progress.finish(
         context.templates.render(
             "roster_report.html",
@@ -56,7 +62,7 @@ async def check(context: JobRunContext, job: BackgroundJob) -> None:
             report=report,
             filename=upload.filename,
             applied=False,
-            problems=[Markup(problem.text()) for problem in shown],
+            problems=shown,
             more=len(report.problems) - len(shown),
         ),
         reply_markup=report_keyboard(
@@ -71,6 +77,19 @@ async def check(context: JobRunContext, job: BackgroundJob) -> None:
             ),
             caption=t("roster.problems_caption", count=len(report.problems)),
         )
+
+
+def problems_in_message(problems: list[Problem]) -> list[Markup]:
+    """The first problems, as many as the report message holds (their texts escaped by t)."""
+    lines: list[Markup] = []
+    used = 0
+    for problem in problems[:PROBLEMS_IN_MESSAGE]:
+        line = problem.text(quote_max=QUOTE_IN_MESSAGE)
+        used += visible_length(line) + 3  # «• » and the line break
+        if used > PROBLEMS_MESSAGE_BUDGET:
+            break
+        lines.append(Markup(line))
+    return lines
 
 
 async def apply(context: JobRunContext, job: BackgroundJob) -> None:

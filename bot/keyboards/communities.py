@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import CommunityCb
 from bot.keyboards import short_label
 from bot.services.communities import CommunityView
-from bot.texts import t
+from bot.texts import plain, t
 from storage.models import Municipality
 
 
@@ -21,7 +21,7 @@ def teacher_keyboard(views: Sequence[CommunityView]) -> InlineKeyboardMarkup:
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=t(key, name=short_label(view.community.name)),
+                    text=plain(t(key, name=short_label(view.community.name))),
                     callback_data=CommunityCb(action=action, community_id=view.community.id).pack(),
                 )
             ]
@@ -41,7 +41,7 @@ def manage_keyboard(
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=t(key, name=short_label(view.community.name)),
+                    text=plain(t(key, name=short_label(view.community.name))),
                     callback_data=CommunityCb(
                         action="deactivate" if active else "activate",
                         community_id=view.community.id,
@@ -53,7 +53,7 @@ def manage_keyboard(
         text = (
             t("communities.button_add")
             if len(municipalities) == 1
-            else t("communities.button_add_in", municipality=municipality.name)
+            else plain(t("communities.button_add_in", municipality=municipality.name))
         )
         rows.append(
             [

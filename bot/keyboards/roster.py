@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import RosterCb
-from bot.texts import t
+from bot.texts import plain, t
 
 
 def intro_keyboard() -> InlineKeyboardMarkup:
@@ -43,7 +43,7 @@ def report_keyboard(
     rows = [
         [
             InlineKeyboardButton(
-                text=t("roster.for_municipality_button", name=name),
+                text=plain(t("roster.for_municipality_button", name=name)),
                 callback_data=RosterCb(
                     action="for", upload_id=upload_id, municipality_id=municipality_id
                 ).pack(),

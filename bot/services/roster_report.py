@@ -18,13 +18,24 @@ class Problem:
     key: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def text(self) -> str:
+    def text(self, *, quote_max: int | None = None) -> str:
+        """The problem in words; with `quote_max`, a cell quoted longer than that is cut short
+        with «…» (a message holds 4,096 characters; the spreadsheet quotes in full)."""
         where = (
             t("roster.where_school_row", row=self.row)
             if self.sheet == SCHOOLS_SHEET
             else t("roster.where_row", row=self.row)
         )
-        return f"{where}: {t(self.key, **self.params)}"
+        params = self.params
+        if quote_max is not None:
+            params = {name: _cut(value, quote_max) for name, value in params.items()}
+        return f"{where}: {t(self.key, **params)}"
+
+
+def _cut(value: Any, limit: int) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1].rstrip() + "…"
+    return value
 
 
 @dataclass

@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import Response, TelegramMethod
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from storage.db import current_session
@@ -92,6 +97,28 @@ class RetryReplies(BaseRequestMiddleware):
             waited += delay
             attempt += 1
             await asyncio.sleep(delay)
+
+
+class TapAnswersNeverFail(BaseRequestMiddleware):
+    """Answering a button's tap is a courtesy (the spinner stops, a toast shows): when Telegram
+    refuses it (a query too old, as after a restart that handles stored updates late), the
+    refusal is logged and the handler goes on. Otherwise the handler would stop half-way,
+    after its decision was committed (rule 1) and before the people concerned were told."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as error:
+            if not isinstance(method, AnswerCallbackQuery):
+                raise
+            log.warning("callback query not answered: %s", error.message)
+            # What Telegram answers to answerCallbackQuery: True (as the session returns it).
+            return cast("Response[TelegramType]", True)
 
 
 class KeepResponseModels(BaseRequestMiddleware):
