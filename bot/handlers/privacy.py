@@ -111,7 +111,13 @@ async def cmd_forget(
         # Nothing about them is stored, but a half-started dialog may be: clear it too.
         await state.clear()
         assert message.from_user is not None
-        await privacy.forget(ctx.session, None, telegram_id=message.from_user.id, redis=redis)
+        await privacy.forget(
+            ctx.session,
+            None,
+            telegram_id=message.from_user.id,
+            redis=redis,
+            default_locale=ctx.settings.default_locale,
+        )
         await ctx.reply(t("privacy.nothing_stored"))
         return
     await ctx.reply(t("privacy.forget_confirm"), forget_keyboard())
@@ -121,7 +127,13 @@ async def _forget(
     ctx: UpdateContext, person: Person, state: FSMContext, redis: Redis | None, *, telegram_id: int
 ) -> None:
     await state.clear()
-    await privacy.forget(ctx.session, person, telegram_id=telegram_id, redis=redis)
+    await privacy.forget(
+        ctx.session,
+        person,
+        telegram_id=telegram_id,
+        redis=redis,
+        default_locale=ctx.settings.default_locale,
+    )
     await ctx.reply(t("privacy.forgotten"), ReplyKeyboardRemove())
     try:
         await ctx.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=ctx.chat_id))
