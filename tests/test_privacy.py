@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiogram.methods import SendDocument, SendMessage
-from aiogram.types import BufferedInputFile, ReplyKeyboardRemove
+from aiogram.methods import CopyMessage, SendDocument, SendMessage
+from aiogram.types import BufferedInputFile, Message, MessageId, ReplyKeyboardRemove
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,9 @@ from storage.models import (
     ThreadStatus,
 )
 from tests import seed
+from tests.factories import make_message, private_chat
 from tests.harness import Harness
+from tests.recording_session import BOT_USER
 
 TEACHER_ID = 3001
 OTHER_ID = 3002
@@ -328,7 +330,10 @@ async def test_forget_confirm_anonymizes_everywhere(
     # The question stays as an anonymous count with its rating; what routed it is gone.
     kept = await db.scalar(select(Thread))
     assert kept is not None and kept.rating == 5 and kept.rating_comment is None
-    assert await db.scalar(select(func.count()).select_from(ThreadMessage)) == 0
+    # The copy in the tutor's chat keeps its place there, not where it came from.
+    [copy] = (await db.scalars(select(ThreadMessage))).all()
+    assert (copy.source_chat_id, copy.source_message_id) == (0, 0)
+    assert (copy.relayed_chat_id, copy.relayed_message_id) == (4242, 2)
     assert await db.scalar(select(func.count()).select_from(Delivery)) == 1
     # Memberships stay as anonymous counts.
     assert await db.get(CommunityMembership, (community_id, teacher_id)) is not None
@@ -378,3 +383,44 @@ def test_redis_key_match_is_exact_on_the_user_segment() -> None:
     assert not is_fsm_key_of("fsm:3001:30011:default:state", 3001)
     assert not is_fsm_key_of("fsm:3001:42:default:state", 3001)  # their chat, another user
     assert not is_fsm_key_of("fsm:3001:3001:default:lock", 3001)
+
+
+async def _question_answered_then_forgotten(harness: Harness, db: AsyncSession) -> int:
+    """The teacher asks, the tutor has the copy (and a «Ответить» button), the teacher leaves;
+    the id of the tutor's copy of the question."""
+    await arrange_teacher(db)
+    await db.commit()
+    await harness.send(TEACHER_ID, "/ask")
+    await harness.send(TEACHER_ID, "Как готовить к ВПР?")
+    [copy] = [r for r in harness.sent_to(TUTOR_ID) if isinstance(r, CopyMessage)]
+    answer = harness.api.answers[id(copy)]
+    assert isinstance(answer, MessageId)
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+    return answer.message_id
+
+
+async def test_a_tutor_replying_to_a_forgotten_teachers_copy_is_told_they_left(
+    harness: Harness, db: AsyncSession
+) -> None:
+    copy_id = await _question_answered_then_forgotten(harness, db)
+    tutor = harness.user(TUTOR_ID)
+    replied = Message(
+        message_id=copy_id, date=datetime.now(UTC), chat=private_chat(tutor), from_user=BOT_USER
+    )
+
+    await harness.send_message(make_message(tutor, "Начните с заданий", reply_to_message=replied))
+
+    assert "больше не пользуется ботом" in harness.last_text(TUTOR_ID)
+    assert not [r for r in harness.sent_to(TEACHER_ID) if isinstance(r, CopyMessage)]
+
+
+async def test_the_answer_button_of_a_forgotten_teachers_thread_says_so_at_once(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await _question_answered_then_forgotten(harness, db)
+
+    await harness.press(TUTOR_ID, "Ответить")
+
+    assert "больше не пользуется ботом" in harness.last_text(TUTOR_ID)
+    assert not any("следующим сообщением" in text for text in harness.texts_to(TUTOR_ID))

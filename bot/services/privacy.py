@@ -312,11 +312,14 @@ async def forget_redis_states(redis: Redis, user_id: int) -> int:
 async def _forget_conversations(session: AsyncSession, person: Person, telegram_id: int) -> None:
     """Questions stay as anonymous counts (status, times, rating); what reaches or quotes the
     person goes: the chat ids that route replies, their comment, queued messages to them."""
+    await session.execute(delete(ThreadMessage).where(ThreadMessage.relayed_chat_id == telegram_id))
+    # The copies of the person's messages in a tutor's chat keep their place there (the
+    # tutor's chat and message), so a tutor replying to one is told the teacher has left;
+    # where they came from goes.
     await session.execute(
-        delete(ThreadMessage).where(
-            (ThreadMessage.source_chat_id == telegram_id)
-            | (ThreadMessage.relayed_chat_id == telegram_id)
-        )
+        update(ThreadMessage)
+        .where(ThreadMessage.source_chat_id == telegram_id)
+        .values(source_chat_id=0, source_message_id=0)
     )
     await session.execute(
         update(Thread).where(Thread.teacher_id == person.id).values(rating_comment=None)

@@ -252,18 +252,28 @@ class AnswerPlan:
     incoming: IncomingMessage
 
 
-async def prepare_answer(
-    session: AsyncSession, tutor: Person, thread_id: int, incoming: IncomingMessage
-) -> AnswerPlan:
+async def answerable_thread(
+    session: AsyncSession, tutor: Person, thread_id: int
+) -> tuple[Thread, Person, int]:
+    """The tutor's thread, its teacher and the teacher's chat, if an answer can go there.
+    Asked before the tutor writes (the «Ответить» button) and again when they have: a teacher
+    who used /forget is said to have left first, whatever became of the thread."""
     thread = await thread_of_tutor(session, tutor, thread_id)
-    if thread.status == ThreadStatus.CLOSED:
-        raise DomainError("questions.thread_closed", number=thread.id)
-    if incoming.content_kind is None:
-        raise DomainError("questions.cannot_relay")
     teacher = await PeopleRepo(session).get(thread.teacher_id) if thread.teacher_id else None
     if teacher is None or teacher.telegram_id is None or teacher.status == PersonStatus.FORGOTTEN:
         raise DomainError("questions.teacher_gone")
-    return AnswerPlan(thread, tutor, teacher, teacher.telegram_id, incoming)
+    if thread.status == ThreadStatus.CLOSED:
+        raise DomainError("questions.thread_closed", number=thread.id)
+    return thread, teacher, teacher.telegram_id
+
+
+async def prepare_answer(
+    session: AsyncSession, tutor: Person, thread_id: int, incoming: IncomingMessage
+) -> AnswerPlan:
+    thread, teacher, teacher_chat_id = await answerable_thread(session, tutor, thread_id)
+    if incoming.content_kind is None:
+        raise DomainError("questions.cannot_relay")
+    return AnswerPlan(thread, tutor, teacher, teacher_chat_id, incoming)
 
 
 async def settle_answer(session: AsyncSession, plan: AnswerPlan, relayed: Relayed) -> Person | None:
