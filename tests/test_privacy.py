@@ -364,7 +364,14 @@ async def test_after_forget_start_asks_consent_and_does_not_relink(
     db.expire_all()
     person = await db.scalar(select(Person).where(Person.telegram_id == TEACHER_ID))
     assert person is not None and not person.is_registered and person.full_name is None
-    assert TEACHER_NAME not in harness.last_text(TEACHER_ID)
+    # Nothing links the phone back, so the answer says why it may be missing, and what next.
+    answer = harness.last_text(TEACHER_ID)
+    assert TEACHER_NAME not in answer
+    assert "нет в списке" in answer and "/forget" in answer and "по вашей просьбе" in answer
+    assert "Координатор может добавить вас снова" in answer
+    assert "📝 Подать заявку" in harness.buttons(TEACHER_ID)
+    await harness.send(TEACHER_ID, "📝 Подать заявку")
+    assert "Грачёвский муниципальный округ" in harness.buttons(TEACHER_ID)
 
 
 async def test_forget_before_consent_says_nothing_is_stored(
