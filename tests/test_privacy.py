@@ -25,8 +25,10 @@ from storage.models import (
     JoinRequest,
     MessageDirection,
     Person,
+    PersonRole,
     PersonStatus,
     Role,
+    RosterUpload,
     Thread,
     ThreadMessage,
     ThreadStatus,
@@ -431,3 +433,100 @@ async def test_the_answer_button_of_a_forgotten_teachers_thread_says_so_at_once(
 
     assert "больше не пользуется ботом" in harness.last_text(TUTOR_ID)
     assert not any("следующим сообщением" in text for text in harness.texts_to(TUTOR_ID))
+
+
+async def test_an_uploaded_roster_keeps_its_content_only_until_applied(
+    harness: Harness, db: AsyncSession
+) -> None:
+    mun, _, _ = await seed.place(db)
+    mun_id = mun.id
+    await seed.person(
+        db, name=OTHER_NAME, roles=[Role.COORDINATOR], municipality=mun, telegram_id=OTHER_ID
+    )
+    await db.commit()
+    content = "ФИО;Телефон;Школа;Роль\n" + f"{TEACHER_NAME};{TEACHER_PHONE};СОШ № 2;учитель\n"
+    await harness.upload(OTHER_ID, "список.csv", content.encode("utf-8"))
+    await harness.run_jobs()
+    upload = await db.scalar(select(RosterUpload))
+    assert upload is not None and upload.content == content.encode("utf-8")
+
+    await harness.press(OTHER_ID, "Применить")
+    await harness.run_jobs()
+
+    db.expire_all()
+    applied = await db.scalar(select(RosterUpload))
+    assert applied is not None and applied.applied_at is not None and applied.content == b""
+    # A file applied before this rule is emptied by housekeeping; an abandoned one goes.
+    db.add_all(
+        [
+            RosterUpload(
+                municipality_id=mun_id,
+                filename="old.csv",
+                content=b"x",
+                applied_at=datetime.now(UTC),
+            ),
+            RosterUpload(
+                municipality_id=mun_id,
+                filename="abandoned.csv",
+                content=b"x",
+                created_at=datetime.now(UTC) - timedelta(days=3),
+            ),
+        ]
+    )
+    await db.commit()
+    await harness.run_job("bot.scheduler.housekeeping:purge")
+    db.expire_all()
+    left = (await db.scalars(select(RosterUpload).order_by(RosterUpload.id))).all()
+    assert [(u.filename, u.content) for u in left] == [("список.csv", b""), ("old.csv", b"")]
+
+
+async def test_forget_drops_a_queued_join_card_about_the_person(
+    harness: Harness, db: AsyncSession
+) -> None:
+    mun, _, _ = await seed.place(db)
+    await seed.person(
+        db, name=OTHER_NAME, roles=[Role.COORDINATOR], municipality=mun, telegram_id=OTHER_ID
+    )
+    await db.commit()
+    await harness.send(TEACHER_ID, "/start")
+    await harness.press(TEACHER_ID, "Согласен")
+    await harness.send(TEACHER_ID, "📝 Подать заявку")
+    await harness.press(TEACHER_ID, "Грачёвский муниципальный округ")
+    await harness.press(TEACHER_ID, "СОШ № 2")
+    await harness.press(TEACHER_ID, "Пропустить")
+    await harness.send(TEACHER_ID, TEACHER_NAME)
+    assert "Заявка отправлена" in harness.last_text(TEACHER_ID)
+
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+
+    harness.clear()
+    assert await harness.deliver() == 0
+    db.expire_all()
+    assert await db.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+async def test_forget_drops_an_unapplied_roster_that_lists_the_person(
+    harness: Harness, db: AsyncSession
+) -> None:
+    teacher, _, _ = await arrange_teacher(db)
+    assert teacher.municipality_id is not None
+    coordinator = await db.scalar(select(Person).where(Person.telegram_id == OTHER_ID))
+    assert coordinator is not None
+    coordinator.roles.append(
+        PersonRole(role=Role.COORDINATOR, municipality_id=teacher.municipality_id)
+    )
+    await db.commit()
+    someone_else = "ФИО;Телефон;Школа;Роль\n" + f"{OTHER_NAME};{OTHER_PHONE};СОШ № 2;учитель\n"
+    by_phone = "ФИО;Телефон;Школа;Роль\n" + "Сидорова М.;8 (918) 555-01-01;СОШ № 2;учитель\n"
+    by_name = "ФИО;Телефон;Школа;Роль\n" + f"{TEACHER_NAME};;СОШ № 2;учитель\n"
+    await harness.upload(OTHER_ID, "другие.csv", someone_else.encode("utf-8"))
+    await harness.upload(OTHER_ID, "по_телефону.csv", by_phone.encode("utf-8"))
+    await harness.upload(OTHER_ID, "по_имени.csv", by_name.encode("utf-8"))
+    await harness.run_jobs()
+
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+
+    db.expire_all()
+    assert list((await db.scalars(select(RosterUpload.filename))).all()) == ["другие.csv"]
