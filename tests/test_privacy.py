@@ -205,7 +205,7 @@ async def test_download_button_sends_the_same_file(harness: Harness, db: AsyncSe
 
     data = exported(harness, TEACHER_ID)
     assert data["person"]["full_name"] == TEACHER_NAME
-    document = next(r for r in harness.sent_to(TEACHER_ID) if isinstance(r, SendDocument))
+    *_, document = [r for r in harness.sent_to(TEACHER_ID) if isinstance(r, SendDocument)]
     assert isinstance(document.document, BufferedInputFile)
     assert (document.document.filename or "").endswith(".json")
     assert "Сидорова" in document.document.data.decode("utf-8")  # UTF-8, not \u escapes
@@ -530,3 +530,48 @@ async def test_forget_drops_an_unapplied_roster_that_lists_the_person(
 
     db.expire_all()
     assert list((await db.scalars(select(RosterUpload.filename))).all()) == ["другие.csv"]
+
+
+def readable(harness: Harness, chat_id: int) -> str:
+    documents = [r for r in harness.sent_to(chat_id) if isinstance(r, SendDocument)]
+    [html] = [
+        d.document
+        for d in documents
+        if isinstance(d.document, BufferedInputFile)
+        and (d.document.filename or "").endswith(".html")
+    ]
+    assert isinstance(html, BufferedInputFile)
+    return html.data.decode("utf-8")
+
+
+async def test_mydata_is_a_readable_document_in_russian_beside_the_json(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange_teacher(db)
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "/mydata")
+
+    text = readable(harness, TEACHER_ID)
+    assert "Что «Наставник» хранит о вас" in text and TEACHER_NAME in text
+    assert "Профиль" in text and "подключены" in text and "педагог" in text
+    assert "Волкова Ирина Сергеевна" in text and "Соцветие естественников" in text
+    assert "Обращения к наставнику" in text and "Консультации" in text
+    assert "Сообщения вам" in text and "Фоновые задачи" in text
+    assert "active" not in text and "teacher" not in text
+    assert exported(harness, TEACHER_ID)["person"]["full_name"] == TEACHER_NAME
+
+
+async def test_mydata_document_speaks_english_to_an_english_person(
+    harness: Harness, db: AsyncSession
+) -> None:
+    teacher, _, _ = await arrange_teacher(db)
+    teacher.locale = "en"
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "/mydata")
+
+    text = readable(harness, TEACHER_ID)
+    assert "What «Наставник» stores about you" in text and TEACHER_NAME in text
+    assert "Profile" in text and "connected" in text and "Questions to the tutor" in text
+    assert "Messages to you" in text and "Профиль" not in text

@@ -32,6 +32,8 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 EXPORT_FILENAME = "nastavnik-my-data.json"
+# The same, readable, in the person's language; the JSON beside it is for machines.
+DOCUMENT_FILENAME = "nastavnik-my-data.html"
 
 
 # Any other action is an old button, answered by the fallback router like every other one.
@@ -64,6 +66,13 @@ async def on_profile(message: Message, ctx: UpdateContext) -> None:
 
 async def _send_export(ctx: UpdateContext, person: Person, redis: Redis | None) -> None:
     data = await privacy.export(ctx.session, person, redis)
+    document = ctx.render(
+        "mydata.html", data=data, profile=await privacy.profile(ctx.session, person)
+    )
+    await ctx.bot.send_document(
+        ctx.chat_id,
+        BufferedInputFile(document.encode("utf-8"), filename=DOCUMENT_FILENAME),
+    )
     await ctx.bot.send_document(
         ctx.chat_id,
         BufferedInputFile(privacy.export_bytes(data), filename=EXPORT_FILENAME),
