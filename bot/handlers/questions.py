@@ -199,9 +199,7 @@ async def on_answer(message: Message, state: FSMContext, ctx: UpdateContext) -> 
 async def cb_answer(
     callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    thread, _, _ = await question_threads.answerable_thread(
-        ctx.session, ctx.me, callback_data.thread_id
-    )
+    thread = await question_threads.answerable_thread(ctx.session, ctx.me, callback_data.thread_id)
     await callback.answer()
     await state.set_state(QuestionFlow.answering)
     await state.update_data(thread_id=thread.id)
