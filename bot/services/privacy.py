@@ -13,6 +13,11 @@ What /forget removes and what it keeps:
 - every FSM record of the Telegram user goes: in the database and, with Redis, in Redis;
 - background jobs the person asked for go, done or not (the row stays, so the foreign key's
   cascade alone would keep them): a job still running stops at its next step and says nothing.
+- other people's messages that name the person (join-request cards, thread notices) lose the
+  name, or go when queued and only about them; roster files not applied yet that list the
+  person go (README «Персональные данные» and tests/test_forget_scan.py hold the whole list);
+- the copies of their questions in a tutor's chat keep their place there (not where they came
+  from), so a tutor replying to one is told the teacher has left.
 After this, /start begins from zero and nothing links the old roster entry back.
 """
 
