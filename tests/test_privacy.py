@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiogram.methods import SendDocument, SendMessage
-from aiogram.types import BufferedInputFile, ReplyKeyboardRemove
+from aiogram.methods import CopyMessage, SendDocument, SendMessage
+from aiogram.types import BufferedInputFile, Message, MessageId, ReplyKeyboardRemove
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,14 +25,18 @@ from storage.models import (
     JoinRequest,
     MessageDirection,
     Person,
+    PersonRole,
     PersonStatus,
     Role,
+    RosterUpload,
     Thread,
     ThreadMessage,
     ThreadStatus,
 )
 from tests import seed
+from tests.factories import make_message, private_chat
 from tests.harness import Harness
+from tests.recording_session import BOT_USER
 
 TEACHER_ID = 3001
 OTHER_ID = 3002
@@ -201,7 +205,7 @@ async def test_download_button_sends_the_same_file(harness: Harness, db: AsyncSe
 
     data = exported(harness, TEACHER_ID)
     assert data["person"]["full_name"] == TEACHER_NAME
-    document = next(r for r in harness.sent_to(TEACHER_ID) if isinstance(r, SendDocument))
+    *_, document = [r for r in harness.sent_to(TEACHER_ID) if isinstance(r, SendDocument)]
     assert isinstance(document.document, BufferedInputFile)
     assert (document.document.filename or "").endswith(".json")
     assert "Сидорова" in document.document.data.decode("utf-8")  # UTF-8, not \u escapes
@@ -328,7 +332,10 @@ async def test_forget_confirm_anonymizes_everywhere(
     # The question stays as an anonymous count with its rating; what routed it is gone.
     kept = await db.scalar(select(Thread))
     assert kept is not None and kept.rating == 5 and kept.rating_comment is None
-    assert await db.scalar(select(func.count()).select_from(ThreadMessage)) == 0
+    # The copy in the tutor's chat keeps its place there, not where it came from.
+    [copy] = (await db.scalars(select(ThreadMessage))).all()
+    assert (copy.source_chat_id, copy.source_message_id) == (0, 0)
+    assert (copy.relayed_chat_id, copy.relayed_message_id) == (4242, 2)
     assert await db.scalar(select(func.count()).select_from(Delivery)) == 1
     # Memberships stay as anonymous counts.
     assert await db.get(CommunityMembership, (community_id, teacher_id)) is not None
@@ -359,7 +366,14 @@ async def test_after_forget_start_asks_consent_and_does_not_relink(
     db.expire_all()
     person = await db.scalar(select(Person).where(Person.telegram_id == TEACHER_ID))
     assert person is not None and not person.is_registered and person.full_name is None
-    assert TEACHER_NAME not in harness.last_text(TEACHER_ID)
+    # Nothing links the phone back, so the answer says why it may be missing, and what next.
+    answer = harness.last_text(TEACHER_ID)
+    assert TEACHER_NAME not in answer
+    assert "нет в списке" in answer and "/forget" in answer and "по вашей просьбе" in answer
+    assert "Координатор может добавить вас снова" in answer
+    assert "📝 Подать заявку" in harness.buttons(TEACHER_ID)
+    await harness.send(TEACHER_ID, "📝 Подать заявку")
+    assert "Грачёвский муниципальный округ" in harness.buttons(TEACHER_ID)
 
 
 async def test_forget_before_consent_says_nothing_is_stored(
@@ -378,3 +392,186 @@ def test_redis_key_match_is_exact_on_the_user_segment() -> None:
     assert not is_fsm_key_of("fsm:3001:30011:default:state", 3001)
     assert not is_fsm_key_of("fsm:3001:42:default:state", 3001)  # their chat, another user
     assert not is_fsm_key_of("fsm:3001:3001:default:lock", 3001)
+
+
+async def _question_answered_then_forgotten(harness: Harness, db: AsyncSession) -> int:
+    """The teacher asks, the tutor has the copy (and a «Ответить» button), the teacher leaves;
+    the id of the tutor's copy of the question."""
+    await arrange_teacher(db)
+    await db.commit()
+    await harness.send(TEACHER_ID, "/ask")
+    await harness.send(TEACHER_ID, "Как готовить к ВПР?")
+    [copy] = [r for r in harness.sent_to(TUTOR_ID) if isinstance(r, CopyMessage)]
+    answer = harness.api.answers[id(copy)]
+    assert isinstance(answer, MessageId)
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+    return answer.message_id
+
+
+async def test_a_tutor_replying_to_a_forgotten_teachers_copy_is_told_they_left(
+    harness: Harness, db: AsyncSession
+) -> None:
+    copy_id = await _question_answered_then_forgotten(harness, db)
+    tutor = harness.user(TUTOR_ID)
+    replied = Message(
+        message_id=copy_id, date=datetime.now(UTC), chat=private_chat(tutor), from_user=BOT_USER
+    )
+
+    await harness.send_message(make_message(tutor, "Начните с заданий", reply_to_message=replied))
+
+    assert "больше не пользуется ботом" in harness.last_text(TUTOR_ID)
+    assert not [r for r in harness.sent_to(TEACHER_ID) if isinstance(r, CopyMessage)]
+
+
+async def test_the_answer_button_of_a_forgotten_teachers_thread_says_so_at_once(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await _question_answered_then_forgotten(harness, db)
+
+    await harness.press(TUTOR_ID, "Ответить")
+
+    assert "больше не пользуется ботом" in harness.last_text(TUTOR_ID)
+    assert not any("следующим сообщением" in text for text in harness.texts_to(TUTOR_ID))
+
+
+async def test_an_uploaded_roster_keeps_its_content_only_until_applied(
+    harness: Harness, db: AsyncSession
+) -> None:
+    mun, _, _ = await seed.place(db)
+    mun_id = mun.id
+    await seed.person(
+        db, name=OTHER_NAME, roles=[Role.COORDINATOR], municipality=mun, telegram_id=OTHER_ID
+    )
+    await db.commit()
+    content = "ФИО;Телефон;Школа;Роль\n" + f"{TEACHER_NAME};{TEACHER_PHONE};СОШ № 2;учитель\n"
+    await harness.upload(OTHER_ID, "список.csv", content.encode("utf-8"))
+    await harness.run_jobs()
+    upload = await db.scalar(select(RosterUpload))
+    assert upload is not None and upload.content == content.encode("utf-8")
+
+    await harness.press(OTHER_ID, "Применить")
+    await harness.run_jobs()
+
+    db.expire_all()
+    applied = await db.scalar(select(RosterUpload))
+    assert applied is not None and applied.applied_at is not None and applied.content == b""
+    # A file applied before this rule is emptied by housekeeping; an abandoned one goes.
+    db.add_all(
+        [
+            RosterUpload(
+                municipality_id=mun_id,
+                filename="old.csv",
+                content=b"x",
+                applied_at=datetime.now(UTC),
+            ),
+            RosterUpload(
+                municipality_id=mun_id,
+                filename="abandoned.csv",
+                content=b"x",
+                created_at=datetime.now(UTC) - timedelta(days=3),
+            ),
+        ]
+    )
+    await db.commit()
+    await harness.run_job("bot.scheduler.housekeeping:purge")
+    db.expire_all()
+    left = (await db.scalars(select(RosterUpload).order_by(RosterUpload.id))).all()
+    assert [(u.filename, u.content) for u in left] == [("список.csv", b""), ("old.csv", b"")]
+
+
+async def test_forget_drops_a_queued_join_card_about_the_person(
+    harness: Harness, db: AsyncSession
+) -> None:
+    mun, _, _ = await seed.place(db)
+    await seed.person(
+        db, name=OTHER_NAME, roles=[Role.COORDINATOR], municipality=mun, telegram_id=OTHER_ID
+    )
+    await db.commit()
+    await harness.send(TEACHER_ID, "/start")
+    await harness.press(TEACHER_ID, "Согласен")
+    await harness.send(TEACHER_ID, "📝 Подать заявку")
+    await harness.press(TEACHER_ID, "Грачёвский муниципальный округ")
+    await harness.press(TEACHER_ID, "СОШ № 2")
+    await harness.press(TEACHER_ID, "Пропустить")
+    await harness.send(TEACHER_ID, TEACHER_NAME)
+    assert "Заявка отправлена" in harness.last_text(TEACHER_ID)
+
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+
+    harness.clear()
+    assert await harness.deliver() == 0
+    db.expire_all()
+    assert await db.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+async def test_forget_drops_an_unapplied_roster_that_lists_the_person(
+    harness: Harness, db: AsyncSession
+) -> None:
+    teacher, _, _ = await arrange_teacher(db)
+    assert teacher.municipality_id is not None
+    coordinator = await db.scalar(select(Person).where(Person.telegram_id == OTHER_ID))
+    assert coordinator is not None
+    coordinator.roles.append(
+        PersonRole(role=Role.COORDINATOR, municipality_id=teacher.municipality_id)
+    )
+    await db.commit()
+    someone_else = "ФИО;Телефон;Школа;Роль\n" + f"{OTHER_NAME};{OTHER_PHONE};СОШ № 2;учитель\n"
+    by_phone = "ФИО;Телефон;Школа;Роль\n" + "Сидорова М.;8 (918) 555-01-01;СОШ № 2;учитель\n"
+    by_name = "ФИО;Телефон;Школа;Роль\n" + f"{TEACHER_NAME};;СОШ № 2;учитель\n"
+    await harness.upload(OTHER_ID, "другие.csv", someone_else.encode("utf-8"))
+    await harness.upload(OTHER_ID, "по_телефону.csv", by_phone.encode("utf-8"))
+    await harness.upload(OTHER_ID, "по_имени.csv", by_name.encode("utf-8"))
+    await harness.run_jobs()
+
+    await harness.send(TEACHER_ID, "/forget")
+    await harness.press(TEACHER_ID, "Да, удалить")
+
+    db.expire_all()
+    assert list((await db.scalars(select(RosterUpload.filename))).all()) == ["другие.csv"]
+
+
+def readable(harness: Harness, chat_id: int) -> str:
+    documents = [r for r in harness.sent_to(chat_id) if isinstance(r, SendDocument)]
+    [html] = [
+        d.document
+        for d in documents
+        if isinstance(d.document, BufferedInputFile)
+        and (d.document.filename or "").endswith(".html")
+    ]
+    assert isinstance(html, BufferedInputFile)
+    return html.data.decode("utf-8")
+
+
+async def test_mydata_is_a_readable_document_in_russian_beside_the_json(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange_teacher(db)
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "/mydata")
+
+    text = readable(harness, TEACHER_ID)
+    assert "Что «Наставник» хранит о вас" in text and TEACHER_NAME in text
+    assert "Профиль" in text and "подключены" in text and "педагог" in text
+    assert "Волкова Ирина Сергеевна" in text and "Соцветие естественников" in text
+    assert "Обращения к наставнику" in text and "Консультации" in text
+    assert "Сообщения вам" in text and "Фоновые задачи" in text
+    assert "active" not in text and "teacher" not in text
+    assert exported(harness, TEACHER_ID)["person"]["full_name"] == TEACHER_NAME
+
+
+async def test_mydata_document_speaks_english_to_an_english_person(
+    harness: Harness, db: AsyncSession
+) -> None:
+    teacher, _, _ = await arrange_teacher(db)
+    teacher.locale = "en"
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "/mydata")
+
+    text = readable(harness, TEACHER_ID)
+    assert "What «Наставник» stores about you" in text and TEACHER_NAME in text
+    assert "Profile" in text and "connected" in text and "Questions to the tutor" in text
+    assert "Messages to you" in text and "Профиль" not in text

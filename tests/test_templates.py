@@ -545,6 +545,93 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "mydata.html",
+        "full",
+        {
+            "data": {
+                "person": {
+                    "full_name": USER_TEXT,
+                    "phone": "+79181112233",
+                    "telegram_id": 3001,
+                    "locale": "ru",
+                    "status": "active",
+                    "consent_at": "2026-09-01T10:00:00+00:00",
+                },
+                "municipality": "Кировский район",
+                "school": "Школа № 1",
+                "subjects": ["Математика"],
+                "roles": [{"role": "teacher", "municipality": None}],
+                "community_memberships": [
+                    {"community": USER_TEXT, "joined_at": "2026-09-02T10:00:00+00:00"}
+                ],
+                "questions": [
+                    {
+                        "id": 5,
+                        "created_at": "2026-09-03T10:00:00+00:00",
+                        "status": "closed",
+                        "rating": 4,
+                        "rating_comment": USER_TEXT,
+                    }
+                ],
+                "consultations": [
+                    {
+                        "held_on": "2026-09-04",
+                        "topic": USER_TEXT,
+                        "format": "online",
+                        "block": "methodical",
+                        "duration_minutes": 45,
+                    }
+                ],
+                "join_requests": [
+                    {
+                        "created_at": "2026-08-30T10:00:00+00:00",
+                        "full_name": USER_TEXT,
+                        "subject": "Физика",
+                        "status": "approved",
+                    }
+                ],
+                "messages_to_me": [{"created_at": "2026-09-03T10:05:00+00:00", "status": "sent"}],
+                "invites_for_me": [],
+                "invites_created": [],
+                "invites_used": [{}],
+                "background_jobs": [],
+                "dialog_state": [],
+            },
+            "profile": NS(tutors=[NS(tutor=NS(full_name="Сидорова"), school=None)]),
+        },
+    ),
+    (
+        "mydata.html",
+        "empty",
+        {
+            "data": {
+                "person": {
+                    "full_name": None,
+                    "phone": None,
+                    "telegram_id": None,
+                    "locale": None,
+                    "status": "blocked_bot",
+                    "consent_at": None,
+                },
+                "municipality": None,
+                "school": None,
+                "subjects": [],
+                "roles": [],
+                "community_memberships": [],
+                "questions": [],
+                "consultations": [],
+                "join_requests": [],
+                "messages_to_me": [],
+                "invites_for_me": [],
+                "invites_created": [],
+                "invites_used": [],
+                "background_jobs": [],
+                "dialog_state": [],
+            },
+            "profile": NS(tutors=[]),
+        },
+    ),
+    (
         "question_history.html",
         "rated",
         {

@@ -32,6 +32,8 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 EXPORT_FILENAME = "nastavnik-my-data.json"
+# The same, readable, in the person's language; the JSON beside it is for machines.
+DOCUMENT_FILENAME = "nastavnik-my-data.html"
 
 
 # Any other action is an old button, answered by the fallback router like every other one.
@@ -64,6 +66,13 @@ async def on_profile(message: Message, ctx: UpdateContext) -> None:
 
 async def _send_export(ctx: UpdateContext, person: Person, redis: Redis | None) -> None:
     data = await privacy.export(ctx.session, person, redis)
+    document = ctx.render(
+        "mydata.html", data=data, profile=await privacy.profile(ctx.session, person)
+    )
+    await ctx.bot.send_document(
+        ctx.chat_id,
+        BufferedInputFile(document.encode("utf-8"), filename=DOCUMENT_FILENAME),
+    )
     await ctx.bot.send_document(
         ctx.chat_id,
         BufferedInputFile(privacy.export_bytes(data), filename=EXPORT_FILENAME),
@@ -111,7 +120,13 @@ async def cmd_forget(
         # Nothing about them is stored, but a half-started dialog may be: clear it too.
         await state.clear()
         assert message.from_user is not None
-        await privacy.forget(ctx.session, None, telegram_id=message.from_user.id, redis=redis)
+        await privacy.forget(
+            ctx.session,
+            None,
+            telegram_id=message.from_user.id,
+            redis=redis,
+            default_locale=ctx.settings.default_locale,
+        )
         await ctx.reply(t("privacy.nothing_stored"))
         return
     await ctx.reply(t("privacy.forget_confirm"), forget_keyboard())
@@ -121,7 +136,13 @@ async def _forget(
     ctx: UpdateContext, person: Person, state: FSMContext, redis: Redis | None, *, telegram_id: int
 ) -> None:
     await state.clear()
-    await privacy.forget(ctx.session, person, telegram_id=telegram_id, redis=redis)
+    await privacy.forget(
+        ctx.session,
+        person,
+        telegram_id=telegram_id,
+        redis=redis,
+        default_locale=ctx.settings.default_locale,
+    )
     await ctx.reply(t("privacy.forgotten"), ReplyKeyboardRemove())
     try:
         await ctx.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=ctx.chat_id))

@@ -199,9 +199,7 @@ async def on_answer(message: Message, state: FSMContext, ctx: UpdateContext) -> 
 async def cb_answer(
     callback: CallbackQuery, callback_data: QuestionCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    thread = await question_routing.thread_of_tutor(ctx.session, ctx.me, callback_data.thread_id)
-    if thread.status == ThreadStatus.CLOSED:
-        raise DomainError("questions.thread_closed", number=thread.id)
+    thread = await question_threads.answerable_thread(ctx.session, ctx.me, callback_data.thread_id)
     await callback.answer()
     await state.set_state(QuestionFlow.answering)
     await state.update_data(thread_id=thread.id)

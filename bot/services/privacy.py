@@ -13,23 +13,33 @@ What /forget removes and what it keeps:
 - every FSM record of the Telegram user goes: in the database and, with Redis, in Redis;
 - background jobs the person asked for go, done or not (the row stays, so the foreign key's
   cascade alone would keep them): a job still running stops at its next step and says nothing.
+- other people's messages that name the person (join-request cards, thread notices) lose the
+  name, or go when queued and only about them; roster files not applied yet that list the
+  person go (README «Персональные данные» and tests/test_forget_scan.py hold the whole list);
+- the copies of their questions in a tutor's chat keep their place there (not where they came
+  from), so a tutor replying to one is told the teacher has left.
 After this, /start begins from zero and nothing links the old roster entry back.
 """
 
 from __future__ import annotations
 
+import html
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fsm_storage import forget_user_states
-from bot.services import assignments
+from bot.services import assignments, roster
+from bot.services.phones import normalize_phone
+from bot.services.question_messages import NoticeKind, short_name
+from bot.services.roster_parse import RosterRow
+from bot.texts import t
 from storage.models import (
     Consultation,
     ConsultationTeacher,
@@ -51,11 +61,15 @@ from storage.repositories.communities import CommunitiesRepo
 from storage.repositories.inbox import InboxRepo
 from storage.repositories.jobs import JobsRepo
 from storage.repositories.places import PlacesRepo
+from storage.repositories.roster import RosterRepo
 
 # aiogram's RedisStorage keys (DefaultKeyBuilder(with_destiny=True)):
 # fsm:<chat_id>[:<thread_id>]:<user_id>:<destiny>:<state|data|lock>
 _REDIS_KEY_PATTERN = "fsm:*:{user_id}:*"
 _REDIS_FSM_PARTS = frozenset({"state", "data"})
+# The flood counters of bot.updates.pacing.RedisRateCounter, keyed by the Telegram id (they
+# expire within a minute, but the id is the person's; test_forget_scan notices a new name).
+_REDIS_FLOOD_PATTERN = "nastavnik:flood:{user_id}:*"
 
 
 @dataclass(frozen=True)
@@ -292,6 +306,9 @@ def export_bytes(data: dict[str, Any]) -> bytes:
 
 async def forget_redis_states(redis: Redis, user_id: int) -> int:
     keys = await _redis_fsm_keys(redis, user_id)
+    keys += [
+        key async for key in redis.scan_iter(match=_REDIS_FLOOD_PATTERN.format(user_id=user_id))
+    ]
     if keys:
         await redis.delete(*keys)
     return len(keys)
@@ -300,11 +317,14 @@ async def forget_redis_states(redis: Redis, user_id: int) -> int:
 async def _forget_conversations(session: AsyncSession, person: Person, telegram_id: int) -> None:
     """Questions stay as anonymous counts (status, times, rating); what reaches or quotes the
     person goes: the chat ids that route replies, their comment, queued messages to them."""
+    await session.execute(delete(ThreadMessage).where(ThreadMessage.relayed_chat_id == telegram_id))
+    # The copies of the person's messages in a tutor's chat keep their place there (the
+    # tutor's chat and message), so a tutor replying to one is told the teacher has left;
+    # where they came from goes.
     await session.execute(
-        delete(ThreadMessage).where(
-            (ThreadMessage.source_chat_id == telegram_id)
-            | (ThreadMessage.relayed_chat_id == telegram_id)
-        )
+        update(ThreadMessage)
+        .where(ThreadMessage.source_chat_id == telegram_id)
+        .values(source_chat_id=0, source_message_id=0)
     )
     await session.execute(
         update(Thread).where(Thread.teacher_id == person.id).values(rating_comment=None)
@@ -326,11 +346,105 @@ async def _forget_conversations(session: AsyncSession, person: Person, telegram_
     )
 
 
+# Messages to other people that may name the person: join-request cards and thread notices.
+_KINDS_ABOUT_SOMEONE = frozenset({"join_request", *(kind.value for kind in NoticeKind)})
+
+
+def _name_forms(names: Iterable[str | None]) -> list[str]:
+    """The ways a message names the person («Петрова Анна Ивановна», «Петрова А.И.»), as
+    written and HTML-escaped; longest first, so the full name is replaced before its parts."""
+    forms: set[str] = set()
+    for name in names:
+        if name and name.strip():
+            for form in (name, short_name(name)):
+                forms.update({form, html.escape(form, quote=False)})
+    return sorted(forms, key=len, reverse=True)
+
+
+async def _scrub_messages_about(
+    session: AsyncSession, person: Person, names: Iterable[str | None], default_locale: str
+) -> None:
+    """Other people's messages that name the person lose the name: a queued card about the
+    person only (a join request) is dropped; any other queued message goes out with «(имя
+    удалено)» where the name was, as if rendered without it; a sent one keeps its stored copy
+    only so scrubbed."""
+    forms = _name_forms(names)
+    if not forms:
+        return
+    rows = (
+        await session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.kind.in_(_KINDS_ABOUT_SOMEONE),
+                or_(Delivery.person_id.is_(None), Delivery.person_id != person.id),
+            )
+            .order_by(Delivery.id)
+        )
+    ).all()
+    naming = [row for row in rows if any(f in str(row.payload.get("text", "")) for f in forms)]
+    recipient_ids = {row.person_id for row in naming if row.person_id is not None}
+    recipients = await session.execute(
+        select(Person.id, Person.locale).where(Person.id.in_(recipient_ids))
+    )
+    locales: dict[int, str | None] = {row.id: row.locale for row in recipients}
+    for row in naming:
+        if row.status == DeliveryStatus.PENDING and row.kind == "join_request":
+            await session.delete(row)
+            continue
+        locale = (locales.get(row.person_id) if row.person_id else None) or default_locale
+        text = str(row.payload.get("text", ""))
+        for form in forms:
+            text = text.replace(form, t("privacy.name_removed", locale=locale))
+        row.payload = {**row.payload, "text": text}
+
+
+def _lists(rows: Iterable[RosterRow], person: Person, *, by_name: bool) -> bool:
+    name = " ".join((person.full_name or "").split()).casefold()
+    for row in rows:
+        if person.phone and row.phone and normalize_phone(row.phone) == person.phone:
+            return True
+        if by_name and name and " ".join(row.full_name.split()).casefold() == name:
+            return True
+    return False
+
+
+async def _drop_rosters_listing(session: AsyncSession, person: Person) -> None:
+    """A roster file checked but not applied yet that lists the person is dropped: a file
+    cannot be edited, and applying it would bring the name and phone back. The coordinator's
+    «Применить» then says the upload is gone, and a file sent again is the coordinator's new
+    decision. (Names match only in the person's own municipality: elsewhere it is a namesake.)"""
+    repo = RosterRepo(session)
+    for upload in await repo.unapplied_uploads():
+        try:
+            parsed = await roster.read_upload(upload)
+        except roster.UnreadableRoster:
+            # Never usable, and it may hold the person: it goes too.
+            await repo.delete_upload(upload)
+            continue
+        by_name = upload.municipality_id == person.municipality_id
+        if _lists(parsed.rows, person, by_name=by_name):
+            await repo.delete_upload(upload)
+
+
 async def forget(
-    session: AsyncSession, person: Person | None, *, telegram_id: int, redis: Redis | None
+    session: AsyncSession,
+    person: Person | None,
+    *,
+    telegram_id: int,
+    redis: Redis | None,
+    default_locale: str,
 ) -> None:
     """Anonymize the person and remove every dialog state of the Telegram user."""
     if person is not None:
+        typed_names = (
+            await session.scalars(
+                select(JoinRequest.full_name).where(JoinRequest.person_id == person.id)
+            )
+        ).all()
+        await _scrub_messages_about(
+            session, person, [person.full_name, *typed_names], default_locale
+        )
+        await _drop_rosters_listing(session, person)
         await JobsRepo(session).delete_of_person(person.id)
         await session.execute(delete(JoinRequest).where(JoinRequest.person_id == person.id))
         await session.execute(delete(Invite).where(Invite.person_id == person.id))

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
@@ -252,16 +253,31 @@ class AnswerPlan:
     incoming: IncomingMessage
 
 
+async def answerable_thread(session: AsyncSession, tutor: Person, thread_id: int) -> Thread:
+    """The tutor's thread, if an answer can go to its teacher. Asked before the tutor writes
+    (the «Ответить» button) and again when they have: a teacher who used /forget is said to
+    have left first, whatever became of the thread. (One light query: the button's budget.)"""
+    thread = await thread_of_tutor(session, tutor, thread_id)
+    teacher = (
+        await session.execute(
+            select(Person.telegram_id, Person.status).where(Person.id == thread.teacher_id)
+        )
+    ).first()
+    if teacher is None or teacher.telegram_id is None or teacher.status == PersonStatus.FORGOTTEN:
+        raise DomainError("questions.teacher_gone")
+    if thread.status == ThreadStatus.CLOSED:
+        raise DomainError("questions.thread_closed", number=thread.id)
+    return thread
+
+
 async def prepare_answer(
     session: AsyncSession, tutor: Person, thread_id: int, incoming: IncomingMessage
 ) -> AnswerPlan:
-    thread = await thread_of_tutor(session, tutor, thread_id)
-    if thread.status == ThreadStatus.CLOSED:
-        raise DomainError("questions.thread_closed", number=thread.id)
+    thread = await answerable_thread(session, tutor, thread_id)
     if incoming.content_kind is None:
         raise DomainError("questions.cannot_relay")
     teacher = await PeopleRepo(session).get(thread.teacher_id) if thread.teacher_id else None
-    if teacher is None or teacher.telegram_id is None or teacher.status == PersonStatus.FORGOTTEN:
+    if teacher is None or teacher.telegram_id is None:
         raise DomainError("questions.teacher_gone")
     return AnswerPlan(thread, tutor, teacher, teacher.telegram_id, incoming)
 

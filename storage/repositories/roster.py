@@ -61,13 +61,24 @@ class RosterRepo:
         await self.session.flush()
 
     async def mark_applied(self, upload_id: int, moment: datetime) -> bool:
-        """False when the upload is gone or was applied already (by a concurrent apply)."""
+        """False when the upload is gone or was applied already (by a concurrent apply).
+
+        The file's content (names and phones) is dropped here: once applied, the people are in
+        their tables and the file is not needed again. The row stays a while, so a second press
+        on «Применить» is told the file was applied."""
         result = await self.session.execute(
             update(RosterUpload)
             .where(RosterUpload.id == upload_id, RosterUpload.applied_at.is_(None))
-            .values(applied_at=moment)
+            .values(applied_at=moment, content=b"")
         )
         return bool(getattr(result, "rowcount", 0))
+
+    async def unapplied_uploads(self) -> Sequence[RosterUpload]:
+        """Files checked and not applied (housekeeping drops them within days)."""
+        result = await self.session.scalars(
+            select(RosterUpload).where(RosterUpload.applied_at.is_(None)).order_by(RosterUpload.id)
+        )
+        return result.all()
 
     # --- what the municipality already has --------------------------------------------------
     async def schools(self, municipality_id: int) -> Sequence[School]:
