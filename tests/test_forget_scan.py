@@ -261,7 +261,7 @@ async def live_a_whole_life(harness: Harness, db: AsyncSession) -> Person:
     await harness.press(PERSON_TG, "⭐⭐⭐⭐⭐")
     await harness.send(PERSON_TG, f"Спасибо! {FULL_NAME}")
     await harness.deliver()
-    assert any("отметил обращение" in text for text in harness.texts_to(TUTOR_TG))
+    assert any("отмечено как решённое" in text for text in harness.texts_to(TUTOR_TG))
     await ask_and_get_an_answer(harness, "А как с заданием 12?")
     await harness.press(PERSON_TG, "Вопрос решён")
 
@@ -373,5 +373,5 @@ async def test_after_forget_nothing_identifies_the_person(
     # The queued «обращение закрыто» still reaches the tutor, without the name.
     harness.clear()
     await harness.deliver()
-    [notice] = [text for text in harness.texts_to(TUTOR_TG) if "отметил обращение" in text]
+    [notice] = [text for text in harness.texts_to(TUTOR_TG) if "отмечено как решённое" in text]
     assert SHORT_NAME not in notice and "имя удалено" in notice

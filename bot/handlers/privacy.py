@@ -125,7 +125,7 @@ async def cmd_forget(
             None,
             telegram_id=message.from_user.id,
             redis=redis,
-            default_locale=ctx.settings.default_locale,
+            settings=ctx.settings,
         )
         await ctx.reply(t("privacy.nothing_stored"))
         return
@@ -141,7 +141,7 @@ async def _forget(
         person,
         telegram_id=telegram_id,
         redis=redis,
-        default_locale=ctx.settings.default_locale,
+        settings=ctx.settings,
     )
     await ctx.reply(t("privacy.forgotten"), ReplyKeyboardRemove())
     try:

@@ -40,6 +40,7 @@ from bot.services.phones import normalize_phone
 from bot.services.question_messages import NoticeKind, short_name
 from bot.services.roster_parse import RosterRow
 from bot.texts import t
+from config.settings import Settings
 from storage.models import (
     Consultation,
     ConsultationTeacher,
@@ -408,7 +409,9 @@ def _lists(rows: Iterable[RosterRow], person: Person, *, by_name: bool) -> bool:
     return False
 
 
-async def _drop_rosters_listing(session: AsyncSession, person: Person) -> None:
+async def _drop_rosters_listing(
+    session: AsyncSession, person: Person, max_upload_bytes: int
+) -> None:
     """A roster file checked but not applied yet that lists the person is dropped: a file
     cannot be edited, and applying it would bring the name and phone back. The coordinator's
     «Применить» then says the upload is gone, and a file sent again is the coordinator's new
@@ -416,7 +419,7 @@ async def _drop_rosters_listing(session: AsyncSession, person: Person) -> None:
     repo = RosterRepo(session)
     for upload in await repo.unapplied_uploads():
         try:
-            parsed = await roster.read_upload(upload)
+            parsed = await roster.read_upload(upload, max_upload_bytes=max_upload_bytes)
         except roster.UnreadableRoster:
             # Never usable, and it may hold the person: it goes too.
             await repo.delete_upload(upload)
@@ -432,7 +435,7 @@ async def forget(
     *,
     telegram_id: int,
     redis: Redis | None,
-    default_locale: str,
+    settings: Settings,
 ) -> None:
     """Anonymize the person and remove every dialog state of the Telegram user."""
     if person is not None:
@@ -442,9 +445,9 @@ async def forget(
             )
         ).all()
         await _scrub_messages_about(
-            session, person, [person.full_name, *typed_names], default_locale
+            session, person, [person.full_name, *typed_names], settings.default_locale
         )
-        await _drop_rosters_listing(session, person)
+        await _drop_rosters_listing(session, person, settings.roster_max_bytes)
         await JobsRepo(session).delete_of_person(person.id)
         await session.execute(delete(JoinRequest).where(JoinRequest.person_id == person.id))
         await session.execute(delete(Invite).where(Invite.person_id == person.id))
