@@ -36,6 +36,9 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    # A failed statement's error text (logged, kept as a job's error) would otherwise list its
+    # parameters: a failed roster chunk, every row's name and phone.
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[-1]
         if path and path != ":memory:":
