@@ -8,16 +8,30 @@ the two transactions really overlap; on SQLite writers take turns, and the tests
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import openpyxl
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import JoinDecisionCb
 from bot.errors import DomainError
-from bot.services import onboarding
-from storage.models import JoinRequest, JoinRequestStatus, Person, PersonRole, Role
+from bot.services import onboarding, roster_apply
+from bot.services.jobs import ROSTER_APPLY
+from storage.models import (
+    BackgroundJob,
+    JobStatus,
+    JoinRequest,
+    JoinRequestStatus,
+    Person,
+    PersonRole,
+    PersonSubject,
+    Role,
+    TutorAssignment,
+)
 from tests import seed
 from tests.factories import make_callback, make_message, update_with
 from tests.harness import Harness
@@ -154,3 +168,99 @@ async def test_the_later_coordinator_reads_how_the_request_was_decided(
     else:
         assert "Заявка отклонена" in answers and "уже принято: заявка отклонена" in answers
         assert await teacher_grants(db, stored.person_id) == 0
+
+
+# --- two overlapping rosters applied at once ---------------------------------------------------
+ROSTER_PEOPLE = 50
+ROSTER_HEADER = ["ФИО", "Телефон", "Школа", "Роль", "Предметы", "Наставник"]
+TUTOR = ["Орлов Игорь Петрович", "+7 918 444-55-66", "СОШ № 1", "наставник", "", ""]
+
+
+def roster_file(rows: list[list[str]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Участники"
+    sheet.append(ROSTER_HEADER)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def teacher_rows(subject: str) -> list[list[str]]:
+    letters = "абвгдежзиклмнопрстуфхцчшщэюя"
+    return [
+        [
+            f"Учитель{letters[n // 10]}{letters[n % 10]} Иван Петрович",
+            f"+7 918 555-{n // 100:02d}-{n % 100:02d}",
+            "СОШ № 2",
+            "учитель",
+            subject,
+            "Орлов Игорь Петрович",
+        ]
+        for n in range(ROSTER_PEOPLE)
+    ]
+
+
+async def count_where(db: AsyncSession, model: Any, *conditions: Any) -> int:
+    return int(await db.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
+
+
+async def test_overlapping_rosters_applied_at_once_make_one_person_per_phone(
+    harness: Harness, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks: each apply commits many times, and the two interleave between commits.
+    monkeypatch.setattr(roster_apply, "CHUNK_ROWS", 7)
+    for run in range(3):
+        mun, _, _ = await seed.place(db, f"Округ номер {run}")
+        mun_id = mun.id
+        ids = (7300 + 2 * run, 7301 + 2 * run)
+        for user_id in ids:
+            await seed.person(
+                db,
+                name=f"Координатор Номер{'о' * (user_id - 7299)}",
+                roles=[Role.COORDINATOR],
+                municipality=mun,
+                telegram_id=user_id,
+            )
+        await db.commit()
+        # The same people in both files, listed in opposite orders, with different subjects.
+        first = roster_file([TUTOR, *teacher_rows("Математика")])
+        second = roster_file([*reversed(teacher_rows("Физика")), TUTOR])
+        await harness.upload(ids[0], "первый.xlsx", first)
+        await harness.upload(ids[1], "второй.xlsx", second)
+        await harness.run_jobs()
+        for user_id in ids:
+            assert f"Новых участников: {ROSTER_PEOPLE + 1}" in harness.last_text(user_id)
+            await harness.press(user_id, "Применить")
+
+        # Both apply jobs are due now; the runner runs them concurrently.
+        assert await harness.run_jobs() == 2
+
+        db.expire_all()
+        in_roster = (Person.municipality_id == mun_id, Person.phone.is_not(None))
+        assert await count_where(db, Person, *in_roster) == ROSTER_PEOPLE + 1
+        distinct_phones = await db.scalar(
+            select(func.count(func.distinct(Person.phone))).where(*in_roster)
+        )
+        assert distinct_phones == ROSTER_PEOPLE + 1
+        people = select(Person.id).where(*in_roster)
+        assert await count_where(db, PersonRole, PersonRole.person_id.in_(people)) == (
+            ROSTER_PEOPLE + 1
+        )
+        # Each teacher has both subjects once, and one tutor assignment.
+        assert await count_where(db, PersonSubject, PersonSubject.person_id.in_(people)) == (
+            2 * ROSTER_PEOPLE
+        )
+        assert (
+            await count_where(db, TutorAssignment, TutorAssignment.teacher_id.in_(people))
+            == ROSTER_PEOPLE
+        )
+        jobs = (
+            await db.scalars(select(BackgroundJob).where(BackgroundJob.kind == ROSTER_APPLY))
+        ).all()
+        assert [job.status for job in jobs[-2:]] == [JobStatus.DONE, JobStatus.DONE]
+        for user_id in ids:
+            assert "Список участников загружен" in harness.last_text(user_id)
