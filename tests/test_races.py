@@ -30,6 +30,7 @@ from storage.models import (
     PersonRole,
     PersonSubject,
     Role,
+    School,
     TutorAssignment,
 )
 from tests import seed
@@ -173,6 +174,11 @@ async def test_the_later_coordinator_reads_how_the_request_was_decided(
 # --- two overlapping rosters applied at once ---------------------------------------------------
 ROSTER_PEOPLE = 50
 ROSTER_HEADER = ["ФИО", "Телефон", "Школа", "Роль", "Предметы", "Наставник"]
+NEW_SCHOOL = "Гимназия № 5"
+SCHOOLS = [
+    ["Название", "Краткое название", "ШНОР", "ШНСУ", "Школа-лидер"],
+    ["МБОУ Гимназия № 5 с. Грачёвка", NEW_SCHOOL, "нет", "да", "нет"],
+]
 TUTOR = ["Орлов Игорь Петрович", "+7 918 444-55-66", "СОШ № 1", "наставник", "", ""]
 
 
@@ -184,18 +190,21 @@ def roster_file(rows: list[list[str]]) -> bytes:
     sheet.append(ROSTER_HEADER)
     for row in rows:
         sheet.append(row)
+    schools = workbook.create_sheet("Школы")
+    for row in SCHOOLS:
+        schools.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def teacher_rows(subject: str) -> list[list[str]]:
+def teacher_rows(subject: str, school: str = "СОШ № 2") -> list[list[str]]:
     letters = "абвгдежзиклмнопрстуфхцчшщэюя"
     return [
         [
             f"Учитель{letters[n // 10]}{letters[n % 10]} Иван Петрович",
             f"+7 918 555-{n // 100:02d}-{n % 100:02d}",
-            "СОШ № 2",
+            school,
             "учитель",
             subject,
             "Орлов Игорь Петрович",
@@ -226,9 +235,10 @@ async def test_overlapping_rosters_applied_at_once_make_one_person_per_phone(
                 telegram_id=user_id,
             )
         await db.commit()
-        # The same people in both files, listed in opposite orders, with different subjects.
-        first = roster_file([TUTOR, *teacher_rows("Математика")])
-        second = roster_file([*reversed(teacher_rows("Физика")), TUTOR])
+        # The same people in both files, listed in opposite orders, with different subjects,
+        # in a school that is new to the municipality.
+        first = roster_file([TUTOR, *teacher_rows("Математика", NEW_SCHOOL)])
+        second = roster_file([*reversed(teacher_rows("Физика", NEW_SCHOOL)), TUTOR])
         await harness.upload(ids[0], "первый.xlsx", first)
         await harness.upload(ids[1], "второй.xlsx", second)
         await harness.run_jobs()
@@ -258,6 +268,10 @@ async def test_overlapping_rosters_applied_at_once_make_one_person_per_phone(
             await count_where(db, TutorAssignment, TutorAssignment.teacher_id.in_(people))
             == ROSTER_PEOPLE
         )
+        schools = select(School.id).where(School.municipality_id == mun_id)
+        assert await count_where(db, School, School.municipality_id == mun_id) == 3
+        # Everyone is in one of the municipality's three schools.
+        assert await count_where(db, Person, *in_roster, Person.school_id.not_in(schools)) == 0
         jobs = (
             await db.scalars(select(BackgroundJob).where(BackgroundJob.kind == ROSTER_APPLY))
         ).all()

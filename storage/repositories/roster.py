@@ -135,8 +135,11 @@ class RosterRepo:
 
     # --- bulk writes ------------------------------------------------------------------------
     async def insert_schools(self, rows: list[dict[str, Any]]) -> None:
+        """A school of the same name written meanwhile by a concurrent apply is kept, not
+        written again (the caller reads the schools back for their ids)."""
         if rows:
-            await self.session.execute(insert(School), rows)
+            ordered = sorted(rows, key=lambda row: str(row["name"]))
+            await self.session.execute(insert_ignoring_conflicts(self.session, School), ordered)
 
     async def update_schools(self, rows: list[dict[str, Any]]) -> None:
         if rows:
