@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import openpyxl
@@ -19,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import JoinDecisionCb
 from bot.errors import DomainError
-from bot.services import onboarding, roster_apply
+from bot.services import invites, onboarding, roster_apply
 from bot.services.jobs import ROSTER_APPLY
 from storage.models import (
     BackgroundJob,
+    Invite,
     JobStatus,
     JoinRequest,
     JoinRequestStatus,
@@ -278,3 +280,42 @@ async def test_overlapping_rosters_applied_at_once_make_one_person_per_phone(
         assert [job.status for job in jobs[-2:]] == [JobStatus.DONE, JobStatus.DONE]
         for user_id in ids:
             assert "Список участников загружен" in harness.last_text(user_id)
+
+
+# --- one invite used by two people at once -----------------------------------------------------
+async def test_an_invite_used_by_two_people_at_once_admits_one(
+    session_pool: async_sessionmaker[AsyncSession], db: AsyncSession
+) -> None:
+    mun, low, _ = await seed.place(db)
+    await db.commit()
+    mun_id, school_id = mun.id, low.id
+    for number in range(RUNS):
+        created = await invites.create_invite(
+            db,
+            created_by=None,
+            role=Role.TEACHER,
+            municipality_id=mun_id,
+            school=await db.get(School, school_id),
+            ttl=timedelta(days=1),
+        )
+        await db.commit()
+        code, invite_id = created.code, created.invite.id
+        telegram_ids = (7400 + 2 * number, 7401 + 2 * number)
+
+        def redeem(telegram_id: int, code: str = code) -> Awaitable[Person | DomainError]:
+            async def work(session: AsyncSession) -> Person:
+                return await invites.redeem(
+                    session, code, telegram_id=telegram_id, locale="ru", guest=None
+                )
+
+            return in_own_session(session_pool, work)
+
+        outcomes = await asyncio.gather(*(redeem(telegram_id) for telegram_id in telegram_ids))
+
+        refused = [o for o in outcomes if isinstance(o, DomainError)]
+        assert [r.key for r in refused] == ["invite.used"]
+        joined = await db.scalars(select(Person).where(Person.telegram_id.in_(telegram_ids)))
+        assert len(joined.all()) == 1
+        db.expire_all()
+        invite = await db.get(Invite, invite_id)
+        assert invite is not None and invite.used_by_id is not None
