@@ -8,8 +8,9 @@ the two transactions really overlap; on SQLite writers take turns, and the tests
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import JoinDecisionCb
 from bot.errors import DomainError
-from bot.services import invites, onboarding, roster_apply
+from bot.services import invites, onboarding, privacy, roster, roster_apply
 from bot.services.jobs import ROSTER_APPLY
 from storage.models import (
     BackgroundJob,
@@ -30,6 +31,7 @@ from storage.models import (
     JoinRequestStatus,
     Person,
     PersonRole,
+    PersonStatus,
     PersonSubject,
     Role,
     School,
@@ -57,6 +59,15 @@ async def in_own_session(
             return refusal
         await session.commit()
         return result
+
+
+@contextlib.asynccontextmanager
+async def in_session_of(db: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Another session on the same database, committed at the end: another person's update."""
+    assert db.bind is not None
+    async with AsyncSession(db.bind, expire_on_commit=False) as session:
+        yield session
+        await session.commit()
 
 
 # --- a join request approved and declined at once --------------------------------------------
@@ -319,3 +330,36 @@ async def test_an_invite_used_by_two_people_at_once_admits_one(
         db.expire_all()
         invite = await db.get(Invite, invite_id)
         assert invite is not None and invite.used_by_id is not None
+
+
+# --- /forget while a roster is being applied ---------------------------------------------------
+async def test_a_person_forgotten_during_an_apply_stays_forgotten(db: AsyncSession) -> None:
+    """The plan was made while the person was still there; they used /forget before the apply
+    wrote its updates. Their name and phone must not come back."""
+    mun, low, _ = await seed.place(db)
+    anna = await seed.person(
+        db,
+        name="Петрова Анна",
+        roles=[Role.TEACHER],
+        municipality=mun,
+        school=low,
+        phone="+79181112233",
+    )
+    await db.commit()
+    mun_id, anna_id = mun.id, anna.id
+    renamed = [["Петрова Анна Ивановна", "+7 918 111-22-33", "СОШ № 2", "учитель", "", ""]]
+    parsed = roster.read_file(roster_file(renamed), "список.xlsx")
+    plan = await roster.plan_import(db, mun_id, "Округ", parsed)
+    assert plan.report.updated_people == 1
+
+    async with in_session_of(db) as other:
+        forgotten = await other.get(Person, anna_id)
+        assert forgotten is not None
+        await privacy.forget(other, forgotten, telegram_id=0, redis=None)
+    await roster.apply_plan(db, plan)
+    await db.commit()
+
+    db.expire_all()
+    stored = await db.get(Person, anna_id)
+    assert stored is not None and stored.status == PersonStatus.FORGOTTEN
+    assert (stored.full_name, stored.phone) == (None, None)

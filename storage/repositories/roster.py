@@ -196,8 +196,16 @@ class RosterRepo:
         return [ids[(r["full_name"], r["school_id"], r["municipality_id"])].popleft() for r in rows]
 
     async def update_people(self, rows: list[dict[str, Any]]) -> None:
+        """Updates by id, except people who used /forget since the plan was made: their name
+        and phone must not come back."""
         if rows:
-            await self.session.execute(update(Person), rows)
+            # (No Person objects of this session are kept up to date: the apply reads none.)
+            await self.session.execute(
+                update(Person)
+                .where(Person.status != PersonStatus.FORGOTTEN)
+                .execution_options(synchronize_session=None),
+                rows,
+            )
 
     # Grants, subjects and assignments another apply wrote at the same moment are there
     # already: the unique indexes refuse the copy, and it is skipped.
