@@ -80,8 +80,8 @@ async def apply_plan(
 
     await step()
 
-    # Rows go in one order (phones, then ids) in every apply: two applies writing the same rows
-    # at once then wait on each other in that order instead of deadlocking.
+    # Every apply writes rows in the same order (new people by phone, the rest by ids): two
+    # applies writing the same rows at once then wait on each other instead of deadlocking.
     inserts = sorted(
         (p for p in plan.people if p.existing is None),
         key=lambda p: (p.phone is None, p.phone or ""),
