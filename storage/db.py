@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -36,6 +36,9 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    # A failed statement's error text (logged, kept as a job's error) would otherwise list its
+    # parameters: a failed roster chunk, every row's name and phone.
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -106,8 +109,9 @@ def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
 
-def insert_ignoring_conflicts(session: AsyncSession, model: type[Any]) -> Any:
-    """`INSERT ... ON CONFLICT DO NOTHING` in the session's dialect (SQLite or PostgreSQL)."""
+def insert_ignoring_conflicts(session: AsyncSession, model: type[Any] | Table) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` in the session's dialect (SQLite or PostgreSQL), for
+    a mapped class or a table."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         return postgresql_insert(model).on_conflict_do_nothing()
     return sqlite_insert(model).on_conflict_do_nothing()

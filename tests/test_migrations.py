@@ -16,7 +16,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -96,3 +96,53 @@ async def test_migrated_schema_matches_the_models(fresh_engine: AsyncEngine) -> 
         differences = await connection.run_sync(_differences)
 
     assert differences == []
+
+
+_ARRANGE_0005 = [
+    "INSERT INTO regions (id, name) VALUES (1, 'Край')",
+    "INSERT INTO municipalities (id, region_id, name, timezone) VALUES (1, 1, 'Округ', 'UTC')",
+    "INSERT INTO people (id, full_name, phone, municipality_id, status)"
+    " VALUES (1, 'Орлов Игорь', '+79184445566', 1, 'active'),"
+    " (2, 'Петрова Анна', '+79181112233', 1, 'active')",
+    # What two roster applies at once wrote before 0006: the same grant and assignment twice.
+    "INSERT INTO person_roles (person_id, role) VALUES (1, 'tutor'), (1, 'tutor'),"
+    " (2, 'teacher'), (2, 'teacher')",
+    "INSERT INTO person_roles (person_id, role, municipality_id) VALUES"
+    " (1, 'coordinator', 1), (1, 'coordinator', 1)",
+    "INSERT INTO tutor_assignments (tutor_id, teacher_id, starts_on) VALUES"
+    " (1, 2, '2026-09-01'), (1, 2, '2026-09-01')",
+]
+
+
+async def test_0006_drops_repeated_grants_and_assignments(fresh_engine: AsyncEngine) -> None:
+    await migrations.upgrade(fresh_engine, "0005")
+    async with fresh_engine.begin() as connection:
+        for statement in _ARRANGE_0005:
+            await connection.execute(text(statement))
+
+    await migrations.upgrade(fresh_engine)
+
+    async with fresh_engine.connect() as connection:
+        grants = await connection.execute(
+            text("SELECT person_id, role FROM person_roles ORDER BY person_id, role")
+        )
+        assert grants.all() == [(1, "coordinator"), (1, "tutor"), (2, "teacher")]
+        assigned = await connection.scalar(text("SELECT count(*) FROM tutor_assignments"))
+        assert assigned == 1
+
+
+async def test_0006_stops_at_two_people_with_one_phone(fresh_engine: AsyncEngine) -> None:
+    await migrations.upgrade(fresh_engine, "0005")
+    async with fresh_engine.begin() as connection:
+        for statement in _ARRANGE_0005[:3]:
+            await connection.execute(text(statement))
+        await connection.execute(
+            text(
+                "INSERT INTO people (id, full_name, phone, municipality_id, status)"
+                " VALUES (3, 'Петрова Анна', '+79181112233', 1, 'active')"
+            )
+        )
+
+    with pytest.raises(RuntimeError, match="1 phones belong to more than one person"):
+        await migrations.upgrade(fresh_engine)
+    assert await migrations.current_revision(fresh_engine) == "0005"

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import LocalRateLimiter, RateLimiter
 from bot.errors import DomainError
+from bot.logging_setup import mask_phones
 from bot.scheduler import JobContext
 from bot.texts import Templates, Texts, t
 from config.settings import Settings
@@ -389,7 +390,8 @@ class JobRunner:
 
 
 def _reason(error: BaseException) -> str:
-    return f"{type(error).__name__}: {getattr(error, 'message', str(error))}"[:500]
+    """The error as kept on the job row: a database error's text may quote a row's phone."""
+    return mask_phones(f"{type(error).__name__}: {getattr(error, 'message', str(error))}")[:500]
 
 
 __all__ = [

@@ -23,6 +23,7 @@ from storage.models import (
     Role,
     School,
 )
+from storage.repositories.joining import JoinRequestsRepo
 from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 
@@ -184,18 +185,24 @@ async def pending_requests(
 async def decide_join_request(
     session: AsyncSession, coordinator: Person, request_id: int, *, approve: bool
 ) -> tuple[JoinRequest, Person]:
-    """Approve or decline; only a coordinator of the request's municipality may, and only once."""
+    """Approve or decline; only a coordinator of the request's municipality may, and only once:
+    of two coordinators deciding at once, the later one is told how the request was decided
+    and nothing of theirs is written."""
     request = await session.get(JoinRequest, request_id)
     if request is None or request.municipality_id not in coordinated_municipalities(coordinator):
         raise DomainError("join.request_not_found")
     if request.status != JoinRequestStatus.PENDING:
-        raise DomainError("join.request_decided")
+        raise _already_decided(request)
     applicant = await PeopleRepo(session).get(request.person_id)
     if applicant is None:
         raise DomainError("join.request_not_found")
-    request.status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.DECLINED
-    request.decided_by_id = coordinator.id
-    request.decided_at = datetime.now(UTC)
+    # The decision is written first and only if the request is still pending; the approval's
+    # changes to the applicant follow only for the coordinator whose decision was recorded.
+    status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.DECLINED
+    if not await JoinRequestsRepo(session).decide(
+        request, status, by_id=coordinator.id, at=datetime.now(UTC)
+    ):
+        raise _already_decided(request)
     if approve:
         applicant.full_name = request.full_name
         applicant.municipality_id = request.municipality_id
@@ -205,3 +212,9 @@ async def decide_join_request(
         await PeopleRepo(session).grant(applicant, Role.TEACHER)
     await session.flush()
     return request, applicant
+
+
+def _already_decided(request: JoinRequest) -> DomainError:
+    if request.status == JoinRequestStatus.APPROVED:
+        return DomainError("join.request_already_approved")
+    return DomainError("join.request_already_declined")

@@ -80,7 +80,12 @@ async def apply_plan(
 
     await step()
 
-    inserts = [p for p in plan.people if p.existing is None]
+    # Every apply writes rows in the same order (new people by phone, the rest by ids): two
+    # applies writing the same rows at once then wait on each other instead of deadlocking.
+    inserts = sorted(
+        (p for p in plan.people if p.existing is None),
+        key=lambda p: (p.phone is None, p.phone or ""),
+    )
     for chunk in _chunks(inserts):
         ids = await repo.insert_people(
             [
@@ -118,6 +123,7 @@ async def apply_plan(
                 ),
             }
         )
+    updates.sort(key=lambda row: int(row["id"]))
     for update_chunk in _chunks(updates):
         await repo.update_people(list(update_chunk))
         await step()
@@ -142,6 +148,9 @@ async def apply_plan(
             assignments.append(
                 {"tutor_id": tutor_id, "teacher_id": planned.id, "starts_on": starts_on}
             )
+    grants.sort(key=lambda row: (row["person_id"], str(row["role"]), row["municipality_id"] or 0))
+    subjects.sort(key=lambda row: (row["person_id"], row["subject"]))
+    assignments.sort(key=lambda row: (row["tutor_id"], row["teacher_id"]))
     for rows, write in (
         (grants, repo.insert_grants),
         (subjects, repo.insert_subjects),

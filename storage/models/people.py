@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,6 +45,18 @@ class PersonStatus(enum.StrEnum):
 
 class Person(Base):
     __tablename__ = "people"
+    __table_args__ = (
+        # One person per phone in a municipality: a roster is matched by phone, and two
+        # applies at once must meet here rather than each create the person.
+        Index(
+            "uq_people_municipality_phone",
+            "municipality_id",
+            "phone",
+            unique=True,
+            sqlite_where=text("phone IS NOT NULL"),
+            postgresql_where=text("phone IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -88,10 +101,43 @@ class Person(Base):
         return bool(self.roles)
 
 
+_UNSCOPED = text("municipality_id IS NULL AND region_id IS NULL")
+_MUNICIPALITY_SCOPED = text("municipality_id IS NOT NULL AND region_id IS NULL")
+_REGION_SCOPED = text("region_id IS NOT NULL AND municipality_id IS NULL")
+
+
 class PersonRole(Base):
     __tablename__ = "person_roles"
     __table_args__ = (
         UniqueConstraint("person_id", "role", "municipality_id", "region_id"),
+        # The constraint above lets a grant repeat when its scope has a NULL (a teacher's has
+        # two): NULLs differ from each other. These count a missing scope as a value.
+        Index(
+            "uq_person_roles_unscoped",
+            "person_id",
+            "role",
+            unique=True,
+            sqlite_where=_UNSCOPED,
+            postgresql_where=_UNSCOPED,
+        ),
+        Index(
+            "uq_person_roles_municipality",
+            "person_id",
+            "role",
+            "municipality_id",
+            unique=True,
+            sqlite_where=_MUNICIPALITY_SCOPED,
+            postgresql_where=_MUNICIPALITY_SCOPED,
+        ),
+        Index(
+            "uq_person_roles_region",
+            "person_id",
+            "role",
+            "region_id",
+            unique=True,
+            sqlite_where=_REGION_SCOPED,
+            postgresql_where=_REGION_SCOPED,
+        ),
         Index("ix_person_roles_role_municipality", "role", "municipality_id"),
     )
 
@@ -120,6 +166,15 @@ class TutorAssignment(Base):
     __tablename__ = "tutor_assignments"
     __table_args__ = (
         CheckConstraint("(teacher_id IS NULL) <> (school_id IS NULL)", name="teacher_or_school"),
+        # The same tutor for the same teacher from the same day is one assignment, however
+        # many roster applies write it.
+        Index(
+            "uq_tutor_assignments_teacher_start",
+            "tutor_id",
+            "teacher_id",
+            "starts_on",
+            unique=True,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_ignoring_conflicts
 from storage.models import (
     Person,
     PersonRole,
@@ -145,8 +146,11 @@ class RosterRepo:
 
     # --- bulk writes ------------------------------------------------------------------------
     async def insert_schools(self, rows: list[dict[str, Any]]) -> None:
+        """A school of the same name written meanwhile by a concurrent apply is kept, not
+        written again (the caller reads the schools back for their ids)."""
         if rows:
-            await self.session.execute(insert(School), rows)
+            ordered = sorted(rows, key=lambda row: str(row["name"]))
+            await self.session.execute(insert_ignoring_conflicts(self.session, School), ordered)
 
     async def update_schools(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -155,9 +159,36 @@ class RosterRepo:
     async def insert_people(self, rows: list[dict[str, Any]]) -> list[int]:
         """New people's ids, in the order of `rows`.
 
-        A plain executemany, then the new rows read back: an INSERT ... RETURNING that keeps
-        the order of its rows runs one statement per row on SQLite, 20 times slower.
+        A person whose phone the municipality already has is not written again, and their id is
+        the one given: a roster applied at the same moment may have written them since this
+        apply's plan was made (the unique index on municipality and phone decides, not a read).
+        People with a phone go in the order of their phones, so two applies writing the same
+        people wait on each other in one order and never deadlock.
         """
+        if not rows:
+            return []
+        phoned = sorted((r for r in rows if r["phone"]), key=lambda r: str(r["phone"]))
+        ids_by_phone: dict[tuple[Any, Any], int] = {}
+        if phoned:
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, people_table), phoned
+            )
+            found = await self.session.execute(
+                select(Person.id, Person.municipality_id, Person.phone).where(
+                    Person.municipality_id.in_({r["municipality_id"] for r in phoned}),
+                    Person.phone.in_([r["phone"] for r in phoned]),
+                )
+            )
+            ids_by_phone = {(row.municipality_id, row.phone): row.id for row in found}
+        unphoned_ids = iter(await self._insert_unphoned([r for r in rows if not r["phone"]]))
+        return [
+            ids_by_phone[(r["municipality_id"], r["phone"])] if r["phone"] else next(unphoned_ids)
+            for r in rows
+        ]
+
+    async def _insert_unphoned(self, rows: list[dict[str, Any]]) -> list[int]:
+        """A plain executemany, then the new rows read back: an INSERT ... RETURNING that keeps
+        the order of its rows runs one statement per row on SQLite, 20 times slower."""
         if not rows:
             return []
         before = await self.session.scalar(select(func.max(Person.id))) or 0
@@ -166,30 +197,41 @@ class RosterRepo:
             select(
                 Person.id, Person.full_name, Person.phone, Person.school_id, Person.municipality_id
             )
-            .where(Person.id > before)
+            .where(Person.id > before, Person.phone.is_(None))
             .order_by(Person.id)
         )
         ids: dict[tuple[Any, ...], deque[int]] = {}
         for row in inserted:
-            key = (row.full_name, row.phone, row.school_id, row.municipality_id)
+            key = (row.full_name, row.school_id, row.municipality_id)
             ids.setdefault(key, deque()).append(row.id)
-        return [
-            ids[(r["full_name"], r["phone"], r["school_id"], r["municipality_id"])].popleft()
-            for r in rows
-        ]
+        return [ids[(r["full_name"], r["school_id"], r["municipality_id"])].popleft() for r in rows]
 
     async def update_people(self, rows: list[dict[str, Any]]) -> None:
+        """Updates by id, except people who used /forget since the plan was made: their name
+        and phone must not come back."""
         if rows:
-            await self.session.execute(update(Person), rows)
+            # (No Person objects of this session are kept up to date: the apply reads none.)
+            await self.session.execute(
+                update(Person)
+                .where(Person.status != PersonStatus.FORGOTTEN)
+                .execution_options(synchronize_session=None),
+                rows,
+            )
 
+    # Grants, subjects and assignments another apply wrote at the same moment are there
+    # already: the unique indexes refuse the copy, and it is skipped.
     async def insert_grants(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(grants_table), rows)
+            await self.session.execute(insert_ignoring_conflicts(self.session, grants_table), rows)
 
     async def insert_subjects(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(subjects_table), rows)
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, subjects_table), rows
+            )
 
     async def insert_assignments(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(assignments_table), rows)
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, assignments_table), rows
+            )
