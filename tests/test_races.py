@@ -18,11 +18,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot.callbacks import JoinDecisionCb
 from bot.errors import DomainError
 from bot.services import invites, onboarding, privacy, roster, roster_apply
 from bot.services.jobs import ROSTER_APPLY
+from config.settings import Settings
 from storage.models import (
     BackgroundJob,
     Invite,
@@ -37,6 +39,7 @@ from storage.models import (
     School,
     TutorAssignment,
 )
+from storage.repositories.people import PeopleRepo
 from tests import seed
 from tests.factories import make_callback, make_message, update_with
 from tests.harness import Harness
@@ -333,7 +336,9 @@ async def test_an_invite_used_by_two_people_at_once_admits_one(
 
 
 # --- /forget while a roster is being applied ---------------------------------------------------
-async def test_a_person_forgotten_during_an_apply_stays_forgotten(db: AsyncSession) -> None:
+async def test_a_person_forgotten_during_an_apply_stays_forgotten(
+    db: AsyncSession, settings: Settings
+) -> None:
     """The plan was made while the person was still there; they used /forget before the apply
     wrote its updates. Their name and phone must not come back."""
     mun, low, _ = await seed.place(db)
@@ -348,14 +353,16 @@ async def test_a_person_forgotten_during_an_apply_stays_forgotten(db: AsyncSessi
     await db.commit()
     mun_id, anna_id = mun.id, anna.id
     renamed = [["Петрова Анна Ивановна", "+7 918 111-22-33", "СОШ № 2", "учитель", "", ""]]
-    parsed = roster.read_file(roster_file(renamed), "список.xlsx")
+    parsed = roster.read_file(
+        roster_file(renamed), "список.xlsx", max_upload_bytes=settings.roster_max_bytes
+    )
     plan = await roster.plan_import(db, mun_id, "Округ", parsed)
     assert plan.report.updated_people == 1
 
     async with in_session_of(db) as other:
         forgotten = await other.get(Person, anna_id)
         assert forgotten is not None
-        await privacy.forget(other, forgotten, telegram_id=0, redis=None)
+        await privacy.forget(other, forgotten, telegram_id=0, redis=None, settings=settings)
     await roster.apply_plan(db, plan)
     await db.commit()
 
@@ -363,3 +370,32 @@ async def test_a_person_forgotten_during_an_apply_stays_forgotten(db: AsyncSessi
     stored = await db.get(Person, anna_id)
     assert stored is not None and stored.status == PersonStatus.FORGOTTEN
     assert (stored.full_name, stored.phone) == (None, None)
+
+
+async def test_a_role_granted_by_someone_else_meanwhile_is_granted_once(
+    session_pool: async_sessionmaker[AsyncSession],
+) -> None:
+    """A join approval grants «педагог» while a roster apply has just granted it from another
+    session: the person's loaded roles do not show it yet, and the unique index must not turn
+    the approval into an error."""
+    async with session_pool() as session:
+        municipality, _, _ = await seed.place(session)
+        person = await seed.person(session, name="Орлова Вера", roles=[], municipality=municipality)
+        await session.commit()
+        person_id = person.id
+
+    async with session_pool() as approving:
+        person = await approving.get_one(Person, person_id, options=[selectinload(Person.roles)])
+        assert person.roles == []
+        async with session_pool() as applying:
+            applying.add(PersonRole(person_id=person_id, role=Role.TEACHER))
+            await applying.commit()
+        await PeopleRepo(approving).grant(person, Role.TEACHER)
+        await approving.commit()
+        assert [r.role for r in person.roles] == [Role.TEACHER]
+
+    async with session_pool() as check:
+        count = await check.scalar(
+            select(func.count()).select_from(PersonRole).where(PersonRole.person_id == person_id)
+        )
+    assert count == 1

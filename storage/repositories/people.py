@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
+from storage.db import insert_ignoring_conflicts
 from storage.models import FsmRecord, Person, PersonRole, PersonStatus, Role, TutorSubstitute
 
 
@@ -136,10 +137,18 @@ class PeopleRepo:
                 region_id,
             ):
                 return
-        person.roles.append(
-            PersonRole(role=role, municipality_id=municipality_id, region_id=region_id)
-        )
+        # Someone else may grant the same role at this moment (a roster apply, another
+        # coordinator): the unique indexes keep one grant, and this one then adds nothing.
         await self.session.flush()
+        await self.session.execute(
+            insert_ignoring_conflicts(self.session, PersonRole).values(
+                person_id=person.id,
+                role=role,
+                municipality_id=municipality_id,
+                region_id=region_id,
+            )
+        )
+        await self.session.refresh(person, ["roles"])
 
     async def unjoined_matching(
         self, municipality_ids: Sequence[int], needle: str, *, limit: int
