@@ -140,6 +140,7 @@ async def test_profile_button_shows_own_data_without_tutor_phone(
     await harness.send(TEACHER_ID, "👤 Мои данные")
 
     text = harness.last_text(TEACHER_ID)
+    assert "\n<b>Наставник:</b> Волкова Ирина Сергеевна (СОШ № 1)\n<b>Сетевые" in text
     assert TEACHER_NAME in text
     assert "МКОУ СОШ № 2 с. Кугульта" in text and "Грачёвский муниципальный округ" in text
     assert "педагог" in text and "Химия" in text
@@ -575,3 +576,25 @@ async def test_mydata_document_speaks_english_to_an_english_person(
     assert "What «Наставник» stores about you" in text and TEACHER_NAME in text
     assert "Profile" in text and "connected" in text and "Questions to the tutor" in text
     assert "Messages to you" in text and "Профиль" not in text
+
+
+async def test_profile_of_someone_who_is_not_a_teacher_has_no_tutor_line(
+    harness: Harness, db: AsyncSession
+) -> None:
+    mun, _, _ = await seed.place(db)
+    await seed.person(
+        db,
+        name="Сидорова Ольга",
+        roles=[Role.COORDINATOR],
+        municipality=mun,
+        telegram_id=TEACHER_ID,
+    )
+    await db.commit()
+
+    await harness.send(TEACHER_ID, "👤 Мои данные")
+
+    text = harness.last_text(TEACHER_ID)
+    assert "координатор" in text and "Наставник" not in text
+    lines = text.split("\n")
+    communities = next(i for i, line in enumerate(lines) if line.startswith("<b>Сетевые"))
+    assert lines[communities - 1].startswith("<b>Предметы:")

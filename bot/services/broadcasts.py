@@ -38,7 +38,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 ATTACHMENT_KINDS = ("photo", "document")
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
-SCHEDULE_FORMAT = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?\s+(\d{1,2})[:.](\d{2})")
+SCHEDULE_FORMAT = re.compile(r"(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?\s+(\d{1,2})[:.](\d{2})", re.ASCII)
 
 
 @dataclass(frozen=True)
