@@ -31,7 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fsm_storage import forget_user_states
@@ -61,6 +61,9 @@ from storage.repositories.assignments import AssignmentsRepo
 from storage.repositories.communities import CommunitiesRepo
 from storage.repositories.inbox import InboxRepo
 from storage.repositories.jobs import JobsRepo
+from storage.repositories.joining import JoinRequestsRepo
+from storage.repositories.outbox import OutboxRepo
+from storage.repositories.people import PeopleRepo
 from storage.repositories.places import PlacesRepo
 from storage.repositories.roster import RosterRepo
 
@@ -372,22 +375,11 @@ async def _scrub_messages_about(
     forms = _name_forms(names)
     if not forms:
         return
-    rows = (
-        await session.scalars(
-            select(Delivery)
-            .where(
-                Delivery.kind.in_(_KINDS_ABOUT_SOMEONE),
-                or_(Delivery.person_id.is_(None), Delivery.person_id != person.id),
-            )
-            .order_by(Delivery.id)
-        )
-    ).all()
+    rows = await OutboxRepo(session).to_others_of_kinds(_KINDS_ABOUT_SOMEONE, person.id)
     naming = [row for row in rows if any(f in str(row.payload.get("text", "")) for f in forms)]
-    recipient_ids = {row.person_id for row in naming if row.person_id is not None}
-    recipients = await session.execute(
-        select(Person.id, Person.locale).where(Person.id.in_(recipient_ids))
+    locales = await PeopleRepo(session).locales_of(
+        {row.person_id for row in naming if row.person_id is not None}
     )
-    locales: dict[int, str | None] = {row.id: row.locale for row in recipients}
     for row in naming:
         if row.status == DeliveryStatus.PENDING and row.kind == "join_request":
             await session.delete(row)
@@ -439,11 +431,7 @@ async def forget(
 ) -> None:
     """Anonymize the person and remove every dialog state of the Telegram user."""
     if person is not None:
-        typed_names = (
-            await session.scalars(
-                select(JoinRequest.full_name).where(JoinRequest.person_id == person.id)
-            )
-        ).all()
+        typed_names = await JoinRequestsRepo(session).names_typed_by(person.id)
         await _scrub_messages_about(
             session, person, [person.full_name, *typed_names], settings.default_locale
         )

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
@@ -258,11 +257,7 @@ async def answerable_thread(session: AsyncSession, tutor: Person, thread_id: int
     (the «Ответить» button) and again when they have: a teacher who used /forget is said to
     have left first, whatever became of the thread. (One light query: the button's budget.)"""
     thread = await thread_of_tutor(session, tutor, thread_id)
-    teacher = (
-        await session.execute(
-            select(Person.telegram_id, Person.status).where(Person.id == thread.teacher_id)
-        )
-    ).first()
+    teacher = await PeopleRepo(session).reachability(thread.teacher_id)
     if teacher is None or teacher.telegram_id is None or teacher.status == PersonStatus.FORGOTTEN:
         raise DomainError("questions.teacher_gone")
     if thread.status == ThreadStatus.CLOSED:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JoinRequest, JoinRequestStatus
@@ -33,3 +34,11 @@ class JoinRequestsRepo:
             return False
         request.status, request.decided_by_id, request.decided_at = status, by_id, at
         return True
+
+    async def names_typed_by(self, person_id: int) -> Sequence[str]:
+        """The names the person typed in their join requests (they may differ from the
+        roster's spelling, and cards to coordinators carry them)."""
+        found = await self.session.scalars(
+            select(JoinRequest.full_name).where(JoinRequest.person_id == person_id)
+        )
+        return found.all()

@@ -3,11 +3,11 @@ several bot processes never take the same row; SQLite serves one process and ign
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -27,6 +27,20 @@ Failure = tuple[str | None, str | None, DeliveryStatus, str | None]
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def to_others_of_kinds(
+        self, kinds: Collection[str], person_id: int
+    ) -> Sequence[Delivery]:
+        """Messages of these kinds to anyone but the person, queued or sent, oldest first."""
+        found = await self.session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.kind.in_(kinds),
+                or_(Delivery.person_id.is_(None), Delivery.person_id != person_id),
+            )
+            .order_by(Delivery.id)
+        )
+        return found.all()
 
     async def claim_due(
         self, *, worker: str, now: datetime, lease: timedelta, limit: int

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -116,6 +116,25 @@ class PeopleRepo:
             .order_by(Person.full_name)
         )
         return result.all()
+
+    async def reachability(self, person_id: int | None) -> Row[int | None, PersonStatus] | None:
+        """Whether a message can still reach the person: their Telegram id and status, read
+        without loading the person (a button's statement budget counts this one)."""
+        if person_id is None:
+            return None
+        result = await self.session.execute(
+            select(Person.telegram_id, Person.status).where(Person.id == person_id)
+        )
+        return result.first()
+
+    async def locales_of(self, person_ids: Collection[int]) -> dict[int, str | None]:
+        """Each person's chosen language (None: never chosen)."""
+        if not person_ids:
+            return {}
+        result = await self.session.execute(
+            select(Person.id, Person.locale).where(Person.id.in_(person_ids))
+        )
+        return {row.id: row.locale for row in result}
 
     async def add(self, person: Person) -> Person:
         self.session.add(person)
