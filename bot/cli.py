@@ -1,4 +1,5 @@
-"""Command line: `nastavnik run | webhook | jobs | migrate | import-roster FILE | demo-data`.
+"""Command line: `nastavnik run | webhook | jobs | migrate | import-roster FILE | demo-data |
+check-scenarios [PATH...]`.
 
 Settings problems end the program with one line saying what to fix, never a traceback.
 """
@@ -9,10 +10,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from bot.logging_setup import setup_logging
-from bot.texts import LOCALES_DIR, Texts, t
+from bot.services import scenarios
+from bot.services.scenarios import SCENARIOS_DIR
+from bot.texts import LOCALES_DIR, Texts, plain, t
 from config.settings import Settings, SettingsError, load_settings
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -20,6 +24,7 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 # Problems with a message of their own in locales/*/cli.po; others use `cli.settings.invalid`.
 EXPLAINED_PROBLEMS = ("missing", "malformed", "weak", "public_url", "unreachable")
 EXIT_SETTINGS = 2
+EXIT_SCENARIOS = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -38,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--municipality", required=True, help="municipality name")
     roster.add_argument("--apply", action="store_true", help="write changes (default: dry run)")
     commands.add_parser("demo-data", help="a demo municipality built from the Grachevka seed")
+    check = commands.add_parser(
+        "check-scenarios", help="check scenario files (default: the shipped bot/scenarios/)"
+    )
+    check.add_argument("paths", nargs="*", type=Path, help="YAML files or folders")
     return parser
 
 
@@ -45,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     texts = Texts(path=LOCALES_DIR, default_locale="ru")
     with texts.context():
+        if args.command == "check-scenarios":
+            # A methodologist checks a file without a token or a database.
+            return check_scenarios(args.paths or [SCENARIOS_DIR])
         try:
             settings = load_settings()
             _check_before_start(settings, args.command)
@@ -53,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_SETTINGS
         with texts.use_locale(settings.default_locale):
             setup_logging(settings.log_level)
+            if args.command in ("run", "webhook") and check_scenarios([SCENARIOS_DIR]):
+                print(plain(t("scenarios.refused")), file=sys.stderr)
+                return EXIT_SCENARIOS
             try:
                 return asyncio.run(_command(args.command)(settings, args))
             except SettingsError as error:
@@ -67,6 +82,20 @@ def settings_problem(error: SettingsError) -> str:
     if error.problem in EXPLAINED_PROBLEMS:
         return t(f"cli.settings.{error.problem}", field=error.field)
     return t("cli.settings.invalid", field=error.field, problem=error.problem)
+
+
+def check_scenarios(paths: list[Path]) -> int:
+    """Every problem of the scenario files as `file:line: reason`; non-zero if there is one."""
+    loaded, problems = scenarios.check_paths(paths)
+    for problem in problems:
+        reason = plain(t(problem.key, **problem.params))
+        print(
+            plain(t("scenarios.problem.line", file=problem.file, line=problem.line, reason=reason)),
+            file=sys.stderr,
+        )
+    files = sum(len(list(p.glob("*.yaml"))) if p.is_dir() else 1 for p in paths)
+    print(plain(t("scenarios.checked", files=files, good=len(loaded), problems=len(problems))))
+    return EXIT_SCENARIOS if problems else 0
 
 
 def _check_before_start(settings: Settings, command: str) -> None:

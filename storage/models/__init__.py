@@ -12,6 +12,7 @@
 - `questions`: teachers' questions to tutors, relayed messages, substitutes
 - `consultations`: consultations as the municipal report counts them
 - `jobs`: background jobs
+- `surveys`: surveys, self-checks, their answers and scores, individual routes (ИОМ)
 
 Import from here (`from storage.models import Person`): this package names every table, so
 Alembic and the mappers see them all.
@@ -47,13 +48,27 @@ from storage.models.questions import (
     TutorSubstitute,
 )
 from storage.models.roster import RosterUpload
+from storage.models.surveys import (
+    Answer,
+    CheckStage,
+    Response,
+    ResponseStatus,
+    RouteItem,
+    RouteItemKind,
+    SectionScore,
+    Survey,
+    SurveyInvitee,
+    SurveyStatus,
+)
 
 __all__ = [
     "NAMING_CONVENTION",
+    "Answer",
     "BackgroundJob",
     "Base",
     "Broadcast",
     "BroadcastStatus",
+    "CheckStage",
     "Community",
     "CommunityMembership",
     "CompetenceBlock",
@@ -77,9 +92,17 @@ __all__ = [
     "PersonStatus",
     "PersonSubject",
     "Region",
+    "Response",
+    "ResponseStatus",
     "Role",
     "RosterUpload",
+    "RouteItem",
+    "RouteItemKind",
     "School",
+    "SectionScore",
+    "Survey",
+    "SurveyInvitee",
+    "SurveyStatus",
     "Thread",
     "ThreadMessage",
     "ThreadStatus",
