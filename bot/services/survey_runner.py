@@ -1,0 +1,663 @@
+"""Answering a scenario, one question at a time, every answer stored as it is given.
+
+The response row is the truth about where a person is (`current_question`), so the form can be
+left for another menu, a day or a restart and continues at the same question. Answers are
+checked against the scenario's question here; the form only shows and forwards.
+
+Buttons carry the question they were shown for (`choice_id`): a tap on an older screen answers
+that question (still shown by the scenario's conditions) and then the person is back where they
+were, so a double tap or a second device never skips a question.
+
+A scenario file changed while a response was half-way: answers that no longer fit (a question
+or option removed, bounds moved) are dropped and the person is told how many to give again.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import DomainError
+from bot.services import scenarios, scoring
+from bot.services.scenario_schema import (
+    Kind,
+    Localized,
+    Question,
+    QuestionType,
+    Scale,
+    Scenario,
+)
+from bot.services.scenarios import LoadedScenario
+from bot.services.typed_numbers import NotAWholeNumber, typed_whole_number
+from storage.models import (
+    CheckStage,
+    Person,
+    Response,
+    ResponseStatus,
+    Survey,
+    SurveyStatus,
+)
+from storage.repositories.responses import ResponsesRepo
+
+YES, NO = "yes", "no"
+_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
+_NUMBER_LIMIT = 10**9
+
+
+# --- what the form shows ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str  # for the button: the question's place, its check digits and the value
+    label: str
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class Screen:
+    response_id: int
+    scenario_title: str
+    section_title: str
+    question_id: str
+    type: QuestionType
+    text: str
+    hint: str
+    position: int  # 1-based among the questions shown to this person
+    total: int
+    required: bool
+    can_back: bool
+    choices: list[Choice]
+    low: int | None  # number bounds, text length
+    high: int | None
+    answer: str | None  # the stored answer, readable
+    changed: int  # answers dropped because the file changed since the last screen
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    position: int
+    question_id: str
+    text: str
+    answer: str | None  # None: skipped
+
+
+@dataclass(frozen=True)
+class Summary:
+    response_id: int
+    scenario_title: str
+    items: list[SummaryItem]
+    missing: int  # required questions without an answer
+
+
+@dataclass(frozen=True)
+class Submitted:
+    response_id: int
+    scenario_id: str
+    kind: Kind
+    survey_id: int | None
+
+
+# --- the scenario's order ---------------------------------------------------------------------
+
+
+def _fits(condition_value: Any, answer: Any) -> bool:
+    return answer == condition_value or str(answer) == str(condition_value)
+
+
+def visible(scenario: Scenario, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions this person is asked, in order, given their answers so far."""
+    shown: list[Question] = []
+    for question in scenario.questions():
+        when = question.when
+        if when is not None:
+            answer = answers.get(when.question)
+            earlier = {q.id for q in shown}
+            if when.question not in earlier or answer is None:
+                continue
+            values = answer if isinstance(answer, list) else [answer]
+            if when.equals is not None:
+                equals = YES if when.equals is True else NO if when.equals is False else when.equals
+                ok = any(_fits(equals, value) for value in values)
+            elif when.any_of is not None:
+                ok = any(_fits(option, value) for option in when.any_of for value in values)
+            elif when.at_least is not None:
+                ok = isinstance(answer, int) and answer >= when.at_least
+            else:
+                ok = isinstance(answer, int) and when.at_most is not None and answer <= when.at_most
+            if not ok:
+                continue
+        shown.append(question)
+    return shown
+
+
+def choice_id(scenario: Scenario, question: Question, value: str | int) -> str:
+    """A button's value: the question's place in the file, two check characters of its id (so
+    a button of an older file version never answers another question) and the value."""
+    index = next(i for i, q in enumerate(scenario.questions()) if q.id == question.id)
+    return f"{index}.{zlib.crc32(question.id.encode()) % 1000}.{value}"
+
+
+def _question_of_choice(scenario: Scenario, raw: str) -> tuple[Question, str]:
+    index, check, value = [*raw.split(".", 2), "", ""][:3]
+    questions = scenario.questions()
+    if not (index.isascii() and index.isdigit()) or int(index) >= len(questions):
+        raise DomainError("error.stale_button")
+    question = questions[int(index)]
+    if check != str(zlib.crc32(question.id.encode()) % 1000):
+        raise DomainError("error.stale_button")
+    return question, value
+
+
+# --- reading answers --------------------------------------------------------------------------
+
+
+def _option_label(question: Question, option_id: str, locale: str) -> str:
+    for option in question.options:
+        if option.id == option_id:
+            return option.label.get(locale)
+    return option_id
+
+
+def readable(scenario: Scenario, question: Question, value: Any, locale: str) -> str | None:
+    """An answer as the person sees it in the summary."""
+    if value is None:
+        return None
+    if question.type == QuestionType.SINGLE:
+        return _option_label(question, str(value), locale)
+    if question.type == QuestionType.MULTI:
+        return "; ".join(_option_label(question, str(v), locale) for v in value)
+    if question.type == QuestionType.SCALE:
+        scale = scenario.scale_of(question)
+        label = scale.labels.get(value) if scale is not None else None
+        return f"{value} — {label.get(locale)}" if label is not None else str(value)
+    if question.type == QuestionType.DATE:
+        try:
+            return date.fromisoformat(str(value)).strftime("%d.%m.%Y")
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _still_fits(scenario: Scenario, question: Question, value: Any) -> bool:
+    if value is None:
+        return not question.required
+    kind = question.type
+    if kind == QuestionType.SINGLE:
+        return str(value) in {o.id for o in question.options}
+    if kind == QuestionType.MULTI:
+        known = {o.id for o in question.options}
+        return isinstance(value, list) and all(str(v) in known for v in value)
+    if kind == QuestionType.SCALE:
+        scale = scenario.scale_of(question)
+        return scale is not None and isinstance(value, int) and value in scale.points()
+    if kind == QuestionType.NUMBER:
+        low, high = question.min or 0, question.max or 0
+        return isinstance(value, int) and low <= value <= high
+    if kind == QuestionType.TEXT:
+        return isinstance(value, str) and len(value) <= (question.max_length or 0)
+    if kind == QuestionType.YES_NO:
+        return value in (YES, NO)
+    return isinstance(value, str)
+
+
+# --- the runner -------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _survey_open(survey: Survey | None, now: datetime) -> Survey:
+    if survey is None:
+        raise DomainError("surveys.not_found")
+    if survey.status != SurveyStatus.OPEN or survey.deadline <= now:
+        raise DomainError("surveys.closed")
+    return survey
+
+
+async def begin(
+    session: AsyncSession,
+    person: Person | None,
+    roles: frozenset[str],
+    scenario_id: str,
+    *,
+    survey_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """The response the person continues, or a new one: its id. `person` is None only for
+    someone answering a public survey by link (nothing about them is kept)."""
+    now = now or _now()
+    loaded = scenarios.get(scenario_id)
+    scenario = loaded.scenario
+    repo = ResponsesRepo(session)
+    survey = await _survey_open(await repo.survey(survey_id), now) if survey_id else None
+    if survey is not None and survey.scenario_id != scenario_id:
+        raise DomainError("surveys.not_found")
+    anonymous = scenario.anonymous or bool(survey and survey.anonymous)
+    if person is None:
+        if survey is None or survey.public_code_hash is None:
+            raise DomainError("surveys.not_found")
+        response = await repo.add(_new_response(loaded, survey_id, None, now))
+        return response.id
+    if survey is None and not roles & set(scenario.audience):
+        raise DomainError("surveys.not_for_you")
+    if survey is not None:
+        invitee = await repo.invitee(survey.id, person.id)
+        if invitee is None:
+            if survey.public_code_hash is None:
+                raise DomainError("surveys.not_for_you")
+            await repo.invite_self(survey.id, person.id)
+            invitee = await repo.invitee(survey.id, person.id)
+        assert invitee is not None
+        if invitee.answered_at is not None and not scenario.repeatable:
+            raise DomainError("surveys.already_answered")
+        if anonymous:
+            draft = await repo.get(invitee.draft_response_id) if invitee.draft_response_id else None
+            if draft is not None and draft.status == ResponseStatus.IN_PROGRESS:
+                return draft.id
+            response = await repo.add(_new_response(loaded, survey.id, None, now))
+            invitee.draft_response_id = response.id
+            return response.id
+    unfinished = await repo.unfinished(person.id, scenario_id, survey_id)
+    if unfinished is not None:
+        return unfinished.id
+    if (
+        survey is None
+        and not scenario.repeatable
+        and await repo.submitted_count(person.id, scenario_id, None)
+    ):
+        raise DomainError("surveys.already_answered")
+    response = await repo.add(_new_response(loaded, survey_id, person.id, now))
+    return response.id
+
+
+def _new_response(
+    loaded: LoadedScenario, survey_id: int | None, person_id: int | None, now: datetime
+) -> Response:
+    return Response(
+        scenario_id=loaded.scenario.id,
+        scenario_version=loaded.version,
+        survey_id=survey_id,
+        person_id=person_id,
+        status=ResponseStatus.IN_PROGRESS,
+        started_at=now,
+        updated_at=now,
+    )
+
+
+@dataclass
+class _Open:
+    response: Response
+    loaded: LoadedScenario
+    answers: dict[str, Any]
+    changed: int
+
+
+async def _open(
+    session: AsyncSession, person: Person | None, response_id: int, *, lock: bool = False
+) -> _Open:
+    repo = ResponsesRepo(session)
+    response = await (repo.get_for_update(response_id) if lock else repo.get(response_id))
+    if response is None:
+        raise DomainError("surveys.response_gone")
+    owner = person.id if person else None
+    # Another's response, or an anonymous one the person has no draft link to.
+    if response.person_id != owner and not await _anonymous_draft_of(session, person, response):
+        raise DomainError("surveys.response_gone")
+    if response.status != ResponseStatus.IN_PROGRESS:
+        raise DomainError("surveys.already_sent")
+    if response.survey_id is not None:
+        await _survey_open(await repo.survey(response.survey_id), _now())
+    loaded = scenarios.get(response.scenario_id)
+    answers = await repo.answers(response.id)
+    changed = 0
+    if response.scenario_version != loaded.version:
+        by_id = {q.id: q for q in loaded.scenario.questions()}
+        stale = [
+            question_id
+            for question_id, value in answers.items()
+            if question_id not in by_id
+            or not _still_fits(loaded.scenario, by_id[question_id], value)
+        ]
+        await repo.drop_answers(response.id, stale)
+        for question_id in stale:
+            answers.pop(question_id)
+        response.scenario_version = loaded.version
+        changed = len(stale)
+    return _Open(response, loaded, answers, changed)
+
+
+async def _anonymous_draft_of(
+    session: AsyncSession, person: Person | None, response: Response
+) -> bool:
+    if person is None or response.person_id is not None or response.survey_id is None:
+        return person is None and response.person_id is None and response.survey_id is not None
+    invitee = await ResponsesRepo(session).invitee(response.survey_id, person.id)
+    return invitee is not None and invitee.draft_response_id == response.id
+
+
+def _current(opened: _Open, shown: list[Question]) -> Question | None:
+    """The question on screen: the remembered one if still shown, else the first unanswered."""
+    remembered = opened.response.current_question
+    for question in shown:
+        if question.id == remembered:
+            return question
+    for question in shown:
+        if question.id not in opened.answers:
+            return question
+    return None
+
+
+async def screen(
+    session: AsyncSession, person: Person | None, response_id: int, locale: str
+) -> Screen | None:
+    """What the form shows now; None when every question is answered (the summary)."""
+    opened = await _open(session, person, response_id)
+    scenario = opened.loaded.scenario
+    shown = visible(scenario, opened.answers)
+    question = _current(opened, shown)
+    if question is None:
+        return None
+    return _screen_of(opened, shown, question, locale)
+
+
+def _screen_of(opened: _Open, shown: list[Question], question: Question, locale: str) -> Screen:
+    scenario = opened.loaded.scenario
+    value = opened.answers.get(question.id)
+    section = next(s for s in scenario.sections if question in s.questions)
+    low = high = None
+    if question.type == QuestionType.NUMBER:
+        low, high = question.min, question.max
+    elif question.type == QuestionType.TEXT:
+        high = question.max_length
+    position = shown.index(question) + 1
+    return Screen(
+        response_id=opened.response.id,
+        scenario_title=scenario.title.get(locale),
+        section_title=section.title.get(locale),
+        question_id=question.id,
+        type=question.type,
+        text=question.text.get(locale),
+        hint=question.hint.get(locale) if question.hint else "",
+        position=position,
+        total=len(shown),
+        required=question.required,
+        can_back=position > 1,
+        choices=_choices(scenario, question, value, locale),
+        low=low,
+        high=high,
+        answer=readable(scenario, question, value, locale),
+        changed=opened.changed,
+    )
+
+
+def _choices(scenario: Scenario, question: Question, value: Any, locale: str) -> list[Choice]:
+    chosen = set(value) if isinstance(value, list) else {value}
+
+    def make(raw: str | int, label: Localized | str) -> Choice:
+        text = label.get(locale) if isinstance(label, Localized) else label
+        return Choice(choice_id(scenario, question, raw), text, raw in chosen)
+
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTI):
+        return [make(option.id, option.label) for option in question.options]
+    if question.type == QuestionType.SCALE:
+        scale: Scale | None = scenario.scale_of(question)
+        if scale is None:
+            return []
+        return [make(point, str(point)) for point in scale.points()]
+    if question.type == QuestionType.YES_NO:
+        return [make(YES, YES), make(NO, NO)]  # labels from the catalogue, by the form
+    return []
+
+
+async def _advance(session: AsyncSession, opened: _Open, answered: Question, now: datetime) -> None:
+    """After an answer: the next question without one, after the answered question; the
+    remembered question stays if the answer was to an older screen."""
+    scenario = opened.loaded.scenario
+    shown = visible(scenario, opened.answers)
+    remembered = opened.response.current_question
+    if remembered not in {q.id for q in shown} or remembered == answered.id:
+        after = shown[shown.index(answered) + 1 :] if answered in shown else shown
+        following = next((q for q in after if q.id not in opened.answers), None)
+        if following is None:
+            following = next((q for q in shown if q.id not in opened.answers), None)
+        opened.response.current_question = following.id if following else None
+    opened.response.updated_at = now
+
+
+async def answer_choice(
+    session: AsyncSession, person: Person | None, response_id: int, raw: str
+) -> None:
+    """A button was pressed: a single choice, a scale point, yes or no, or a multi toggle."""
+    now = _now()
+    opened = await _open(session, person, response_id, lock=True)
+    scenario = opened.loaded.scenario
+    question, value = _question_of_choice(scenario, raw)
+    if question not in visible(scenario, opened.answers):
+        raise DomainError("surveys.question_gone")
+    stored: Any
+    if question.type == QuestionType.SCALE:
+        scale = scenario.scale_of(question)
+        point = int(value) if value.lstrip("-").isdigit() and len(value) < 4 else None
+        if scale is None or point not in scale.points():
+            raise DomainError("error.stale_button")
+        stored = point
+    elif question.type == QuestionType.YES_NO:
+        if value not in (YES, NO):
+            raise DomainError("error.stale_button")
+        stored = value
+    elif question.type in (QuestionType.SINGLE, QuestionType.MULTI):
+        if value not in {o.id for o in question.options}:
+            raise DomainError("error.stale_button")
+        stored = value
+        if question.type == QuestionType.MULTI:
+            current = list(opened.answers.get(question.id) or [])
+            stored = [v for v in current if v != value] if value in current else [*current, value]
+            # A toggle keeps the person on the question; «Готово» moves on.
+            await _store(session, opened, question, stored, now)
+            opened.response.current_question = question.id
+            opened.response.updated_at = now
+            return
+    else:
+        raise DomainError("error.stale_button")
+    await _store(session, opened, question, stored, now)
+    await _advance(session, opened, question, now)
+
+
+async def finish_multi(
+    session: AsyncSession, person: Person | None, response_id: int, question_id: str
+) -> None:
+    """«Готово» under a multiple choice."""
+    now = _now()
+    opened = await _open(session, person, response_id, lock=True)
+    question = _visible_question(opened, question_id)
+    if question.type != QuestionType.MULTI:
+        raise DomainError("error.stale_button")
+    if not opened.answers.get(question.id):
+        if question.required:
+            raise DomainError("surveys.choose_one")
+        await _store(session, opened, question, None, now)
+    await _advance(session, opened, question, now)
+
+
+def _visible_question(opened: _Open, question_id: str) -> Question:
+    for question in visible(opened.loaded.scenario, opened.answers):
+        if question.id == question_id:
+            return question
+    raise DomainError("surveys.question_gone")
+
+
+async def answer_typed(
+    session: AsyncSession, person: Person | None, response_id: int, text: str
+) -> None:
+    """Typed text for the question on screen: a number, a short text or a date."""
+    now = _now()
+    opened = await _open(session, person, response_id, lock=True)
+    shown = visible(opened.loaded.scenario, opened.answers)
+    question = _current(opened, shown)
+    if question is None:
+        raise DomainError("surveys.all_answered")
+    value = parse_typed(question, text)
+    await _store(session, opened, question, value, now)
+    await _advance(session, opened, question, now)
+
+
+def parse_typed(question: Question, text: str) -> Any:
+    if question.type == QuestionType.NUMBER:
+        low, high = question.min or 0, question.max or 0
+        try:
+            if low < 0:
+                raise NotAWholeNumber(text)  # the schema's bounds start at 0 for typed numbers
+            return typed_whole_number(text, low, min(high, _NUMBER_LIMIT))
+        except ValueError as error:
+            raise DomainError("surveys.number_bounds", low=low, high=high) from error
+    if question.type == QuestionType.TEXT:
+        cleaned = " ".join(text.split())
+        limit = question.max_length or 0
+        if not cleaned:
+            raise DomainError("surveys.text_empty")
+        if len(cleaned) > limit:
+            raise DomainError("surveys.text_too_long", limit=limit, length=len(cleaned))
+        return cleaned
+    if question.type == QuestionType.DATE:
+        match = _DATE.match(text)
+        if match is None:
+            raise DomainError("surveys.date_invalid")
+        try:
+            return date(int(match[3]), int(match[2]), int(match[1])).isoformat()
+        except ValueError as error:
+            raise DomainError("surveys.date_invalid") from error
+    raise DomainError("surveys.use_buttons")
+
+
+async def _store(
+    session: AsyncSession, opened: _Open, question: Question, value: Any, now: datetime
+) -> None:
+    await ResponsesRepo(session).put_answer(opened.response.id, question.id, value, now)
+    opened.answers[question.id] = value
+
+
+async def skip(
+    session: AsyncSession, person: Person | None, response_id: int, question_id: str
+) -> None:
+    now = _now()
+    opened = await _open(session, person, response_id, lock=True)
+    question = _visible_question(opened, question_id)
+    if question.required:
+        raise DomainError("surveys.required")
+    await _store(session, opened, question, None, now)
+    await _advance(session, opened, question, now)
+
+
+async def back(
+    session: AsyncSession, person: Person | None, response_id: int, question_id: str
+) -> None:
+    """«Назад»: the question before the one the button was shown under."""
+    opened = await _open(session, person, response_id, lock=True)
+    shown = visible(opened.loaded.scenario, opened.answers)
+    question = _visible_question(opened, question_id)
+    position = shown.index(question)
+    if position > 0:
+        opened.response.current_question = shown[position - 1].id
+        opened.response.updated_at = _now()
+
+
+async def go_to(
+    session: AsyncSession, person: Person | None, response_id: int, position: int
+) -> None:
+    """«Изменить» in the summary: the question at `position` (1-based) is on screen again."""
+    opened = await _open(session, person, response_id, lock=True)
+    shown = visible(opened.loaded.scenario, opened.answers)
+    if not 1 <= position <= len(shown):
+        raise DomainError("error.stale_button")
+    opened.response.current_question = shown[position - 1].id
+    opened.response.updated_at = _now()
+
+
+async def to_summary(session: AsyncSession, person: Person | None, response_id: int) -> None:
+    """After an edit from the summary, back to the summary when nothing is left to answer."""
+    opened = await _open(session, person, response_id, lock=True)
+    shown = visible(opened.loaded.scenario, opened.answers)
+    if all(q.id in opened.answers for q in shown):
+        opened.response.current_question = None
+
+
+async def summary(
+    session: AsyncSession, person: Person | None, response_id: int, locale: str
+) -> Summary:
+    opened = await _open(session, person, response_id)
+    scenario = opened.loaded.scenario
+    shown = visible(scenario, opened.answers)
+    items = [
+        SummaryItem(
+            position,
+            question.id,
+            question.text.get(locale),
+            readable(scenario, question, opened.answers.get(question.id), locale),
+        )
+        for position, question in enumerate(shown, start=1)
+    ]
+    missing = sum(1 for q in shown if q.required and opened.answers.get(q.id) is None)
+    return Summary(response_id, scenario.title.get(locale), items, missing)
+
+
+def program_year(moment: date) -> int:
+    """A program year runs from September to August; it is named by its September's year."""
+    return moment.year if moment.month >= 9 else moment.year - 1
+
+
+async def submit(session: AsyncSession, person: Person | None, response_id: int) -> Submitted:
+    """Checks every shown question is answered or skippable, scores a self-check, marks the
+    person as having answered a survey, and forgets whose anonymous answers these are."""
+    now = _now()
+    opened = await _open(session, person, response_id, lock=True)
+    scenario = opened.loaded.scenario
+    shown = visible(scenario, opened.answers)
+    missing = [q for q in shown if q.required and opened.answers.get(q.id) is None]
+    if missing:
+        raise DomainError("surveys.missing", count=len(missing))
+    repo = ResponsesRepo(session)
+    hidden = [
+        question_id for question_id in opened.answers if question_id not in {q.id for q in shown}
+    ]
+    await repo.drop_answers(opened.response.id, hidden)
+    response = opened.response
+    response.status = ResponseStatus.SUBMITTED
+    response.submitted_at = response.updated_at = now
+    response.current_question = None
+    if person is not None and response.person_id is not None:
+        response.school_id, response.municipality_id = person.school_id, person.municipality_id
+    if scenario.kind == Kind.SELF_CHECK and person is not None:
+        year = program_year(now.date())
+        earlier = await repo.earlier_submitted_in_year(person.id, scenario.id, year)
+        response.program_year = year
+        response.stage = CheckStage.FINAL if earlier else CheckStage.ENTRY
+        results = scoring.score(
+            scenario, {q: v for q, v in opened.answers.items() if q not in hidden}
+        )
+        await repo.put_scores(
+            response.id,
+            [
+                {
+                    "section_id": r.section_id,
+                    "score": r.score,
+                    "max_score": r.max_score,
+                    "percent": r.percent,
+                    "level": r.level.value,
+                }
+                for r in results
+            ],
+        )
+    if response.survey_id is not None and person is not None:
+        invitee = await repo.invitee(response.survey_id, person.id)
+        if invitee is not None:
+            invitee.answered_at = now
+            invitee.draft_response_id = None
+    return Submitted(response.id, scenario.id, scenario.kind, response.survey_id)
