@@ -78,3 +78,8 @@ class QuestionFlow(StatesGroup):
     rating_comment = State()
     # The tutor picked a substitute and types the last day of their absence (data: substitute_id).
     away_until = State()
+
+
+# The self-check: the tutor typed a step of their teacher's route (data: teacher_id)
+class SelfCheckFlow(StatesGroup):
+    tutor_note = State()
