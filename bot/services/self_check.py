@@ -325,9 +325,10 @@ async def ensure_route(
         return
     if await repo.has_route_of(person.id, check.response_id):
         return
-    await repo.replace_generated_route(
-        person.id, await _suggestions(session, person, check, locale)
-    )
+    items = await _suggestions(session, person, check, locale)
+    # A check without a deficit and nothing left of the last: nothing to write.
+    if items or await repo.has_open_suggestions(person.id):
+        await repo.replace_generated_route(person.id, items)
 
 
 def _entry(item: RouteItem) -> RouteEntry:

@@ -148,6 +148,18 @@ class SelfChecksRepo:
         )
         return found.first() is not None
 
+    async def has_open_suggestions(self, person_id: int) -> bool:
+        found = await self.session.execute(
+            select(RouteItem.id)
+            .where(
+                RouteItem.person_id == person_id,
+                RouteItem.kind != RouteItemKind.TUTOR_NOTE,
+                RouteItem.done_at.is_(None),
+            )
+            .limit(1)
+        )
+        return found.first() is not None
+
     async def replace_generated_route(self, person_id: int, items: Sequence[RouteItem]) -> None:
         """The suggestions of a new check take the place of the open suggestions of the last;
         what the tutor added and what the teacher has done stay."""
