@@ -504,6 +504,7 @@ async def test_heat_map_and_xlsx(harness: Harness, db: AsyncSession, charts: Fak
     photo = next(r for r in harness.sent_to(COORDINATOR) if isinstance(r, SendPhoto))
     assert "Школ: 2" in (photo.caption or "")
     ((args, kwargs),) = charts.called("heat_map")
+    assert kwargs == {"empty_label": "нет"}
     schools, blocks, values = list(args[1]), list(args[2]), [list(v) for v in args[3]]
     assert schools == ["СОШ № 1", "СОШ № 2"]
     assert blocks[0] == "Предметные компетенции"
