@@ -348,6 +348,8 @@ async def route(
 ) -> list[RouteBlock]:
     """The route by block, in the scenario's order; the tutor's additions without a block last."""
     items = await SelfChecksRepo(session).route(person.id)
+    if not items:
+        return []
     latest = latest or await latest_result(session, person.id, locale)
     levels = {b.section_id: b.level for b in latest.blocks} if latest else {}
     titles = block_titles(locale)
