@@ -88,3 +88,11 @@ class MunicipalitySettingsCb(CallbackData, prefix="ms"):
     action: str
     municipality_id: RowId = 0
     value: str = ""
+
+
+class SelfCheckCb(CallbackData, prefix="sc"):
+    """The self-check screens: `value` is a route item, a teacher or a municipality."""
+
+    action: str
+    value: RowId = 0
+    page: RowId = 0

@@ -28,6 +28,7 @@ from bot.callbacks import (
     PrivacyCb,
     QuestionCb,
     RosterCb,
+    SelfCheckCb,
 )
 
 # For each class, the field that says what a button does, and every value a handler takes.
@@ -89,6 +90,25 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ),
     ),
     MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
+    SelfCheckCb: (
+        "action",
+        (
+            "start",
+            "profile",
+            "route",
+            "done",
+            "topic",
+            "teachers",
+            "teacher",
+            "note",
+            "mun",
+            "remind",
+            "missing",
+            "heat",
+            "shares",
+            "xlsx",
+        ),
+    ),
 }
 
 

@@ -451,6 +451,14 @@ REACH: dict[str, Reach] = {
     bot.states.QuestionFlow.answering.state: Reach(TUTOR, _tutor_answers),
     bot.states.QuestionFlow.rating_comment.state: Reach(TEACHER, _teacher_rates),
     bot.states.QuestionFlow.away_until.state: Reach(TUTOR, _tutor_goes_away),
+    bot.states.SelfCheckFlow.tutor_note.state: Reach(
+        TUTOR,
+        steps(
+            menu(TUTOR, "menu.teacher_profiles"),
+            press(TUTOR, "Орлова"),
+            press_k(TUTOR, "self_check.button_add_note"),
+        ),
+    ),
 }
 
 

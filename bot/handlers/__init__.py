@@ -26,6 +26,7 @@ def get_routers() -> list[Router]:
         privacy,
         questions,
         roster,
+        self_check,
         start,
         surveys_taking,
     )
@@ -48,6 +49,7 @@ def get_routers() -> list[Router]:
         admin.build_router(),
         municipality_settings.build_router(),
         communities.build_router(),
+        self_check.build_router(),
         people.build_router(),
         menu.build_router(),
         fallback.build_router(),

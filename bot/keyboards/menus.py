@@ -9,9 +9,20 @@ from storage.models import Role
 
 # Menu buttons per role, in the order they appear; a person with several roles gets them all.
 MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("menu.ask_tutor", "menu.my_tutor", "menu.my_consultations", "menu.communities"),
+    Role.TEACHER: (
+        "menu.ask_tutor",
+        "menu.my_tutor",
+        "menu.my_consultations",
+        "menu.communities",
+        "menu.self_check",
+    ),
     Role.SCHOOL_LEADER: (),
-    Role.TUTOR: ("menu.tutor_questions", "menu.tutor_consultations", "menu.my_teachers"),
+    Role.TUTOR: (
+        "menu.tutor_questions",
+        "menu.tutor_consultations",
+        "menu.my_teachers",
+        "menu.teacher_profiles",
+    ),
     Role.COORDINATOR: (
         "menu.questions_overview",
         "menu.consultations_report",
@@ -20,8 +31,9 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.invites",
         "menu.join_requests",
         "menu.manage_communities",
+        "menu.self_check_summary",
     ),
-    Role.ADMIN: ("menu.broadcasts", "menu.municipalities"),
+    Role.ADMIN: ("menu.broadcasts", "menu.municipalities", "menu.self_check_summary"),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
 
