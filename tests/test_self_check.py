@@ -130,7 +130,7 @@ def scenario_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 @pytest.fixture
 def charts(monkeypatch: pytest.MonkeyPatch) -> FakeCharts:
     fake = FakeCharts()
-    monkeypatch.setattr(self_check_charts, "_charts", lambda: fake)
+    monkeypatch.setattr(self_check_charts, "charts", fake)
     return fake
 
 
@@ -231,7 +231,9 @@ async def take_check(
     if wish is not None:
         await survey_runner.answer_typed(db, person, response_id, wish)
     else:
-        await survey_runner.skip(db, person, response_id, "wish")
+        (wish_question,) = [q for q in scenario.questions() if q.id == "wish"]
+        token = survey_runner.question_token(scenario, wish_question)
+        await survey_runner.skip(db, person, response_id, token)
     if submit:
         await survey_runner.submit(db, person, response_id)
     await db.commit()
