@@ -26,3 +26,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.roster_import
 	$(PY) -m bench.outbox
 	$(PY) -m bench.update_path
+	$(PY) -m bench.surveys

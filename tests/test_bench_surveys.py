@@ -1,0 +1,50 @@
+"""A tiny run of the surveys benchmark (bench/surveys.py): every row of its table is there and
+the runner takes a teacher through a whole self-check by its buttons; no timing is asserted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.region import RegionSize
+from bench.surveys import Scale, benchmark, markdown_table
+from bench.surveys_data import DataSize
+from bot.services import scenarios
+
+TINY = Scale(
+    DataSize(RegionSize().scaled(0.01), big_city_teachers=40, survey_invitees=30),
+    runs=1,
+    runner_teachers=1,
+)
+
+
+async def test_the_table_has_every_row_and_the_runner_submits(tmp_path: Path) -> None:
+    shipped = scenarios.SCENARIOS_DIR
+
+    rows, load = await benchmark(TINY, tmp_path, postgres=None, redis=None)
+
+    table = markdown_table(rows)
+    measures = [row.measure for row in rows]
+    for expected in (
+        "SQLite: data built",
+        "SQLite: big city",
+        "SQLite, usual municipality",
+        "SQLite, big city (",
+        "SQLite, big city at the end of the year",
+        "SQLite: survey",
+        "SQLite: runner, one answer → next question",
+        "SQLite: runner, /selfcheck → first question",
+        "SQLite: runner, checks submitted",
+        "peak RSS of the measuring process",
+    ):
+        assert any(m.startswith(expected) for m in measures), f"no row {expected!r}:\n{table}"
+    for press in ("summary", "heat map, query + PNG", ".xlsx, collect + workbook"):
+        assert sum(1 for m in measures if m.endswith(press)) == 2, f"{press}:\n{table}"
+    # Every press answered with what it found, and the whole self-check went through.
+    assert all(row.value for row in rows)
+    finished = next(r for r in rows if r.measure.startswith("SQLite: runner, checks submitted"))
+    assert finished.value == "1 of 1 / 0"
+    assert "n=44," in next(r.measure for r in rows if "one answer" in r.measure)
+    assert table.startswith("| what | value | target | |")
+    assert set(load) == {"sqlite"}
+    # The benchmark's scenario folder is left behind: the catalogue is the shipped one again.
+    assert shipped == scenarios.SCENARIOS_DIR
