@@ -12,7 +12,6 @@ added and what the teacher marked done stay.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import assignments, scenarios, scoring, survey_runner
+from bot.services import assignments, route_materials, scenarios, scoring, survey_runner
 from bot.services.scenario_schema import Level, Scenario
 from storage.models import CheckStage, Person, RouteItem, RouteItemKind
 from storage.repositories.communities import CommunitiesRepo
@@ -241,27 +240,15 @@ class Material:
 
 
 def materials_for(section_id: str, locale: str) -> list[Material]:
-    """The curated materials of a block (`bot/scenarios/route/materials.yaml`); none until the
-    materials file is there."""
-    module = _optional("bot.services.route_materials")
-    if module is None or not hasattr(module, "materials_for"):
-        return []
-    found = module.materials_for(section_id, locale)
-    return [Material(str(m.title), getattr(m, "url", None)) for m in found]
+    """The curated materials of a block (`bot/scenarios/route/materials.yaml`)."""
+    return [
+        Material(material.title.get(locale), material.url)
+        for material in route_materials.for_block(section_id)
+    ]
 
 
 def community_keywords(section_id: str) -> tuple[str, ...]:
-    module = _optional("bot.services.route_materials")
-    if module is not None and hasattr(module, "community_keywords"):
-        return tuple(module.community_keywords(section_id))
     return DEFAULT_KEYWORDS.get(section_id, ())
-
-
-def _optional(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        return None
 
 
 def _fits(keywords: Sequence[str], *texts: str | None) -> bool:
