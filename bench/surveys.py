@@ -233,8 +233,14 @@ def program_year_shifted(years: int) -> Iterator[None]:
 
 
 async def self_check_presses(
-    pool: async_sessionmaker[AsyncSession], municipality_id: int, runs: int
+    pool: async_sessionmaker[AsyncSession],
+    municipality_id: int,
+    runs: int,
+    peaks: dict[str, float],
+    label: str,
 ) -> dict[str, Timed]:
+    """The three presses; `peaks` gets the process's peak RSS after each («label: press»)."""
+
     async def summary() -> str:
         async with pool() as session:
             me = await coordinator(session, municipality_id)
@@ -265,11 +271,11 @@ async def self_check_presses(
         content = await asyncio.to_thread(self_check_export.workbook, export)
         return f"{len(export.teachers):,} rows, {len(content) // 1024} KB"
 
-    return {
-        "summary": await timed(runs, summary),
-        "heat map": await timed(runs, heat_map),
-        "xlsx": await timed(runs, xlsx),
-    }
+    found: dict[str, Timed] = {}
+    for name, press in (("summary", summary), ("heat map", heat_map), ("xlsx", xlsx)):
+        found[name] = await timed(runs, press)
+        peaks[f"{label}: {name}"] = peak_rss_mb()
+    return found
 
 
 async def school_count(pool: async_sessionmaker[AsyncSession], municipality_id: int) -> int:
@@ -481,12 +487,14 @@ async def measure(
     engine = create_engine(database_url)
     pool = create_session_pool(engine)
     runs = scale.runs
+    peaks: dict[str, float] = {"start": peak_rss_mb()}
     try:
-        typical = await self_check_presses(pool, data.typical, runs)
-        big = await self_check_presses(pool, data.big_city, runs)
+        typical = await self_check_presses(pool, data.typical, runs, peaks, "usual")
+        big = await self_check_presses(pool, data.big_city, runs, peaks, "big city")
         with program_year_shifted(-1):
-            year_end = await self_check_presses(pool, data.big_city, runs)
+            year_end = await self_check_presses(pool, data.big_city, runs, peaks, "year end")
         surveys = await survey_presses(pool, data.survey_id, runs)
+        peaks["surveys"] = peak_rss_mb()
     finally:
         await engine.dispose()
     for name, found, teachers in (
@@ -508,6 +516,13 @@ async def measure(
 
     chosen = random.Random(5).sample(data.region.teachers, scale.runner_teachers)
     runner = await run_runner(database_url, chosen, redis_url=redis_url)
+    peaks["runner"] = peak_rss_mb()
+    rows.append(
+        Row(
+            f"{label}: peak RSS of this process after each step, MB",
+            ", ".join(f"{step} {value:.0f}" for step, value in peaks.items()),
+        )
+    )
     p50, p99 = percentile(runner.answers_ms, 0.5), percentile(runner.answers_ms, 0.99)
     rows.append(
         Row(
@@ -577,7 +592,12 @@ async def benchmark(
     gc.collect()
     imported = current_rss_mb()
     load: dict[str, float | None] = {}
-    with scenario_folder(directory / "scenarios") as scenario_dir:
+    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    with (
+        scenario_folder(directory / "scenarios") as scenario_dir,
+        texts.context(),
+        texts.use_locale("ru"),
+    ):
         load["sqlite"] = await background_load()
         database = sqlite_url(directory / "surveys.sqlite3")
         rows = await measure("SQLite", database, scale, scenario_dir)
@@ -611,13 +631,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger().addHandler(TALLY)
-    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    scenario = "shipped" if self_check_is_shipped() else "stand-in (44 statements, 4 blocks)"
     started = time.perf_counter()
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-surveys-") as directory,
-        texts.context(),
-        texts.use_locale("ru"),
-    ):
+    with tempfile.TemporaryDirectory(prefix="bench-surveys-") as directory:
         rows, load = asyncio.run(
             benchmark(
                 scale,
@@ -626,7 +642,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                 redis=os.environ.get("REDIS_URL") or None,
             )
         )
-    scenario = "shipped" if self_check_is_shipped() else "stand-in (44 statements, 4 blocks)"
     print()
     print(
         f"Surveys benchmark ({'quick' if args.quick else 'full'}; {os.cpu_count()} CPUs; "

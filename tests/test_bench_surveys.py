@@ -37,8 +37,10 @@ async def test_the_table_has_every_row_and_the_runner_submits(tmp_path: Path) ->
         "peak RSS of the measuring process",
     ):
         assert any(m.startswith(expected) for m in measures), f"no row {expected!r}:\n{table}"
-    for press in ("summary", "heat map, query + PNG", ".xlsx, collect + workbook"):
-        assert sum(1 for m in measures if m.endswith(press)) == 2, f"{press}:\n{table}"
+    for where in ("SQLite, usual municipality", "SQLite, big city ("):
+        for press in ("summary", "heat map, query + PNG", ".xlsx, collect + workbook"):
+            found = [m for m in measures if m.startswith(where) and m.endswith(press)]
+            assert len(found) == 1, f"{where} … {press}:\n{table}"
     # Every press answered with what it found, and the whole self-check went through.
     assert all(row.value for row in rows)
     finished = next(r for r in rows if r.measure.startswith("SQLite: runner, checks submitted"))

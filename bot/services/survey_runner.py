@@ -660,4 +660,3 @@ async def submit(session: AsyncSession, person: Person | None, response_id: int)
             invitee.answered_at = now
             invitee.draft_response_id = None
     return Submitted(response.id, scenario.id, scenario.kind, response.survey_id)
-
