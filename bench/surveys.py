@@ -61,6 +61,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.region import COORDINATOR_TG, RegionSize, Teacher
 from bench.surveys_data import (
+    ADMIN_TG,
     BuiltData,
     DataSize,
     build,
@@ -291,13 +292,42 @@ async def school_count(pool: async_sessionmaker[AsyncSession], municipality_id: 
 async def survey_presses(
     pool: async_sessionmaker[AsyncSession], survey_id: int, runs: int
 ) -> dict[str, Timed] | None:
-    """The coordinators' survey summary and .xlsx (branch surveys-admin); None until merged."""
+    """The survey's «Итоги» (the summary and a chart per question with options, as the
+    handler sends them) and its .xlsx (the background job's work: answers + workbook); None
+    while `bot.services.surveys` is not there (branch surveys-admin)."""
     try:
-        from bot.services import survey_export, surveys  # type: ignore[attr-defined]
+        from bot.services import charts, survey_export, surveys  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return None
-    del survey_export, surveys, pool, survey_id, runs
-    return None
+
+    async def viewer(session: AsyncSession) -> Person:
+        person = await session.scalar(select(Person).where(Person.telegram_id == ADMIN_TG))
+        assert person is not None
+        return person
+
+    async def summary() -> str:
+        async with pool() as session:
+            found = await surveys.summary(session, await viewer(session), survey_id, "ru")
+        charted = [q for q in found.questions if q.has_chart and q.answered]
+        for question in charted:
+            await asyncio.to_thread(
+                charts.answers_chart,
+                question.text,
+                [o.label for o in question.options],
+                [o.count for o in question.options],
+                respondents=question.answered,
+            )
+        return f"{found.responses:,} responses, {len(charted)} charts"
+
+    async def xlsx() -> str:
+        async with pool() as session:
+            data = await surveys.export_data(session, await viewer(session), survey_id, "ru")
+        content = await asyncio.to_thread(
+            survey_export.survey_xlsx, data, survey_export.words(), "ru"
+        )
+        return f"{len(data.rows):,} rows, {len(content) // 1024} KB"
+
+    return {"summary": await timed(runs, summary), "xlsx": await timed(runs, xlsx)}
 
 
 # --- the runner through the dispatcher ----------------------------------------------------------
@@ -511,8 +541,11 @@ async def measure(
     if surveys is None:
         rows.append(Row(f"{label}: survey summary / .xlsx (10,000 responses)", "not on main yet"))
     else:
-        rows.append(surveys["summary"].row(f"{label}: survey summary", 1.0))
-        rows.append(surveys["xlsx"].row(f"{label}: survey .xlsx", 5.0))
+        responses = f"{data.rows['survey_responses']:,} responses"
+        rows.append(
+            surveys["summary"].row(f"{label}: survey summary + answer charts ({responses})", 1.0)
+        )
+        rows.append(surveys["xlsx"].row(f"{label}: survey .xlsx, answers + workbook", 5.0))
 
     chosen = random.Random(5).sample(data.region.teachers, scale.runner_teachers)
     runner = await run_runner(database_url, chosen, redis_url=redis_url)

@@ -44,6 +44,7 @@ from storage.models import (
     CheckStage,
     Person,
     PersonRole,
+    PersonStatus,
     Response,
     ResponseStatus,
     Role,
@@ -57,6 +58,7 @@ from storage.models import (
 SELF_CHECK_ID = "self_check_teacher"
 SURVEY_ID = "bench_needs_survey"
 BIG_CITY = 1  # the municipality made big
+ADMIN_TG = 400_000_001
 TEACHERS_PER_SLICE = 1_000
 BLOCKS = {
     "subject": "Предметные компетенции",
@@ -424,6 +426,39 @@ async def insert_survey(
             (await connection.execute(select(func.coalesce(func.max(Response.id), 0)))).scalar()
             or 0
         )
+        # The region's admin launched it (and sees its summary).
+        admin_id = int((await connection.execute(select(func.max(Person.id)))).scalar() or 0) + 1
+        await _insert(
+            connection,
+            Person,
+            [
+                {
+                    "id": admin_id,
+                    "telegram_id": ADMIN_TG,
+                    "full_name": "Администратор Региона Ивановна",
+                    "phone": "+79990000001",
+                    "municipality_id": None,
+                    "school_id": None,
+                    "locale": "ru",
+                    "consent_at": now - timedelta(days=300),
+                    "status": PersonStatus.ACTIVE,
+                }
+            ],
+        )
+        role_id = int((await connection.execute(select(func.max(PersonRole.id)))).scalar() or 0)
+        await _insert(
+            connection,
+            PersonRole,
+            [
+                {
+                    "id": role_id + 1,
+                    "person_id": admin_id,
+                    "role": Role.ADMIN,
+                    "municipality_id": None,
+                    "region_id": 1,
+                }
+            ],
+        )
         await _insert(
             connection,
             Survey,
@@ -431,7 +466,7 @@ async def insert_survey(
                 {
                     "id": 1,
                     "scenario_id": SURVEY_ID,
-                    "author_id": None,
+                    "author_id": admin_id,
                     "municipality_id": None,
                     "region_id": 1,
                     "audience": {"roles": ["teacher"]},
@@ -492,7 +527,7 @@ async def insert_survey(
             counts["survey_responses"] += await _insert(connection, Response, responses)
             counts["survey_answers"] += await _insert(connection, Answer, answers)
         if connection.dialect.name == "postgresql":
-            for table in ("responses", "surveys"):
+            for table in ("responses", "surveys", "people", "person_roles"):
                 await connection.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
