@@ -3,11 +3,13 @@ the runner takes a teacher through a whole self-check by its buttons; no timing 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bench.region import RegionSize
 from bench.surveys import Scale, benchmark, markdown_table
 from bench.surveys_data import DataSize
+from bench.update_path import asyncpg_url
 from bot.services import scenarios
 
 TINY = Scale(
@@ -19,8 +21,13 @@ TINY = Scale(
 
 async def test_the_table_has_every_row_and_the_runner_submits(tmp_path: Path) -> None:
     shipped = scenarios.SCENARIOS_DIR
+    # On a PostgreSQL run the benchmark's second pass (a throw-away database there) runs too.
+    url = asyncpg_url(os.environ.get("DATABASE_URL", ""))
+    postgres = url if url.startswith("postgresql") else None
 
-    rows, load = await benchmark(TINY, tmp_path, postgres=None, redis=None)
+    rows, load = await benchmark(
+        TINY, tmp_path, postgres=postgres, redis=os.environ.get("REDIS_URL") if postgres else None
+    )
 
     table = markdown_table(rows)
     measures = [row.measure for row in rows]
@@ -43,10 +50,14 @@ async def test_the_table_has_every_row_and_the_runner_submits(tmp_path: Path) ->
             assert len(found) == 1, f"{where} … {press}:\n{table}"
     # Every press answered with what it found, and the whole self-check went through.
     assert all(row.value for row in rows)
-    finished = next(r for r in rows if r.measure.startswith("SQLite: runner, checks submitted"))
-    assert finished.value == "1 of 1 / 0"
-    assert "n=44," in next(r.measure for r in rows if "one answer" in r.measure)
+    databases = ["SQLite", "PostgreSQL"] if postgres else ["SQLite"]
+    for database in databases:
+        submitted = f"{database}: runner, checks submitted"
+        finished = next(r for r in rows if r.measure.startswith(submitted))
+        assert finished.value == "1 of 1 / 0", table
+        answers = next(r.measure for r in rows if r.measure.startswith(f"{database}: runner, one"))
+        assert "n=44," in answers
     assert table.startswith("| what | value | target | |")
-    assert set(load) == {"sqlite"}
+    assert set(load) == {name.lower() for name in databases}
     # The benchmark's scenario folder is left behind: the catalogue is the shipped one again.
     assert shipped == scenarios.SCENARIOS_DIR
