@@ -88,3 +88,12 @@ class MunicipalitySettingsCb(CallbackData, prefix="ms"):
     action: str
     municipality_id: RowId = 0
     value: str = ""
+
+
+class SurveyCb(CallbackData, prefix="sv"):
+    """Surveys: the coordinator's list and card, «Ответить», and a guest's consent by link
+    (`code`: the link's code, 16 characters)."""
+
+    action: str
+    survey_id: RowId = 0
+    code: str = ""

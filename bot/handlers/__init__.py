@@ -27,6 +27,7 @@ def get_routers() -> list[Router]:
         questions,
         roster,
         start,
+        surveys,
     )
 
     routers = [
@@ -36,6 +37,7 @@ def get_routers() -> list[Router]:
         start.build_router(),
         join_requests.build_router(),
         broadcasts.build_router(),
+        surveys.build_router(),
         questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
         # The forms: after the plain modes, whose state filters take their own text first; before

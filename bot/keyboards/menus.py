@@ -9,19 +9,31 @@ from storage.models import Role
 
 # Menu buttons per role, in the order they appear; a person with several roles gets them all.
 MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("menu.ask_tutor", "menu.my_tutor", "menu.my_consultations", "menu.communities"),
-    Role.SCHOOL_LEADER: (),
-    Role.TUTOR: ("menu.tutor_questions", "menu.tutor_consultations", "menu.my_teachers"),
+    Role.TEACHER: (
+        "menu.ask_tutor",
+        "menu.my_tutor",
+        "menu.my_consultations",
+        "menu.communities",
+        "menu.my_surveys",
+    ),
+    Role.SCHOOL_LEADER: ("menu.my_surveys",),
+    Role.TUTOR: (
+        "menu.tutor_questions",
+        "menu.tutor_consultations",
+        "menu.my_teachers",
+        "menu.my_surveys",
+    ),
     Role.COORDINATOR: (
         "menu.questions_overview",
         "menu.consultations_report",
         "menu.broadcasts",
+        "menu.surveys",
         "menu.roster",
         "menu.invites",
         "menu.join_requests",
         "menu.manage_communities",
     ),
-    Role.ADMIN: ("menu.broadcasts", "menu.municipalities"),
+    Role.ADMIN: ("menu.broadcasts", "menu.surveys", "menu.municipalities"),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
 
