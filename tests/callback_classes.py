@@ -28,6 +28,7 @@ from bot.callbacks import (
     PrivacyCb,
     QuestionCb,
     RosterCb,
+    SurveyCb,
 )
 
 # For each class, the field that says what a button does, and every value a handler takes.
@@ -87,6 +88,10 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
             "no_cons",
             "xlsx",
         ),
+    ),
+    SurveyCb: (
+        "action",
+        ("list", "new", "card", "remind", "summary", "xlsx", "link", "close", "answer", "guest"),
     ),
     MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
 }

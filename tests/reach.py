@@ -335,6 +335,50 @@ _log_duration = steps(_log_topic, send(TUTOR, "Подготовка к ВПР"))
 _log_outcome = steps(_log_duration, press(TUTOR, "45 мин"))
 _log_confirm = steps(_log_outcome, press(TUTOR, "Пропустить"))
 
+# Surveys: the launch form needs a scenario for teachers. Until the shipped scenario files
+# land in bot/scenarios/, a small one is put in a folder of its own for the whole run.
+_SURVEY_FILE = """
+id: reach_survey
+title: Опрос для проверки
+audience: [teacher]
+sections:
+  - id: main
+    title: Основное
+    questions:
+      - id: ok
+        type: yes_no
+        text: Всё ли хорошо?
+"""
+
+
+async def _survey_scenario(harness: Harness, world: World) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from bot.services import scenarios, surveys
+
+    if surveys.launchable("ru"):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="reach-scenarios-"))
+    (folder / "reach_survey.yaml").write_text(_SURVEY_FILE, encoding="utf-8")
+    scenarios.SCENARIOS_DIR = folder
+    scenarios.catalogue.cache_clear()
+
+
+async def _first_scenario(harness: Harness, world: World) -> None:
+    from bot.services import surveys
+
+    await harness.press(COORDINATOR, surveys.launchable("ru")[0].title)
+
+
+_launch = steps(
+    _survey_scenario, menu(COORDINATOR, "menu.surveys"), press(COORDINATOR, "Новый опрос")
+)
+_launch_audience = steps(_launch, _first_scenario)
+_launch_choices = steps(_launch_audience, press(COORDINATOR, "Школы"))
+_launch_deadline = steps(_launch_audience, press(COORDINATOR, "Далее: срок ответа"))
+_launch_confirm = steps(_launch_deadline, press(COORDINATOR, "+7"))
+
 # Broadcasts
 _compose = steps(menu(COORDINATOR, "menu.broadcasts"), press(COORDINATOR, "Новая рассылка"))
 _audience = steps(_compose, send(COORDINATOR, "Семинар в пятницу"))
@@ -370,6 +414,11 @@ REACH: dict[str, Reach] = {
     bot.states.Broadcasting.choices.state: Reach(COORDINATOR, _choices),
     bot.states.Broadcasting.preview.state: Reach(COORDINATOR, _preview),
     bot.states.Broadcasting.schedule.state: Reach(COORDINATOR, _schedule),
+    bot.states.LaunchSurvey.scenario.state: Reach(COORDINATOR, _launch),
+    bot.states.LaunchSurvey.audience.state: Reach(COORDINATOR, _launch_audience),
+    bot.states.LaunchSurvey.choices.state: Reach(COORDINATOR, _launch_choices),
+    bot.states.LaunchSurvey.deadline.state: Reach(COORDINATOR, _launch_deadline),
+    bot.states.LaunchSurvey.confirm.state: Reach(COORDINATOR, _launch_confirm),
     bot.states.Communities.name.state: Reach(COORDINATOR, _community_name),
     bot.states.Communities.description.state: Reach(
         COORDINATOR, steps(_community_name, send(COORDINATOR, "Клуб химиков"))

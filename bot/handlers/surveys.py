@@ -16,7 +16,6 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import SurveyCb
 from bot.dialogs.leaving import open_form
-from bot.errors import DomainError
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.surveys import (
     card_keyboard,
@@ -27,6 +26,7 @@ from bot.keyboards.surveys import (
 from bot.services import invites, survey_export, survey_runner, surveys
 from bot.states import LaunchSurvey
 from bot.texts import plain, t
+from bot.transport.surveys import send_reminders
 from bot.update_context import UpdateContext
 from storage.models import Role
 
@@ -98,8 +98,6 @@ async def cb_card(callback: CallbackQuery, callback_data: SurveyCb, ctx: UpdateC
 
 
 async def cb_remind(callback: CallbackQuery, callback_data: SurveyCb, ctx: UpdateContext) -> None:
-    from bot.transport.surveys import send_reminders
-
     taken = await surveys.remind(ctx.session, ctx.me, callback_data.survey_id, ctx.locale)
     queued = await send_reminders(
         ctx.session,
@@ -285,6 +283,3 @@ async def cb_guest(
     await callback.answer()
     if not await _open_runner(dialog_manager, response_id):
         await ctx.reply(t("surveys_admin.runner_missing"))
-
-
-__all__ = ["DomainError", "build_router", "start_by_link"]

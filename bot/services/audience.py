@@ -291,6 +291,9 @@ async def _open_surveys(session: AsyncSession, scope: Scope, chosen: Audience) -
         .order_by(Survey.id.desc())
         .limit(20)
     )
+    found_rows = rows.all()
+    if not found_rows:
+        return []
     picked = chosen.segments.get(SURVEY_SEGMENT)
     found = scenarios.catalogue()
     return [
@@ -300,7 +303,7 @@ async def _open_surveys(session: AsyncSession, scope: Scope, chosen: Audience) -
             + f" · {deadline:%d.%m}",
             survey_id == picked,
         )
-        for survey_id, scenario_id, deadline in rows.all()
+        for survey_id, scenario_id, deadline in found_rows
     ]
 
 
