@@ -88,3 +88,10 @@ class QuestionFlow(StatesGroup):
     rating_comment = State()
     # The tutor picked a substitute and types the last day of their absence (data: substitute_id).
     away_until = State()
+
+
+# Answering a survey or a self-check (a form: bot/dialogs/survey_runner.py); where the person is
+# lives in the database, the form keeps only the response's id.
+class TakeSurvey(StatesGroup):
+    question = State()
+    summary = State()

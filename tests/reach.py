@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import bot.states
 from bot.callbacks import ConsultationCb, QuestionCb
 from bot.dialogs import build_router as build_forms_router
+from bot.services import survey_runner
 from bot.texts import t
 from storage.models import (
     CompetenceBlock,
@@ -391,6 +392,35 @@ _preview = steps(
 )
 _schedule = steps(_preview, press(COORDINATOR, "Запланировать"))
 
+# Surveys and the self-check
+_self_check = send(TEACHER, "/selfcheck")
+
+
+async def _self_check_answered(harness: Harness, world: World) -> None:
+    """Every question of the teacher's self-check answered (through the runner's service, as the
+    form would), then the form opened again: it shows the summary."""
+    async with harness.session_pool() as session:
+        person = await session.get(Person, world.person_ids[TEACHER])
+        assert person is not None
+        response = await survey_runner.begin(session, person, person.role_set, "self_check_teacher")
+        await answer_everything(session, person, response)
+        await session.commit()
+    await harness.send(TEACHER, "/selfcheck")
+
+
+async def answer_everything(session: AsyncSession, person: Person | None, response: int) -> None:
+    """Answers each question the runner shows with its first choice or a valid typed value."""
+    typed = {"number": None, "text": "Ответ", "date": "01.09.2020"}
+    while (screen := await survey_runner.screen(session, person, response, "ru")) is not None:
+        if screen.type in typed:
+            value = typed[screen.type] or str(screen.low or 0)
+            await survey_runner.answer_typed(session, person, response, value)
+            continue
+        await survey_runner.answer_choice(session, person, response, screen.choices[0].id)
+        if screen.type == "multi":
+            await survey_runner.finish_multi(session, person, response, screen.token)
+
+
 # Deadlines
 _deadlines = send(COORDINATOR, "/deadlines")
 
@@ -465,6 +495,8 @@ REACH: dict[str, Reach] = {
         COORDINATOR, steps(_deadlines, press_k(COORDINATOR, "deadlines.timezone_button"))
     ),
     bot.states.QuestionFlow.asking.state: Reach(TEACHER, menu(TEACHER, "menu.ask_tutor")),
+    bot.states.TakeSurvey.question.state: Reach(TEACHER, _self_check),
+    bot.states.TakeSurvey.summary.state: Reach(TEACHER, _self_check_answered),
     bot.states.QuestionFlow.answering.state: Reach(TUTOR, _tutor_answers),
     bot.states.QuestionFlow.rating_comment.state: Reach(TEACHER, _teacher_rates),
     bot.states.QuestionFlow.away_until.state: Reach(TUTOR, _tutor_goes_away),

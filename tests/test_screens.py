@@ -37,6 +37,7 @@ NOT_NAMES = {
     "people", "percent", "remind", "revision", "row", "rows", "schools", "sent", "shown",
     "skipped", "start", "total", "whole_school",
     "date", "expires", "moment", "month", "since", "until", "field",
+    "files", "good", "problems", "position", "page", "pages", "low", "high", "line",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram.methods import AnswerCallbackQuery, SendDocument
+from aiogram.methods import AnswerCallbackQuery, SendDocument, SendMediaGroup, SendPhoto
 from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
@@ -25,6 +25,7 @@ from bot.services.scope import scope_of
 from storage.models import (
     Answer,
     Delivery,
+    FsmRecord,
     Person,
     Response,
     ResponseStatus,
@@ -103,6 +104,17 @@ def scenario_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def tapped(harness: Harness) -> list[str]:
     """The answers to taps (alerts and notes), oldest first."""
     return [r.text or "" for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
+
+
+def summary_text(harness: Harness) -> str:
+    """The newest text summary sent to the coordinator (the charts come after it)."""
+    return [text for text in harness.texts_to(COORDINATOR) if "📊 Итоги" in text][-1]
+
+
+def charts_sent(harness: Harness) -> int:
+    groups = [r for r in harness.sent_to(COORDINATOR) if isinstance(r, SendMediaGroup)]
+    single = [r for r in harness.sent_to(COORDINATOR) if isinstance(r, SendPhoto)]
+    return sum(len(g.media) for g in groups) + len(single)
 
 
 def documents(harness: Harness) -> list[bytes]:
@@ -346,13 +358,14 @@ async def test_summary_counts_and_xlsx(harness: Harness, db: AsyncSession) -> No
     await answer_as(db, survey, TEACHERS[2], {"help": "subject", "rate": 2, "ok": "yes"})
 
     await harness.callback(COORDINATOR, SurveyCb(action="summary", survey_id=survey.id).pack())
-    text = harness.last_text(COORDINATOR)
+    text = summary_text(harness)
     assert "Методическая — 2 (67%)" in text
     assert "Предметная — 1 (33%)" in text
     assert "Среднее: 2" in text
     assert "Да — 2 (67%)" in text
     assert "Ответов своими словами: 1" in text
     assert "Ответили по школам" in text
+    assert charts_sent(harness) == 3  # a chart per choice question: single, scale, yes/no
 
     await harness.callback(COORDINATOR, SurveyCb(action="xlsx", survey_id=survey.id).pack())
     content = documents(harness)[-1]
@@ -376,16 +389,18 @@ async def test_an_anonymous_survey_shows_nothing_under_five_answers(
     for telegram_id in TEACHERS[:4]:
         await answer_as(db, survey, telegram_id, {"ok": "yes"})
     await harness.callback(COORDINATOR, SurveyCb(action="summary", survey_id=survey.id).pack())
-    text = harness.last_text(COORDINATOR)
+    text = summary_text(harness)
     assert "Итоги появятся, когда ответят хотя бы 5 человек" in text
     assert "Да —" not in text
+    assert charts_sent(harness) == 0
     await harness.callback(COORDINATOR, SurveyCb(action="xlsx", survey_id=survey.id).pack())
     assert "хотя бы 5" in str(tapped(harness) + harness.texts_to(COORDINATOR))
 
     await answer_as(db, survey, TEACHERS[4], {"ok": "no"})
     await harness.callback(COORDINATOR, SurveyCb(action="summary", survey_id=survey.id).pack())
-    text = harness.last_text(COORDINATOR)
+    text = summary_text(harness)
     assert "Да — 4 (80%)" in text and "Ответили по школам" not in text
+    assert charts_sent(harness) == 1
     await harness.callback(COORDINATOR, SurveyCb(action="xlsx", survey_id=survey.id).pack())
     book = load_workbook(io.BytesIO(documents(harness)[-1]), read_only=True)
     header = next(book["Ответы"].iter_rows(values_only=True))
@@ -466,3 +481,59 @@ async def test_another_municipalitys_coordinator_cannot_see_or_act(
     still = await db.get(Survey, survey.id)
     assert still is not None and still.status == SurveyStatus.OPEN
     assert await db.scalar(select(func.count()).where(Delivery.kind == "survey_reminder")) == 0
+
+
+async def test_an_invited_teacher_answers_from_the_invitation_and_the_count_moves(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange(db)
+    survey = await launched(harness, db)
+    await harness.deliver()
+    teacher = TEACHERS[5]
+    assert "Потребности педагогов" in harness.last_text(teacher)
+
+    await harness.press(teacher, "Ответить")
+    assert "Какая помощь нужна?" in harness.last_text(teacher)
+    await harness.press(teacher, "Методическая")
+    await harness.press(teacher, "2 ·")
+    await harness.press(teacher, "Да")
+    await harness.press(teacher, "Пропустить")
+    await harness.press(teacher, "Отправить")
+
+    response = await db.scalar(select(Response).where(Response.survey_id == survey.id))
+    assert response is not None and response.status == ResponseStatus.SUBMITTED
+    await harness.callback(COORDINATOR, SurveyCb(action="card", survey_id=survey.id).pack())
+    assert "Ответили 1 из 8 (12%)" in harness.last_text(COORDINATOR)
+    # Once sent, the invitation's button says so instead of starting again.
+    harness.clear()
+    await harness.callback(teacher, SurveyCb(action="answer", survey_id=survey.id).pack())
+    assert "уже ответили" in str(tapped(harness) + harness.texts_to(teacher))
+
+
+async def test_a_guest_sends_answers_by_link_and_no_trace_of_them_is_kept(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange(db)
+    survey = await launched(harness, db, "Удовлетворённость")
+    await harness.press(COORDINATOR, "Ссылка")
+    link = harness.last_text(COORDINATOR).split("start=")[1].split()[0]
+
+    await harness.send(GUEST, f"/start {link}")
+    await harness.press(GUEST, "Согласен")
+    assert "Довольны ли вы школой?" in harness.last_text(GUEST)
+    await harness.press(GUEST, "Да")
+    await harness.press(GUEST, "Отправить")
+
+    response = await db.scalar(select(Response).where(Response.survey_id == survey.id))
+    assert response is not None and response.status == ResponseStatus.SUBMITTED
+    assert response.person_id is None and response.school_id is None
+    assert response.municipality_id is None
+    answers = (await db.scalars(select(Answer).where(Answer.response_id == response.id))).all()
+    assert [a.value for a in answers] == ["yes"]
+    assert await db.scalar(select(Person).where(Person.telegram_id == GUEST)) is None
+    invitees = await db.scalar(select(func.count()).where(SurveyInvitee.survey_id == survey.id))
+    assert invitees == 8  # the guest became nobody's invitee
+    assert await db.scalar(select(func.count()).where(Delivery.chat_id == GUEST)) == 0
+    # The guest's form is gone once the answers are sent (dialog state in the database).
+    left = await db.scalar(select(func.count()).where(FsmRecord.user_id == GUEST))
+    assert left == 0

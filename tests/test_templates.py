@@ -244,6 +244,34 @@ _SURVEY_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
 ]
 
+
+def _survey_screen(kind: str, **fields: Any) -> NS:
+    base = {
+        "scenario_title": USER_TEXT,
+        "section_title": "Предметные компетенции",
+        "position": 7,
+        "total": 48,
+        "text": USER_TEXT,
+        "hint": "",
+        "type": kind,
+        "low": None,
+        "high": None,
+        "required": True,
+        "answer": None,
+    }
+    return NS(**(base | fields))
+
+
+_SURVEY_QUESTION_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("scale answered", {"screen": _survey_screen("scale", answer="3 — Часто"), "changed": 0}),
+    ("number", {"screen": _survey_screen("number", low=0, high=60, hint=USER_TEXT), "changed": 2}),
+    ("text optional", {"screen": _survey_screen("text", high=500, required=False), "changed": 0}),
+    ("date", {"screen": _survey_screen("date", answer="01.09.2020"), "changed": 0}),
+    ("multi", {"screen": _survey_screen("multi", answer="Курсы; Семинар"), "changed": 0}),
+    ("all answered", {"screen": None, "changed": 0}),
+]
+
+
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "admin_municipalities.html",
@@ -818,6 +846,22 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("question_tutor_list.html", "plain", {"lines": [], "away": None, "tz": TZ}),
     ("roster_help.html", "limit", {"max_mb": 5}),
+    *[("survey_question.html", label, context) for label, context in _SURVEY_QUESTION_CASES],
+    (
+        "survey_summary.html",
+        "changed, skipped and missing",
+        {
+            "summary": NS(scenario_title=USER_TEXT, missing=2),
+            "changed": 3,
+            "items": [
+                NS(position=1, text=USER_TEXT * 20, answer="4 — Всегда"),
+                NS(position=2, text="Есть ли наставник?", answer=None),
+                NS(position=3, text="Формы", answer=USER_TEXT * 30),
+            ],
+            "page": 1,
+            "pages": 6,
+        },
+    ),
     *[("roster_report.html", label, context) for label, context in _ROSTER_CASES],
     *[("roster_report.txt", label, context) for label, context in _ROSTER_CASES],
     *[(name, label, context) for name, label, context in _SURVEY_CASES],

@@ -28,6 +28,7 @@ def get_routers() -> list[Router]:
         roster,
         start,
         surveys,
+        surveys_taking,
     )
 
     routers = [
@@ -40,6 +41,7 @@ def get_routers() -> list[Router]:
         surveys.build_router(),
         questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
+        surveys_taking.build_router(),
         # The forms: after the plain modes, whose state filters take their own text first; before
         # the roster upload, so a document sent to the broadcast composer is its attachment.
         build_forms_router(),

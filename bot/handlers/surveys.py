@@ -5,9 +5,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import F, Router
@@ -16,6 +14,7 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import SurveyCb
 from bot.dialogs.leaving import open_form
+from bot.dialogs.survey_runner import open_runner
 from bot.filters import HasRole, MenuButton
 from bot.keyboards.surveys import (
     card_keyboard,
@@ -23,7 +22,7 @@ from bot.keyboards.surveys import (
     list_keyboard,
     my_surveys_keyboard,
 )
-from bot.services import invites, survey_export, survey_runner, surveys
+from bot.services import charts, invites, survey_export, survey_runner, surveys
 from bot.states import LaunchSurvey
 from bot.texts import plain, t
 from bot.transport.surveys import send_reminders
@@ -128,31 +127,24 @@ async def cb_link(callback: CallbackQuery, callback_data: SurveyCb, ctx: UpdateC
     )
 
 
-def _chart_maker() -> Callable[..., bytes] | None:
-    """`bot.services.charts.answers_chart`, once it exists (written alongside)."""
-    try:
-        module = importlib.import_module("bot.services.charts")
-    except ImportError:
-        return None
-    maker: Callable[..., bytes] | None = getattr(module, "answers_chart", None)
-    return maker
-
-
 async def cb_summary(callback: CallbackQuery, callback_data: SurveyCb, ctx: UpdateContext) -> None:
     result = await surveys.summary(ctx.session, ctx.me, callback_data.survey_id, ctx.locale)
     await callback.answer()
     await ctx.reply(
         ctx.render("survey_results.html", s=result, least=surveys.ANONYMOUS_MIN, tz=ctx.settings.tz)
     )
-    maker = _chart_maker()
     charted = [q for q in result.questions if q.has_chart and q.answered]
-    if maker is None or result.hidden or not charted:
+    if result.hidden or not charted:
         return
     photos = []
     for question in charted:
         labels = [_option_label(question, o.label) for o in question.options]
         png = await asyncio.to_thread(
-            maker, question.text, labels, [o.count for o in question.options]
+            charts.answers_chart,
+            question.text,
+            labels,
+            [o.count for o in question.options],
+            respondents=question.answered,
         )
         photos.append(
             InputMediaPhoto(
@@ -226,17 +218,6 @@ async def show_mine(message: Message, ctx: UpdateContext) -> None:
     )
 
 
-async def _open_runner(manager: DialogManager, response_id: int) -> bool:
-    """The runner form (`bot.dialogs.survey_runner.open_runner`, the lead's), once it exists."""
-    try:
-        module = importlib.import_module("bot.dialogs.survey_runner")
-    except ImportError:
-        return False
-    opener: Callable[[DialogManager, int], Awaitable[None]] = module.open_runner
-    await opener(manager, response_id)
-    return True
-
-
 async def cb_answer(
     callback: CallbackQuery,
     callback_data: SurveyCb,
@@ -252,8 +233,7 @@ async def cb_answer(
         survey_id=callback_data.survey_id,
     )
     await callback.answer()
-    if not await _open_runner(dialog_manager, response_id):
-        await ctx.reply(t("surveys_admin.runner_missing"))
+    await open_runner(dialog_manager, response_id)
 
 
 # --- a guest by public link ---------------------------------------------------------------------
@@ -275,11 +255,12 @@ async def cb_guest(
     dialog_manager: DialogManager,
 ) -> None:
     found = await surveys.by_public_code(ctx.session, callback_data.code, ctx.locale)
-    person = ctx.person if ctx.person is not None and ctx.person.is_registered else None
+    # Someone the bot knows answers as themselves (the runner form finds them so); someone it
+    # does not know answers with no person at all, and no row is made for them.
+    person = ctx.person
     roles = frozenset(r.value for r in person.role_set) if person is not None else frozenset()
     response_id = await survey_runner.begin(
         ctx.session, person, roles, found.scenario_id, survey_id=found.survey_id
     )
     await callback.answer()
-    if not await _open_runner(dialog_manager, response_id):
-        await ctx.reply(t("surveys_admin.runner_missing"))
+    await open_runner(dialog_manager, response_id)

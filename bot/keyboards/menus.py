@@ -38,7 +38,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
 COMMON_MENU = ("menu.profile", "menu.help")
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("ask", "communities"),
+    Role.TEACHER: ("ask", "communities", "selfcheck"),
     Role.SCHOOL_LEADER: (),
     Role.TUTOR: ("questions", "consult", "teachers"),
     Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines"),

@@ -66,6 +66,7 @@ class Screen:
     scenario_title: str
     section_title: str
     question_id: str
+    token: str  # see `question_token`
     type: QuestionType
     text: str
     hint: str
@@ -94,6 +95,7 @@ class Summary:
     scenario_title: str
     items: list[SummaryItem]
     missing: int  # required questions without an answer
+    changed: int  # as in `Screen`
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,19 @@ def choice_id(scenario: Scenario, question: Question, value: str | int) -> str:
     a button of an older file version never answers another question) and the value."""
     index = next(i for i, q in enumerate(scenario.questions()) if q.id == question.id)
     return f"{index}.{zlib.crc32(question.id.encode()) % 1000}.{value}"
+
+
+def question_token(scenario: Scenario, question: Question) -> str:
+    """The question's place and check characters: what «Назад», «Пропустить» and «Готово»
+    carry, so a button of an older screen acts on its own question."""
+    return choice_id(scenario, question, "").rstrip(".")
+
+
+def _question_of_token(opened: _Open, token: str) -> Question:
+    question, _value = _question_of_choice(opened.loaded.scenario, f"{token}.")
+    if question not in visible(opened.loaded.scenario, opened.answers):
+        raise DomainError("surveys.question_gone")
+    return question
 
 
 def _question_of_choice(scenario: Scenario, raw: str) -> tuple[Question, str]:
@@ -383,6 +398,7 @@ def _screen_of(opened: _Open, shown: list[Question], question: Question, locale:
         scenario_title=scenario.title.get(locale),
         section_title=section.title.get(locale),
         question_id=question.id,
+        token=question_token(scenario, question),
         type=question.type,
         text=question.text.get(locale),
         hint=question.hint.get(locale) if question.hint else "",
@@ -411,7 +427,9 @@ def _choices(scenario: Scenario, question: Question, value: Any, locale: str) ->
         scale: Scale | None = scenario.scale_of(question)
         if scale is None:
             return []
-        return [make(point, str(point)) for point in scale.points()]
+        return [
+            make(point, f"{point} · {scale.labels[point].get(locale)}") for point in scale.points()
+        ]
     if question.type == QuestionType.YES_NO:
         return [make(YES, YES), make(NO, NO)]  # labels from the catalogue, by the form
     return []
@@ -472,12 +490,12 @@ async def answer_choice(
 
 
 async def finish_multi(
-    session: AsyncSession, person: Person | None, response_id: int, question_id: str
+    session: AsyncSession, person: Person | None, response_id: int, token: str
 ) -> None:
     """«Готово» under a multiple choice."""
     now = _now()
     opened = await _open(session, person, response_id, lock=True)
-    question = _visible_question(opened, question_id)
+    question = _question_of_token(opened, token)
     if question.type != QuestionType.MULTI:
         raise DomainError("error.stale_button")
     if not opened.answers.get(question.id):
@@ -485,13 +503,6 @@ async def finish_multi(
             raise DomainError("surveys.choose_one")
         await _store(session, opened, question, None, now)
     await _advance(session, opened, question, now)
-
-
-def _visible_question(opened: _Open, question_id: str) -> Question:
-    for question in visible(opened.loaded.scenario, opened.answers):
-        if question.id == question_id:
-            return question
-    raise DomainError("surveys.question_gone")
 
 
 async def answer_typed(
@@ -544,25 +555,21 @@ async def _store(
     opened.answers[question.id] = value
 
 
-async def skip(
-    session: AsyncSession, person: Person | None, response_id: int, question_id: str
-) -> None:
+async def skip(session: AsyncSession, person: Person | None, response_id: int, token: str) -> None:
     now = _now()
     opened = await _open(session, person, response_id, lock=True)
-    question = _visible_question(opened, question_id)
+    question = _question_of_token(opened, token)
     if question.required:
         raise DomainError("surveys.required")
     await _store(session, opened, question, None, now)
     await _advance(session, opened, question, now)
 
 
-async def back(
-    session: AsyncSession, person: Person | None, response_id: int, question_id: str
-) -> None:
+async def back(session: AsyncSession, person: Person | None, response_id: int, token: str) -> None:
     """«Назад»: the question before the one the button was shown under."""
     opened = await _open(session, person, response_id, lock=True)
     shown = visible(opened.loaded.scenario, opened.answers)
-    question = _visible_question(opened, question_id)
+    question = _question_of_token(opened, token)
     position = shown.index(question)
     if position > 0:
         opened.response.current_question = shown[position - 1].id
@@ -605,7 +612,7 @@ async def summary(
         for position, question in enumerate(shown, start=1)
     ]
     missing = sum(1 for q in shown if q.required and opened.answers.get(q.id) is None)
-    return Summary(response_id, scenario.title.get(locale), items, missing)
+    return Summary(response_id, scenario.title.get(locale), items, missing, opened.changed)
 
 
 def program_year(moment: date) -> int:
@@ -661,3 +668,28 @@ async def submit(session: AsyncSession, person: Person | None, response_id: int)
             invitee.answered_at = now
             invitee.draft_response_id = None
     return Submitted(response.id, scenario.id, scenario.kind, response.survey_id)
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    section_id: str
+    title: str
+    percent: float
+    level: str
+
+
+async def results(
+    session: AsyncSession, person: Person, response_id: int, locale: str
+) -> list[BlockResult]:
+    """The scored sections of the person's own submitted response, in the file's order."""
+    repo = ResponsesRepo(session)
+    response = await repo.get(response_id)
+    if response is None or response.person_id != person.id:
+        raise DomainError("surveys.response_gone")
+    scores = {row.section_id: row for row in await repo.scores(response_id)}
+    scenario = scenarios.get(response.scenario_id).scenario
+    return [
+        BlockResult(s.id, s.title.get(locale), scores[s.id].percent, scores[s.id].level)
+        for s in scenario.sections
+        if s.id in scores
+    ]
