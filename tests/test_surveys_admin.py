@@ -368,6 +368,7 @@ async def test_summary_counts_and_xlsx(harness: Harness, db: AsyncSession) -> No
     assert charts_sent(harness) == 3  # a chart per choice question: single, scale, yes/no
 
     await harness.callback(COORDINATOR, SurveyCb(action="xlsx", survey_id=survey.id).pack())
+    assert await harness.run_jobs() == 1
     content = documents(harness)[-1]
     book = load_workbook(io.BytesIO(content), read_only=True)
     rows = list(book["Ответы"].iter_rows(values_only=True))
@@ -402,6 +403,7 @@ async def test_an_anonymous_survey_shows_nothing_under_five_answers(
     assert "Да — 4 (80%)" in text and "Ответили по школам" not in text
     assert charts_sent(harness) == 1
     await harness.callback(COORDINATOR, SurveyCb(action="xlsx", survey_id=survey.id).pack())
+    assert await harness.run_jobs() == 1
     book = load_workbook(io.BytesIO(documents(harness)[-1]), read_only=True)
     header = next(book["Ответы"].iter_rows(values_only=True))
     assert "ФИО" not in header and "Школа" not in header

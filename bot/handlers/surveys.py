@@ -22,7 +22,7 @@ from bot.keyboards.surveys import (
     list_keyboard,
     my_surveys_keyboard,
 )
-from bot.services import charts, invites, survey_export, survey_runner, surveys
+from bot.services import charts, invites, jobs, survey_runner, surveys
 from bot.states import LaunchSurvey
 from bot.texts import plain, t
 from bot.transport.surveys import send_reminders
@@ -175,33 +175,18 @@ def _caption(text: str) -> str:
 
 
 async def cb_xlsx(callback: CallbackQuery, callback_data: SurveyCb, ctx: UpdateContext) -> None:
-    data = await surveys.export_data(ctx.session, ctx.me, callback_data.survey_id, ctx.locale)
-    await callback.answer()
-    content = await asyncio.to_thread(survey_export.survey_xlsx, data, _export_words())
-    await ctx.bot.send_document(
-        ctx.chat_id,
-        BufferedInputFile(content, filename=f"survey-{data.card.id}.xlsx"),
-        caption=t("surveys_admin.xlsx_caption", count=len(data.rows)),
+    """The file is built by a background job (`bot.jobs.exports.survey`); someone who may not
+    have it (another's survey, an anonymous one under 5 answers) is refused here at once."""
+    await surveys.check_export(ctx.session, ctx.me, callback_data.survey_id)
+    await jobs.enqueue(
+        ctx.session,
+        jobs.SURVEY_EXPORT,
+        {"survey_id": callback_data.survey_id},
+        person=ctx.me,
+        chat_id=callback.from_user.id,
+        locale=ctx.locale,
     )
-
-
-def _export_words() -> survey_export.Words:
-    return survey_export.Words(
-        answers=plain(t("surveys_admin.sheet_answers")),
-        summary=plain(t("surveys_admin.sheet_summary")),
-        submitted=plain(t("surveys_admin.col_submitted")),
-        name=plain(t("surveys_admin.col_name")),
-        school=plain(t("surveys_admin.col_school")),
-        municipality=plain(t("surveys_admin.col_municipality")),
-        question=plain(t("surveys_admin.col_question")),
-        option=plain(t("surveys_admin.col_option")),
-        count=plain(t("surveys_admin.col_count")),
-        percent=plain(t("surveys_admin.col_percent")),
-        mean=plain(t("surveys_admin.col_mean")),
-        texts=plain(t("surveys_admin.col_texts")),
-        yes=plain(t("surveys_admin.yes")),
-        no=plain(t("surveys_admin.no")),
-    )
+    await callback.answer(plain(t("surveys_admin.export_preparing")))
 
 
 # --- those asked --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ answers as people read them; an anonymous survey has no name or school columns) 
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +15,10 @@ from bot.services.scenario_schema import QuestionType
 from bot.services.survey_runner import readable
 from bot.services.surveys import ExportData
 from bot.services.xlsx_cells import append_row
+from bot.texts import t
 
 SHEET_NAME_MAX = 31
+# Larger surveys are exported by a background job (`bot.jobs.exports.survey`), off the update.
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,34 @@ class Words:
     texts: str
     yes: str
     no: str
+
+
+def words() -> Words:
+    """The headers in the current language (`t()` escapes for HTML; a sheet wants characters)."""
+
+    def word(key: str) -> str:
+        return html.unescape(t(f"surveys_admin.{key}"))
+
+    return Words(
+        answers=word("sheet_answers"),
+        summary=word("sheet_summary"),
+        submitted=word("col_submitted"),
+        name=word("col_name"),
+        school=word("col_school"),
+        municipality=word("col_municipality"),
+        question=word("col_question"),
+        option=word("col_option"),
+        count=word("col_count"),
+        percent=word("col_percent"),
+        mean=word("col_mean"),
+        texts=word("col_texts"),
+        yes=word("yes"),
+        no=word("no"),
+    )
+
+
+def filename(survey_id: int) -> str:
+    return f"survey-{survey_id}.xlsx"
 
 
 def _value(data: ExportData, question: Any, value: Any, words: Words, locale: str) -> object:

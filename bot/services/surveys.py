@@ -554,6 +554,14 @@ async def summary(
     return SurveySummary(survey_card, responses, False, questions, schools)
 
 
+async def check_export(session: AsyncSession, viewer: Person, survey_id: int) -> None:
+    """Refuses an export the viewer may not have: another's survey, or an anonymous one with
+    fewer than 5 answers."""
+    survey = await _visible_survey(session, viewer, survey_id)
+    if survey.anonymous and await SurveysRepo(session).submitted_count(survey.id) < ANONYMOUS_MIN:
+        raise DomainError("surveys_admin.too_few", least=ANONYMOUS_MIN)
+
+
 @dataclass(frozen=True)
 class ExportData:
     card: SurveyCard
