@@ -97,3 +97,11 @@ class SurveyCb(CallbackData, prefix="sv"):
     action: str
     survey_id: RowId = 0
     code: str = ""
+
+
+class SelfCheckCb(CallbackData, prefix="sc"):
+    """The self-check screens: `value` is a route item, a teacher or a municipality."""
+
+    action: str
+    value: RowId = 0
+    page: RowId = 0

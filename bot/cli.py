@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.logging_setup import setup_logging
-from bot.services import scenarios
+from bot.services import route_materials, scenarios
 from bot.services.scenarios import SCENARIOS_DIR
 from bot.texts import LOCALES_DIR, Texts, plain, t
 from config.settings import Settings, SettingsError, load_settings
@@ -87,6 +87,7 @@ def settings_problem(error: SettingsError) -> str:
 def check_scenarios(paths: list[Path]) -> int:
     """Every problem of the scenario files as `file:line: reason`; non-zero if there is one."""
     loaded, problems = scenarios.check_paths(paths)
+    problems += route_materials.check_beside(paths, loaded)
     for problem in problems:
         reason = plain(t(problem.key, **problem.params))
         print(

@@ -95,3 +95,8 @@ class QuestionFlow(StatesGroup):
 class TakeSurvey(StatesGroup):
     question = State()
     summary = State()
+
+
+# The self-check: the tutor typed a step of their teacher's route (data: teacher_id)
+class SelfCheckFlow(StatesGroup):
+    tutor_note = State()

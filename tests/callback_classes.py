@@ -28,6 +28,7 @@ from bot.callbacks import (
     PrivacyCb,
     QuestionCb,
     RosterCb,
+    SelfCheckCb,
     SurveyCb,
 )
 
@@ -94,6 +95,25 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "new", "card", "remind", "summary", "xlsx", "link", "close", "answer", "guest"),
     ),
     MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
+    SelfCheckCb: (
+        "action",
+        (
+            "start",
+            "profile",
+            "route",
+            "done",
+            "topic",
+            "teachers",
+            "teacher",
+            "note",
+            "mun",
+            "remind",
+            "missing",
+            "heat",
+            "shares",
+            "xlsx",
+        ),
+    ),
 }
 
 

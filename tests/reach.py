@@ -336,45 +336,15 @@ _log_duration = steps(_log_topic, send(TUTOR, "Подготовка к ВПР"))
 _log_outcome = steps(_log_duration, press(TUTOR, "45 мин"))
 _log_confirm = steps(_log_outcome, press(TUTOR, "Пропустить"))
 
-# Surveys: the launch form needs a scenario for teachers. Until the shipped scenario files
-# land in bot/scenarios/, a small one is put in a folder of its own for the whole run.
-_SURVEY_FILE = """
-id: reach_survey
-title: Опрос для проверки
-audience: [teacher]
-sections:
-  - id: main
-    title: Основное
-    questions:
-      - id: ok
-        type: yes_no
-        text: Всё ли хорошо?
-"""
 
-
-async def _survey_scenario(harness: Harness, world: World) -> None:
-    import tempfile
-    from pathlib import Path
-
-    from bot.services import scenarios, surveys
-
-    if surveys.launchable("ru"):
-        return
-    folder = Path(tempfile.mkdtemp(prefix="reach-scenarios-"))
-    (folder / "reach_survey.yaml").write_text(_SURVEY_FILE, encoding="utf-8")
-    scenarios.SCENARIOS_DIR = folder
-    scenarios.catalogue.cache_clear()
-
-
+# Surveys: the launch form, with the first of the shipped scenarios it offers
 async def _first_scenario(harness: Harness, world: World) -> None:
     from bot.services import surveys
 
     await harness.press(COORDINATOR, surveys.launchable("ru")[0].title)
 
 
-_launch = steps(
-    _survey_scenario, menu(COORDINATOR, "menu.surveys"), press(COORDINATOR, "Новый опрос")
-)
+_launch = steps(menu(COORDINATOR, "menu.surveys"), press(COORDINATOR, "Новый опрос"))
 _launch_audience = steps(_launch, _first_scenario)
 _launch_choices = steps(_launch_audience, press(COORDINATOR, "Школы"))
 _launch_deadline = steps(_launch_audience, press(COORDINATOR, "Далее: срок ответа"))
@@ -500,6 +470,14 @@ REACH: dict[str, Reach] = {
     bot.states.QuestionFlow.answering.state: Reach(TUTOR, _tutor_answers),
     bot.states.QuestionFlow.rating_comment.state: Reach(TEACHER, _teacher_rates),
     bot.states.QuestionFlow.away_until.state: Reach(TUTOR, _tutor_goes_away),
+    bot.states.SelfCheckFlow.tutor_note.state: Reach(
+        TUTOR,
+        steps(
+            menu(TUTOR, "menu.teacher_profiles"),
+            press(TUTOR, "Орлова"),
+            press_k(TUTOR, "self_check.button_add_note"),
+        ),
+    ),
 }
 
 

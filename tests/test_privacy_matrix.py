@@ -44,6 +44,7 @@ from bot.callbacks import (
     PrivacyCb,
     QuestionCb,
     RosterCb,
+    SelfCheckCb,
     SurveyCb,
 )
 from bot.keyboards.menus import COMMANDS_BY_ROLE, COMMON_COMMANDS, GUEST_COMMANDS
@@ -322,6 +323,7 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"municipality_id": v.municipality, "value": "remind"},
         {"municipality_id": v.municipality, "value": "Asia/Yekaterinburg"},
     ],
+    SelfCheckCb: lambda v: [{"value": v.teacher}, {"value": v.municipality}],
 }
 
 # Pressed last: an outsider forgetting themselves ends their part of the matrix.

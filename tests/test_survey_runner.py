@@ -197,9 +197,9 @@ async def test_a_whole_self_check_is_answered_checked_and_sent(
 
     await harness.press(TEACHER_ID, "📨 Отправить")
     result = harness.last_text(TEACHER_ID)
-    assert "Результаты самодиагностики" in result
+    assert "Результат самодиагностики" in result
     # (3 + 2 + 3) of 9 points: 89 % — no deficit.
-    assert "Предметные компетенции: 89% — нет дефицита" in result
+    assert "Предметные компетенции: 88,9 % — нет дефицита" in result
 
     response = await response_of(db, world.teacher)
     assert response.status == ResponseStatus.SUBMITTED

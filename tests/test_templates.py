@@ -272,6 +272,120 @@ _SURVEY_QUESTION_CASES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+def _self_check_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    from bot.services.self_check import (
+        BlockResult,
+        Change,
+        CheckResult,
+        Overview,
+        Result,
+        RouteBlock,
+        RouteEntry,
+    )
+    from storage.models import CheckStage, RouteItemKind
+
+    blocks = [
+        BlockResult("subject", "Предметные компетенции", 45.5, "deficit"),
+        BlockResult("methodical", USER_TEXT, 80.0, "none"),
+    ]
+    check = CheckResult(1, CheckStage.FINAL, MOMENT, blocks)
+
+    def entry(kind: RouteItemKind, **changes: Any) -> RouteEntry:
+        values: dict[str, Any] = {
+            "id": 1,
+            "kind": kind,
+            "title": USER_TEXT,
+            "url": None,
+            "done": False,
+            "by_tutor": False,
+            "any_community": False,
+        }
+        return RouteEntry(**(values | changes))
+
+    route = [
+        RouteBlock(
+            "subject",
+            "Предметные компетенции",
+            "deficit",
+            [
+                entry(RouteItemKind.COMMUNITY, any_community=True),
+                entry(RouteItemKind.MATERIAL, url="https://example.org/?a=1&b=2", done=True),
+                entry(RouteItemKind.TUTOR_TOPIC),
+            ],
+        ),
+        RouteBlock(None, "", None, [entry(RouteItemKind.TUTOR_NOTE, by_tutor=True)]),
+    ]
+    result = Result(check, Change(check, check, True, ["Предметные", "Методические"]), route, "С")
+    plain = Result(CheckResult(2, CheckStage.ENTRY, MOMENT, blocks[1:]), None, [], "С")
+    unknown = Result(check, Change(check, check, None, ["Предметные"]), route, "С")
+    summary = NS(
+        municipality=NS(name=USER_TEXT),
+        program_year=2026,
+        teachers=10,
+        passed=4,
+        not_passed=6,
+        passed_percent=40.0,
+        passed_target=100.0,
+        subjects=[
+            NS(subject="Математика", passed=2, teachers=3, percent=66.7, called_out=True),
+            NS(subject=USER_TEXT, passed=0, teachers=1, percent=0.0, called_out=False),
+        ],
+        rechecked=3,
+        positive=2,
+        positive_percent=66.7,
+        dynamics_target=70.0,
+        dynamics_blocks=["Предметные", "Методические"],
+    )
+    empty_summary = NS(**(vars(summary) | {"subjects": [], "dynamics_blocks": []}))
+    teacher = NS(full_name=USER_TEXT)
+    lines = [
+        NS(person=teacher, school="СОШ № 2", last=check),
+        NS(person=NS(full_name="Петрова"), school=None, last=None),
+    ]
+    missing = NS(
+        municipality=NS(name=USER_TEXT),
+        rows=[NS(full_name=USER_TEXT, school_id=1), NS(full_name=None, school_id=None)],
+        schools={1: "СОШ № 2"},
+        total=2,
+        page=0,
+        pages=1,
+    )
+    overview = Overview(USER_TEXT, USER_TEXT, 44, check, 7, 44)
+    return [
+        ("self_check_overview.html", "with result", {"overview": overview}),
+        (
+            "self_check_overview.html",
+            "never",
+            {"overview": Overview("Самодиагностика", "", 44, None, None, None)},
+        ),
+        (
+            "self_check_result.html",
+            "final",
+            {"result": result, "stage": "итоговая", "date": "04.03.2025", "teacher": None},
+        ),
+        (
+            "self_check_result.html",
+            "entry",
+            {"result": plain, "stage": "входная", "date": "", "teacher": teacher},
+        ),
+        (
+            "self_check_result.html",
+            "unknown",
+            {"result": unknown, "stage": "", "date": "", "teacher": None},
+        ),
+        ("self_check_route.html", "full", {"route": route}),
+        ("self_check_route.html", "empty of teacher", {"route": [], "teacher": teacher}),
+        ("self_check_teachers.html", "some", {"lines": lines}),
+        ("self_check_teachers.html", "none", {"lines": []}),
+        ("self_check_summary.html", "full", {"summary": summary}),
+        ("self_check_summary.html", "empty", {"summary": empty_summary}),
+        ("self_check_missing.html", "some", {"found": missing}),
+        ("self_check_missing.html", "none", {"found": NS(**(vars(missing) | {"rows": []}))}),
+    ]
+
+
+_SELF_CHECK_CASES = _self_check_cases()
+
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "admin_municipalities.html",
@@ -676,6 +790,33 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                 "municipality": "Кировский район",
                 "school": "Школа № 1",
                 "subjects": ["Математика"],
+                "responses": [
+                    {
+                        "scenario": "Самодиагностика",
+                        "stage": "entry",
+                        "status": "submitted",
+                        "submitted_at": "2026-09-05T10:00:00+00:00",
+                        "started_at": "2026-09-05T09:50:00+00:00",
+                        "blocks": [{"section": "Предметные", "percent": 45.5, "level": "deficit"}],
+                    },
+                    {
+                        "scenario": USER_TEXT,
+                        "stage": None,
+                        "status": "in_progress",
+                        "submitted_at": None,
+                        "started_at": "2026-09-06T09:50:00+00:00",
+                        "blocks": [],
+                    },
+                ],
+                "route": [
+                    {
+                        "title": USER_TEXT,
+                        "url": "https://example.org/a?b=1&c=2",
+                        "done_at": "2026-09-07T10:00:00+00:00",
+                        "added_by_tutor": True,
+                    },
+                    {"title": "Матрица", "url": None, "done_at": None, "added_by_tutor": False},
+                ],
                 "roles": [{"role": "teacher", "municipality": None}],
                 "community_memberships": [
                     {"community": USER_TEXT, "joined_at": "2026-09-02T10:00:00+00:00"}
@@ -732,6 +873,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                 "municipality": None,
                 "school": None,
                 "subjects": [],
+                "responses": [],
+                "route": [],
                 "roles": [],
                 "community_memberships": [],
                 "questions": [],
@@ -862,6 +1005,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "pages": 6,
         },
     ),
+    *_SELF_CHECK_CASES,
     *[("roster_report.html", label, context) for label, context in _ROSTER_CASES],
     *[("roster_report.txt", label, context) for label, context in _ROSTER_CASES],
     *[(name, label, context) for name, label, context in _SURVEY_CASES],

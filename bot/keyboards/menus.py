@@ -14,6 +14,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.my_tutor",
         "menu.my_consultations",
         "menu.communities",
+        "menu.self_check",
         "menu.my_surveys",
     ),
     Role.SCHOOL_LEADER: ("menu.my_surveys",),
@@ -21,6 +22,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.tutor_questions",
         "menu.tutor_consultations",
         "menu.my_teachers",
+        "menu.teacher_profiles",
         "menu.my_surveys",
     ),
     Role.COORDINATOR: (
@@ -32,8 +34,14 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.invites",
         "menu.join_requests",
         "menu.manage_communities",
+        "menu.self_check_summary",
     ),
-    Role.ADMIN: ("menu.broadcasts", "menu.surveys", "menu.municipalities"),
+    Role.ADMIN: (
+        "menu.broadcasts",
+        "menu.surveys",
+        "menu.municipalities",
+        "menu.self_check_summary",
+    ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
 

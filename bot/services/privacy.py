@@ -16,6 +16,8 @@ What /forget removes and what it keeps:
 - other people's messages that name the person (join-request cards, thread notices) lose the
   name, or go when queued and only about them; roster files not applied yet that list the
   person go (README «Персональные данные» and tests/test_forget_scan.py hold the whole list);
+- survey answers written in their own words, unfinished responses, their route (ИОМ) and
+  survey invitations go; submitted self-check scores stay, with the anonymised person row;
 - the copies of their questions in a tutor's chat keep their place there (not where they came
   from), so a tutor replying to one is told the teacher has left.
 After this, /start begins from zero and nothing links the old roster entry back.
@@ -35,7 +37,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fsm_storage import forget_user_states
-from bot.services import assignments, roster
+from bot.services import assignments, roster, self_check
 from bot.services.phones import normalize_phone
 from bot.services.question_messages import NoticeKind, short_name
 from bot.services.roster_parse import RosterRow
@@ -257,6 +259,7 @@ async def export(session: AsyncSession, person: Person, redis: Redis | None) -> 
             _row(job, "id", "kind", "status", "created_at", "finished_at")
             for job in await JobsRepo(session).of_person(person.id)
         ],
+        **await self_check.own_data(session, person),
         "dialog_state": (
             await _fsm_snapshot(session, redis, person.telegram_id) if person.telegram_id else []
         ),
@@ -351,7 +354,9 @@ async def _forget_conversations(session: AsyncSession, person: Person, telegram_
 
 
 # Messages to other people that may name the person: join-request cards and thread notices.
-_KINDS_ABOUT_SOMEONE = frozenset({"join_request", *(kind.value for kind in NoticeKind)})
+_KINDS_ABOUT_SOMEONE = frozenset(
+    {"join_request", "self_check_note", *(kind.value for kind in NoticeKind)}
+)
 
 
 def _name_forms(names: Iterable[str | None]) -> list[str]:
@@ -439,6 +444,7 @@ async def forget(
         await JobsRepo(session).delete_of_person(person.id)
         await session.execute(delete(JoinRequest).where(JoinRequest.person_id == person.id))
         await session.execute(delete(Invite).where(Invite.person_id == person.id))
+        await self_check.forget_person(session, person)
         await _forget_conversations(session, person, telegram_id)
         person.subjects.clear()
         person.full_name = None

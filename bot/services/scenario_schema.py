@@ -11,7 +11,15 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 
 # Ids go into the database (String(40)) and into button data.
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")]
@@ -79,6 +87,18 @@ class Scale(_Strict):
         return range(self.min, self.max + 1)
 
 
+def _scale_branch(value: Any) -> str:
+    return "str" if isinstance(value, str) else "Scale"
+
+
+# A question's scale: the name of one of the file's `scales`, or one written out in place. The
+# branch is chosen by the value, so a mistake inside a written-out scale is reported once, not
+# also as «should be a valid string».
+ScaleRef = Annotated[
+    Annotated[str, Tag("str")] | Annotated[Scale, Tag("Scale")], Discriminator(_scale_branch)
+]
+
+
 class Condition(_Strict):
     """Show a question only when an earlier answer fits: equals an option or value, is one of
     several, or (scale and number) is at least / at most a bound."""
@@ -98,7 +118,7 @@ class Question(_Strict):
     required: bool = True
     options: list[Option] = Field(default_factory=list)
     # A scale: a name from the file's `scales`, or written out here.
-    scale: str | Scale | None = None
+    scale: ScaleRef | None = None
     min: int | None = None
     max: int | None = None
     max_length: int | None = Field(default=None, ge=1, le=TEXT_ANSWER_LIMIT)

@@ -23,10 +23,12 @@ from pydantic import ValidationError
 
 from bot.errors import DomainError
 from bot.services.scenario_schema import (
+    LABEL_MAX,
     QUESTION_TEXT_MAX,
     SCALE_POINTS_MAX,
     Condition,
     Level,
+    Localized,
     Question,
     QuestionType,
     Scenario,
@@ -37,6 +39,8 @@ _CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTI)
 _OPTIONS_MAX = 12
 
 Loc = tuple[str | int, ...]
+# Steps pydantic adds to an error's path for a validator or a union's branch: not keys of the file.
+_BRANCH_STEPS = ("function-", "str", "Scale")
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ def _line_of(root: yaml.Node, loc: Sequence[str | int]) -> int:
 
 def _schema_problem(name: str, root: yaml.Node, error: Any) -> Problem:
     loc = tuple(error["loc"])
-    where = ".".join(str(step) for step in loc if not str(step).startswith(("function-", "str")))
+    where = ".".join(str(step) for step in loc if not str(step).startswith(_BRANCH_STEPS))
     line = _line_of(root, loc)
     kind = error["type"]
     if kind == "missing":
@@ -293,6 +297,14 @@ def _question(scenario: Scenario, question: Question) -> list[Rule]:
                     (("options", index, "id"), "scenarios.problem.duplicate_id", {"id": option.id})
                 )
             seen.add(option.id)
+            if _too_long(option.label):
+                problems.append(
+                    (
+                        ("options", index, "label"),
+                        "scenarios.problem.label_long",
+                        {"max": LABEL_MAX},
+                    )
+                )
     elif question.options:
         problems.append((("options",), "scenarios.problem.options_not_allowed", {}))
     if question.type == QuestionType.SCALE:
@@ -331,6 +343,11 @@ def _scale(scale: Any) -> list[Rule]:
                 {"points": ", ".join(str(point) for point in missing)},
             )
         )
+    problems += [
+        (("labels", point), "scenarios.problem.label_long", {"max": LABEL_MAX})
+        for point, label in scale.labels.items()
+        if _too_long(label)
+    ]
     extra = [point for point in scale.labels if point not in scale.points()]
     if extra:
         problems.append(
@@ -341,6 +358,11 @@ def _scale(scale: Any) -> list[Rule]:
             )
         )
     return problems
+
+
+def _too_long(label: Localized) -> bool:
+    """A button label must stay readable on a phone, in every language."""
+    return any(len(text) > LABEL_MAX for text in (label.ru, label.en) if text)
 
 
 def _condition(

@@ -588,14 +588,6 @@ async def go_to(
     opened.response.updated_at = _now()
 
 
-async def to_summary(session: AsyncSession, person: Person | None, response_id: int) -> None:
-    """After an edit from the summary, back to the summary when nothing is left to answer."""
-    opened = await _open(session, person, response_id, lock=True)
-    shown = visible(opened.loaded.scenario, opened.answers)
-    if all(q.id in opened.answers for q in shown):
-        opened.response.current_question = None
-
-
 async def summary(
     session: AsyncSession, person: Person | None, response_id: int, locale: str
 ) -> Summary:
@@ -668,28 +660,3 @@ async def submit(session: AsyncSession, person: Person | None, response_id: int)
             invitee.answered_at = now
             invitee.draft_response_id = None
     return Submitted(response.id, scenario.id, scenario.kind, response.survey_id)
-
-
-@dataclass(frozen=True)
-class BlockResult:
-    section_id: str
-    title: str
-    percent: float
-    level: str
-
-
-async def results(
-    session: AsyncSession, person: Person, response_id: int, locale: str
-) -> list[BlockResult]:
-    """The scored sections of the person's own submitted response, in the file's order."""
-    repo = ResponsesRepo(session)
-    response = await repo.get(response_id)
-    if response is None or response.person_id != person.id:
-        raise DomainError("surveys.response_gone")
-    scores = {row.section_id: row for row in await repo.scores(response_id)}
-    scenario = scenarios.get(response.scenario_id).scenario
-    return [
-        BlockResult(s.id, s.title.get(locale), scores[s.id].percent, scores[s.id].level)
-        for s in scenario.sections
-        if s.id in scores
-    ]

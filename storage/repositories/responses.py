@@ -96,12 +96,6 @@ class ResponsesRepo:
         self.session.add_all(SectionScore(response_id=response_id, **score) for score in scores)
         await self.session.flush()
 
-    async def scores(self, response_id: int) -> Sequence[SectionScore]:
-        rows = await self.session.execute(
-            select(SectionScore).where(SectionScore.response_id == response_id)
-        )
-        return rows.scalars().all()
-
     async def earlier_submitted_in_year(
         self, person_id: int, scenario_id: str, program_year: int
     ) -> int:
