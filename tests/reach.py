@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import bot.states
 from bot.callbacks import ConsultationCb, QuestionCb
 from bot.dialogs import build_router as build_forms_router
-from bot.services import survey_runner
+from bot.services import survey_runner, surveys
 from bot.texts import t
 from storage.models import (
     CompetenceBlock,
@@ -339,8 +339,6 @@ _log_confirm = steps(_log_outcome, press(TUTOR, "Пропустить"))
 
 # Surveys: the launch form, with the first of the shipped scenarios it offers
 async def _first_scenario(harness: Harness, world: World) -> None:
-    from bot.services import surveys
-
     await harness.press(COORDINATOR, surveys.launchable("ru")[0].title)
 
 
