@@ -307,7 +307,13 @@ async def test_result_after_submit_sends_the_chart_the_blocks_and_the_route(
     assert "Поддержка ребёнка" not in text  # no deficit there
     items = await route_items(db, world.teacher)
     assert {i.section_id for i in items} == {"subject", "methodical"}
-    subject = [(i.kind, i.title) for i in items if i.section_id == "subject"]
+    subject = [
+        (i.kind, i.title)
+        for i in items
+        if i.section_id == "subject" and i.kind != RouteItemKind.MATERIAL
+    ]
+    materials = [i for i in items if i.section_id == "subject" and i.kind == RouteItemKind.MATERIAL]
+    assert materials and all(m.title for m in materials)  # from route/materials.yaml
     assert subject == [
         (RouteItemKind.COMMUNITY, "Матрица"),
         (RouteItemKind.TUTOR_TOPIC, "Разбор результатов ВПР моих классов"),

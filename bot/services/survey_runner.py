@@ -417,12 +417,18 @@ def _screen_of(opened: _Open, shown: list[Question], question: Question, locale:
 def _choices(scenario: Scenario, question: Question, value: Any, locale: str) -> list[Choice]:
     chosen = set(value) if isinstance(value, list) else {value}
 
-    def make(raw: str | int, label: Localized | str) -> Choice:
+    def make(raw: str | int, label: Localized | str, *, stored: str | int | None = None) -> Choice:
         text = label.get(locale) if isinstance(label, Localized) else label
-        return Choice(choice_id(scenario, question, raw), text, raw in chosen)
+        is_chosen = (raw if stored is None else stored) in chosen
+        return Choice(choice_id(scenario, question, raw), text, is_chosen)
 
     if question.type in (QuestionType.SINGLE, QuestionType.MULTI):
-        return [make(option.id, option.label) for option in question.options]
+        # An option's place, not its id, goes into the button: ids may be long, and a button's
+        # data is 64 bytes at most.
+        return [
+            make(index, option.label, stored=option.id)
+            for index, option in enumerate(question.options)
+        ]
     if question.type == QuestionType.SCALE:
         scale: Scale | None = scenario.scale_of(question)
         if scale is None:
@@ -472,8 +478,10 @@ async def answer_choice(
             raise DomainError("error.stale_button")
         stored = value
     elif question.type in (QuestionType.SINGLE, QuestionType.MULTI):
-        if value not in {o.id for o in question.options}:
+        place = int(value) if value.isascii() and value.isdigit() and len(value) < 3 else None
+        if place is None or place >= len(question.options):
             raise DomainError("error.stale_button")
+        value = question.options[place].id
         stored = value
         if question.type == QuestionType.MULTI:
             current = list(opened.answers.get(question.id) or [])
