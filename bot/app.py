@@ -85,6 +85,7 @@ def create_dispatcher(
     scheduler.every("bot.scheduler.housekeeping:purge", timedelta(hours=1))
     scheduler.every("bot.delivery.progress:tick", timedelta(seconds=3))
     scheduler.every("bot.scheduler.questions:sweep", timedelta(minutes=5))
+    scheduler.every("bot.scheduler.surveys:sweep", timedelta(minutes=5))
 
     outbox_limiter = create_outbox_limiter(settings, redis)
     context = AppContext(

@@ -90,6 +90,15 @@ class MunicipalitySettingsCb(CallbackData, prefix="ms"):
     value: str = ""
 
 
+class SurveyCb(CallbackData, prefix="sv"):
+    """Surveys: the coordinator's list and card, «Ответить», and a guest's consent by link
+    (`code`: the link's code, 16 characters)."""
+
+    action: str
+    survey_id: RowId = 0
+    code: str = ""
+
+
 class SelfCheckCb(CallbackData, prefix="sc"):
     """The self-check screens: `value` is a route item, a teacher or a municipality."""
 

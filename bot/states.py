@@ -24,6 +24,16 @@ class Broadcasting(StatesGroup):
     schedule = State()
 
 
+# The coordinator's survey launch (a form: bot/dialogs/survey_launch.py). `audience` and
+# `choices` are the broadcast composer's audience picker, shared.
+class LaunchSurvey(StatesGroup):
+    scenario = State()
+    audience = State()
+    choices = State()
+    deadline = State()
+    confirm = State()
+
+
 # The coordinator's «add a community» dialog
 class Communities(StatesGroup):
     name = State()

@@ -29,6 +29,7 @@ from bot.callbacks import (
     QuestionCb,
     RosterCb,
     SelfCheckCb,
+    SurveyCb,
 )
 
 # For each class, the field that says what a button does, and every value a handler takes.
@@ -88,6 +89,10 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
             "no_cons",
             "xlsx",
         ),
+    ),
+    SurveyCb: (
+        "action",
+        ("list", "new", "card", "remind", "summary", "xlsx", "link", "close", "answer", "guest"),
     ),
     MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
     SelfCheckCb: (

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import bot.states
 from bot.callbacks import ConsultationCb, QuestionCb
 from bot.dialogs import build_router as build_forms_router
-from bot.services import survey_runner
+from bot.services import survey_runner, surveys
 from bot.texts import t
 from storage.models import (
     CompetenceBlock,
@@ -336,6 +336,18 @@ _log_duration = steps(_log_topic, send(TUTOR, "Подготовка к ВПР"))
 _log_outcome = steps(_log_duration, press(TUTOR, "45 мин"))
 _log_confirm = steps(_log_outcome, press(TUTOR, "Пропустить"))
 
+
+# Surveys: the launch form, with the first of the shipped scenarios it offers
+async def _first_scenario(harness: Harness, world: World) -> None:
+    await harness.press(COORDINATOR, surveys.launchable("ru")[0].title)
+
+
+_launch = steps(menu(COORDINATOR, "menu.surveys"), press(COORDINATOR, "Новый опрос"))
+_launch_audience = steps(_launch, _first_scenario)
+_launch_choices = steps(_launch_audience, press(COORDINATOR, "Школы"))
+_launch_deadline = steps(_launch_audience, press(COORDINATOR, "Далее: срок ответа"))
+_launch_confirm = steps(_launch_deadline, press(COORDINATOR, "+7"))
+
 # Broadcasts
 _compose = steps(menu(COORDINATOR, "menu.broadcasts"), press(COORDINATOR, "Новая рассылка"))
 _audience = steps(_compose, send(COORDINATOR, "Семинар в пятницу"))
@@ -400,6 +412,11 @@ REACH: dict[str, Reach] = {
     bot.states.Broadcasting.choices.state: Reach(COORDINATOR, _choices),
     bot.states.Broadcasting.preview.state: Reach(COORDINATOR, _preview),
     bot.states.Broadcasting.schedule.state: Reach(COORDINATOR, _schedule),
+    bot.states.LaunchSurvey.scenario.state: Reach(COORDINATOR, _launch),
+    bot.states.LaunchSurvey.audience.state: Reach(COORDINATOR, _launch_audience),
+    bot.states.LaunchSurvey.choices.state: Reach(COORDINATOR, _launch_choices),
+    bot.states.LaunchSurvey.deadline.state: Reach(COORDINATOR, _launch_deadline),
+    bot.states.LaunchSurvey.confirm.state: Reach(COORDINATOR, _launch_confirm),
     bot.states.Communities.name.state: Reach(COORDINATOR, _community_name),
     bot.states.Communities.description.state: Reach(
         COORDINATOR, steps(_community_name, send(COORDINATOR, "Клуб химиков"))

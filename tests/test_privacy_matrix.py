@@ -45,6 +45,7 @@ from bot.callbacks import (
     QuestionCb,
     RosterCb,
     SelfCheckCb,
+    SurveyCb,
 )
 from bot.keyboards.menus import COMMANDS_BY_ROLE, COMMON_COMMANDS, GUEST_COMMANDS
 from config.settings import Settings
@@ -60,6 +61,8 @@ from storage.models import (
     ConsultationTeacher,
     Person,
     Role,
+    Survey,
+    SurveyInvitee,
     Thread,
 )
 from tests import seed
@@ -130,6 +133,7 @@ class Victims:
     join_request: int
     upload: int
     broadcast: int
+    survey: int
     invite_code: str
     outsiders_municipality: int
 
@@ -200,6 +204,17 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         scheduled_at=datetime.now(UTC) + timedelta(days=3),
     )
     db.add(broadcast)
+    survey = Survey(
+        scenario_id="needs_assessment",
+        author_id=coordinator.id,
+        municipality_id=mun.id,
+        audience={},
+        deadline=datetime.now(UTC) + timedelta(days=3),
+        invited=1,
+    )
+    db.add(survey)
+    await db.flush()
+    db.add(SurveyInvitee(survey_id=survey.id, person_id=teacher.id))
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
     for role in OUTSIDER_ROLES:
@@ -264,6 +279,7 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         join_request=request,
         upload=upload,
         broadcast=broadcast.id,
+        survey=survey.id,
         invite_code=code.group(1),
         outsiders_municipality=outsiders.id,
     )
@@ -302,6 +318,7 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"value": v.municipality, "extra": f"year.{v.school}.{v.tutor}"},
         {"value": v.municipality, "extra": "all.0.0"},
     ],
+    SurveyCb: lambda v: [{"survey_id": v.survey}, {"survey_id": v.survey, "code": "A" * 16}],
     MunicipalitySettingsCb: lambda v: [
         {"municipality_id": v.municipality, "value": "remind"},
         {"municipality_id": v.municipality, "value": "Asia/Yekaterinburg"},

@@ -157,6 +157,94 @@ _ROSTER_CASES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+def _survey_card(**changes: Any) -> Any:
+    from bot.services.surveys import SurveyCard
+
+    values: dict[str, Any] = {
+        "id": 4,
+        "title": USER_TEXT,
+        "deadline": MOMENT,
+        "open": True,
+        "invited": 1200,
+        "answered": 450,
+        "anonymous": False,
+        "public": False,
+    }
+    return SurveyCard(**(values | changes))
+
+
+def _survey_summary(hidden: bool) -> Any:
+    from bot.services.scenario_schema import QuestionType
+    from bot.services.surveys import OptionCount, QuestionSummary, SchoolLine, SurveySummary
+
+    questions = [
+        QuestionSummary(
+            "q1", USER_TEXT, QuestionType.SINGLE, 7, [OptionCount(USER_TEXT, 5, 71)], None
+        ),
+        QuestionSummary(
+            "q2", "Оцените", QuestionType.YES_NO, 7, [OptionCount("yes", 7, 100)], None
+        ),
+        QuestionSummary("q3", "Сколько", QuestionType.NUMBER, 0, [], 12.5),
+        QuestionSummary("q4", "Что ещё", QuestionType.TEXT, 3, texts=3),
+    ]
+    return SurveySummary(
+        _survey_card(), 7, hidden, [] if hidden else questions, [SchoolLine(USER_TEXT, 3, 9)]
+    )
+
+
+_SURVEY_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "survey_admin_list.html",
+        "two",
+        {"cards": [_survey_card(), _survey_card(open=False)], "tz": TZ},
+    ),
+    ("survey_admin_list.html", "none", {"cards": [], "tz": TZ}),
+    (
+        "survey_card.html",
+        "launched",
+        {"card": _survey_card(anonymous=True), "tz": TZ, "launched": True},
+    ),
+    ("survey_card.html", "closed", {"card": _survey_card(open=False, invited=0), "tz": TZ}),
+    ("survey_results.html", "shown", {"s": _survey_summary(False), "least": 5, "tz": TZ}),
+    ("survey_results.html", "hidden", {"s": _survey_summary(True), "least": 5, "tz": TZ}),
+    (
+        "survey_invitation.html",
+        "full",
+        {"title": USER_TEXT, "description": USER_TEXT, "deadline": "04.03.2025"},
+    ),
+    (
+        "survey_invitation.html",
+        "bare",
+        {"title": USER_TEXT, "description": "", "deadline": "04.03.2025"},
+    ),
+    ("survey_reminder.html", "plain", {"title": USER_TEXT, "deadline": "04.03.2025"}),
+    ("survey_my_list.html", "one", {"items": [NS(title=USER_TEXT, deadline=MOMENT)], "tz": TZ}),
+    ("survey_guest_consent.html", "plain", {"title": USER_TEXT}),
+    (
+        "survey_launch_confirm.html",
+        "anonymous public",
+        {
+            "title": USER_TEXT,
+            "count": 25000,
+            "deadline": "04.03.2025",
+            "anonymous": True,
+            "public": True,
+        },
+    ),
+    (
+        "survey_launch_confirm.html",
+        "named",
+        {
+            "title": USER_TEXT,
+            "count": 3,
+            "deadline": "04.03.2025",
+            "anonymous": False,
+            "public": False,
+        },
+    ),
+]
+
+
 def _survey_screen(kind: str, **fields: Any) -> NS:
     base = {
         "scenario_title": USER_TEXT,
@@ -920,6 +1008,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *_SELF_CHECK_CASES,
     *[("roster_report.html", label, context) for label, context in _ROSTER_CASES],
     *[("roster_report.txt", label, context) for label, context in _ROSTER_CASES],
+    *[(name, label, context) for name, label, context in _SURVEY_CASES],
 ]
 
 

@@ -160,3 +160,54 @@ async def enqueue_broadcast(
     if rows:
         await session.execute(insert(Delivery), rows)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of many (invitations, reminders): its own text and buttons per recipient."""
+
+    recipient: Recipient
+    text: str
+    reply_markup: Markup | None = None
+    dedup_key: str | None = None
+
+
+async def enqueue_messages(
+    session: AsyncSession,
+    settings: Settings,
+    messages: Iterable[Outgoing],
+    *,
+    kind: str,
+    priority: Priority = Priority.ROUTINE,
+    not_before: datetime | None = None,
+) -> int:
+    """Non-urgent messages to many people, written in bulk (they wait for the recipient's
+    daytime); one with a dedup key already queued is skipped."""
+    start = not_before or datetime.now(UTC)
+    rows = []
+    for message in messages:
+        payload: dict[str, Any] = {"text": message.text}
+        if message.reply_markup is not None:
+            payload["markup"] = dump_markup(message.reply_markup)
+        rows.append(
+            {
+                "person_id": message.recipient.person_id,
+                "chat_id": message.recipient.chat_id,
+                "kind": kind,
+                "priority": int(priority),
+                "urgent": False,
+                "timezone": message.recipient.timezone,
+                "payload": payload,
+                "dedup_key": message.dedup_key,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": _first_attempt(
+                    settings, message.recipient.timezone, False, start
+                ),
+            }
+        )
+    for first in range(0, len(rows), 2000):
+        await session.execute(
+            insert_ignoring_conflicts(session, Delivery), rows[first : first + 2000]
+        )
+    return len(rows)

@@ -12,7 +12,7 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import broadcast_composer, consultation_log, survey_runner
+from bot.dialogs import broadcast_composer, consultation_log, survey_launch, survey_runner
 from bot.dialogs.leaving import LeavingForms, typed_into_open_form
 
 
@@ -23,6 +23,7 @@ def build_router() -> Router:
     forms.message.filter(typed_into_open_form)
     forms.include_router(consultation_log.dialog())
     forms.include_router(broadcast_composer.dialog())
+    forms.include_router(survey_launch.dialog())
     forms.include_router(survey_runner.dialog())
     return forms
 

@@ -114,6 +114,39 @@ def _labelled(kind: str, options: list[audiences.Choice]) -> list[tuple[int, str
     ]
 
 
+# The audience picker is shared: the survey launch form (`bot.dialogs.survey_launch`) uses these
+# windows' getter and handlers with its own states. Its dialog data may hold `allowed_roles`
+# (the roles a scenario is for) and `no_segments` (only the plain kinds of segment).
+
+
+def _allowed_roles(manager: DialogManager) -> tuple[str, ...] | None:
+    roles = manager.dialog_data.get("allowed_roles")
+    return tuple(roles) if roles else None
+
+
+async def _offered(
+    manager: DialogManager,
+    session: AsyncSession,
+    scope: Scope,
+    chosen: audiences.Audience,
+    kind: str,
+) -> list[audiences.Choice]:
+    offered = await audiences.choices(session, scope, chosen, kind)
+    allowed = _allowed_roles(manager)
+    if kind == "role" and allowed is not None:
+        offered = [c for c in offered if c.label in allowed]
+    return offered
+
+
+def effective_audience(manager: DialogManager) -> audiences.Audience:
+    """The audience chosen, within the roles the form allows (none chosen: all of those)."""
+    chosen = audience_of(manager)
+    allowed = _allowed_roles(manager)
+    if allowed is not None:
+        chosen.roles = [r for r in chosen.roles if r in allowed] or list(allowed)
+    return chosen
+
+
 async def audience_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     """The audience so far (`broadcast_audience.html`), a button per kind of segment with how
     many are chosen, and in the choices window the choices of the kind being edited."""
@@ -121,19 +154,23 @@ async def audience_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     chosen = audience_of(dialog_manager)
     # Municipalities are a choice only for someone who sees several (an admin of the region).
     kinds = [k for k in audiences.AUDIENCE_FIELDS if k != "mun" or len(scope.municipality_ids) > 1]
+    if dialog_manager.dialog_data.get("no_segments"):
+        kinds = [k for k in kinds if k != "survey"]
     offered = {
-        kind: _labelled(kind, await audiences.choices(session, scope, chosen, kind))
+        kind: _labelled(kind, await _offered(dialog_manager, session, scope, chosen, kind))
         for kind in kinds
     }
+    # A kind with nothing to choose (no open survey) is not offered.
+    kinds = [k for k in kinds if offered[k] or k in ("school", "subject", "role", "community")]
     editing = str(dialog_manager.dialog_data.get("kind", ""))
     if editing in audiences.AUDIENCE_FIELDS and editing not in offered:
         offered[editing] = _labelled(
-            editing, await audiences.choices(session, scope, chosen, editing)
+            editing, await _offered(dialog_manager, session, scope, chosen, editing)
         )
     selected = {k: len(getattr(chosen, field)) for k, field in audiences.AUDIENCE_FIELDS.items()}
     return {
         "labels": {kind: [label for _, label, on in offered[kind] if on] for kind in kinds},
-        "count": await audiences.count(session, scope, chosen),
+        "count": await audiences.count(session, scope, effective_audience(dialog_manager)),
         "kinds": [
             (kind, t(f"broadcast.kind.{kind}") + (f" · {selected[kind]}" if selected[kind] else ""))
             for kind in kinds
@@ -149,7 +186,9 @@ async def on_kind(callback: CallbackQuery, _widget: Any, manager: DialogManager,
     if kind not in audiences.AUDIENCE_FIELDS:
         raise DomainError("broadcast.foreign_choice")
     manager.dialog_data["kind"] = kind
-    await manager.switch_to(Broadcasting.choices)
+    # The choices step of whichever form the picker is in (the composer, the survey launch).
+    choices_step: State = getattr(manager.current_context().state.group, "choices")  # noqa: B009
+    await manager.switch_to(choices_step)
     scroll = manager.find("options")
     if scroll is not None:
         await scroll.set_page(0)  # each kind's choices start at their first page
@@ -162,7 +201,7 @@ async def on_choice(
     scope, session = await _scope(manager)
     chosen = audience_of(manager)
     # A value that was not offered (another scope's school, an old page) is refused here.
-    audiences.toggle(chosen, kind, value, await audiences.choices(session, scope, chosen, kind))
+    audiences.toggle(chosen, kind, value, await _offered(manager, session, scope, chosen, kind))
     keep_audience(manager, chosen)
 
 

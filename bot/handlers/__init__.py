@@ -28,6 +28,7 @@ def get_routers() -> list[Router]:
         roster,
         self_check,
         start,
+        surveys,
         surveys_taking,
     )
 
@@ -38,6 +39,7 @@ def get_routers() -> list[Router]:
         start.build_router(),
         join_requests.build_router(),
         broadcasts.build_router(),
+        surveys.build_router(),
         questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
         surveys_taking.build_router(),

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from bot.callbacks import ConsentCb, JoinPickCb
 from bot.delivery.outbox import enqueue_message
 from bot.errors import DomainError
+from bot.handlers.surveys import start_by_link
 from bot.keyboards.joining import (
     consent_keyboard,
     decision_keyboard,
@@ -18,7 +19,7 @@ from bot.keyboards.joining import (
     schools_keyboard,
     skip_keyboard,
 )
-from bot.services import invites, onboarding, scope
+from bot.services import invites, onboarding, scope, surveys
 from bot.states import Joining
 from bot.texts import all_translations, t
 from bot.ui import set_buttons, show_main_menu
@@ -66,6 +67,10 @@ async def cmd_start(
     message: Message, command: CommandObject, state: FSMContext, ctx: UpdateContext
 ) -> None:
     code = (command.args or "").strip()
+    if surveys.is_public_payload(code):
+        # A survey's public link: anyone answers, registered or not, nothing about them kept.
+        await start_by_link(message, ctx, code)
+        return
     if code and not invites.is_well_formed(code):
         await ctx.reply(t("invite.malformed"))
         code = ""

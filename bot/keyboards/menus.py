@@ -15,25 +15,33 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.my_consultations",
         "menu.communities",
         "menu.self_check",
+        "menu.my_surveys",
     ),
-    Role.SCHOOL_LEADER: (),
+    Role.SCHOOL_LEADER: ("menu.my_surveys",),
     Role.TUTOR: (
         "menu.tutor_questions",
         "menu.tutor_consultations",
         "menu.my_teachers",
         "menu.teacher_profiles",
+        "menu.my_surveys",
     ),
     Role.COORDINATOR: (
         "menu.questions_overview",
         "menu.consultations_report",
         "menu.broadcasts",
+        "menu.surveys",
         "menu.roster",
         "menu.invites",
         "menu.join_requests",
         "menu.manage_communities",
         "menu.self_check_summary",
     ),
-    Role.ADMIN: ("menu.broadcasts", "menu.municipalities", "menu.self_check_summary"),
+    Role.ADMIN: (
+        "menu.broadcasts",
+        "menu.surveys",
+        "menu.municipalities",
+        "menu.self_check_summary",
+    ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
 

@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, exists, func, not_, select
+from sqlalchemy import Select, and_, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Recipient, recipient_timezones
 from bot.errors import DomainError
+from bot.services import scenarios
 from bot.services.scope import Scope, coordinated_municipalities, scope_of
 from config.settings import Settings
 from storage.models import (
@@ -29,6 +30,9 @@ from storage.models import (
     PersonSubject,
     Role,
     School,
+    Survey,
+    SurveyInvitee,
+    SurveyStatus,
 )
 
 # A named segment from another feature: given its argument (an event id, a survey id), the
@@ -113,6 +117,15 @@ async def validate(session: AsyncSession, scope: Scope, audience: Audience) -> A
         raise DomainError("broadcast.foreign_choice")
     if any(name not in _SEGMENTS for name in audience.segments):
         raise DomainError("broadcast.foreign_choice")
+    survey_id = audience.segments.get(SURVEY_SEGMENT)
+    if survey_id is not None:
+        survey = await session.get(Survey, survey_id)
+        if survey is None or not (
+            survey.author_id == scope.person_id
+            or scope.covers_municipality(survey.municipality_id)
+            or survey.region_id in scope.region_ids
+        ):
+            raise DomainError("broadcast.foreign_choice")
     return audience
 
 
@@ -161,6 +174,11 @@ _JOINED = and_(Person.telegram_id.is_not(None), Person.consent_at.is_not(None))
 def _people_query(scope: Scope, audience: Audience) -> Select[int, int | None, int | None]:
     query = select(Person.id, Person.telegram_id, Person.municipality_id).where(_JOINED)
     return _narrowed(query, scope, audience)
+
+
+def people_ids(scope: Scope, audience: Audience) -> Select[int]:
+    """The ids of the audience's people a message reaches (for a set-based insert)."""
+    return _narrowed(select(Person.id).where(_JOINED), scope, audience)
 
 
 async def count(session: AsyncSession, scope: Scope, audience: Audience) -> int:
@@ -243,7 +261,50 @@ AUDIENCE_FIELDS = {
     "subject": "subjects",
     "role": "roles",
     "community": "community_ids",
+    "survey": "segments",
 }
+
+# «Не ответили на опрос»: the non-responders of one open survey of the sender's scope.
+SURVEY_SEGMENT = "survey_nonresponders"
+
+
+def _survey_nonresponders(survey_id: int) -> Select[int]:
+    return select(SurveyInvitee.person_id).where(
+        SurveyInvitee.survey_id == survey_id, SurveyInvitee.answered_at.is_(None)
+    )
+
+
+register_segment(SURVEY_SEGMENT, _survey_nonresponders)
+
+
+async def _open_surveys(session: AsyncSession, scope: Scope, chosen: Audience) -> list[Choice]:
+    rows = await session.execute(
+        select(Survey.id, Survey.scenario_id, Survey.deadline)
+        .where(
+            Survey.status == SurveyStatus.OPEN,
+            or_(
+                Survey.author_id == scope.person_id,
+                Survey.municipality_id.in_(scope.municipality_ids),
+                Survey.region_id.in_(scope.region_ids),
+            ),
+        )
+        .order_by(Survey.id.desc())
+        .limit(20)
+    )
+    found_rows = rows.all()
+    if not found_rows:
+        return []
+    picked = chosen.segments.get(SURVEY_SEGMENT)
+    found = scenarios.catalogue()
+    return [
+        Choice(
+            survey_id,
+            (found[scenario_id].scenario.title.ru if scenario_id in found else scenario_id)
+            + f" · {deadline:%d.%m}",
+            survey_id == picked,
+        )
+        for survey_id, scenario_id, deadline in found_rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -277,6 +338,8 @@ async def choices(session: AsyncSession, scope: Scope, chosen: Audience, kind: s
         return [Choice(i, s, s in chosen.subjects) for i, s in enumerate(subjects)]
     if kind == "role":
         return [Choice(i, r.value, r.value in chosen.roles) for i, r in enumerate(BROADCAST_ROLES)]
+    if kind == "survey":
+        return await _open_surveys(session, scope, chosen)
     if kind == "community":
         communities = await session.scalars(
             select(Community)
@@ -293,6 +356,13 @@ def toggle(chosen: Audience, kind: str, value: int, offered: Sequence[Choice]) -
     choice = next((c for c in offered if c.value == value), None)
     if choice is None:
         raise DomainError("broadcast.foreign_choice")
+    if kind == "survey":
+        # One survey at a time: its non-responders.
+        if chosen.segments.get(SURVEY_SEGMENT) == value:
+            chosen.segments.pop(SURVEY_SEGMENT)
+        else:
+            chosen.segments[SURVEY_SEGMENT] = value
+        return
     values: list[Any] = getattr(chosen, AUDIENCE_FIELDS[kind])
     item: Any = choice.label if kind in ("subject", "role") else value
     if item in values:

@@ -79,6 +79,8 @@ class Survey(Base):
     reminded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     closed_at: Mapped[datetime | None]
+    # One per launch form: a second tap on «Запустить» finds this survey instead of a twin.
+    launch_key: Mapped[str | None] = mapped_column(String(32), unique=True)
 
 
 class SurveyInvitee(Base):

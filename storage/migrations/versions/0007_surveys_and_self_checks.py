@@ -36,10 +36,12 @@ def upgrade() -> None:
     sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('launch_key', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['people.id'], name=op.f('fk_surveys_author_id_people'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_surveys_municipality_id_municipalities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_surveys_region_id_regions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_surveys')),
+    sa.UniqueConstraint('launch_key', name=op.f('uq_surveys_launch_key')),
     sa.UniqueConstraint('public_code_hash', name=op.f('uq_surveys_public_code_hash'))
     )
     with op.batch_alter_table('surveys', schema=None) as batch_op:
