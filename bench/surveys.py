@@ -12,7 +12,8 @@ Measured, each a median of N runs (default 5) after a warm-up, with the slowest:
    (`self_check_export.collect` + `workbook`) — for a municipality of the usual size and for
    the big city, and for the big city again as at the end of the last program year (entry and
    final check for everyone: the dynamics queries have work to do);
-2. the survey's summary and .xlsx, when `bot.services.surveys` is there (branch surveys-admin);
+2. the survey's summary (with the answer charts the handler sends) and its .xlsx (the
+   background job's work);
 3. the self-check runner in-process: teachers send /selfcheck and answer every statement by
    pressing a scale button of the question on screen, through the real dispatcher and update
    path with a Bot API session answering at once; per answer, from handing the update to the
@@ -81,7 +82,14 @@ from bench.update_path import (
     with_database,
 )
 from bot.app import create_bot, create_dispatcher
-from bot.services import self_check_charts, self_check_export, self_check_views
+from bot.services import (
+    charts,
+    self_check_charts,
+    self_check_export,
+    self_check_views,
+    survey_export,
+    surveys,
+)
 from bot.texts import LOCALES_DIR, Texts, plain, t
 from bot.updates import UpdatePath
 from storage.db import create_engine, create_session_pool
@@ -291,14 +299,9 @@ async def school_count(pool: async_sessionmaker[AsyncSession], municipality_id: 
 
 async def survey_presses(
     pool: async_sessionmaker[AsyncSession], survey_id: int, runs: int
-) -> dict[str, Timed] | None:
+) -> dict[str, Timed]:
     """The survey's «Итоги» (the summary and a chart per question with options, as the
-    handler sends them) and its .xlsx (the background job's work: answers + workbook); None
-    while `bot.services.surveys` is not there (branch surveys-admin)."""
-    try:
-        from bot.services import charts, survey_export, surveys  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
+    handler sends them) and its .xlsx (what the background job does: answers + workbook)."""
 
     async def viewer(session: AsyncSession) -> Person:
         person = await session.scalar(select(Person).where(Person.telegram_id == ADMIN_TG))
@@ -523,7 +526,7 @@ async def measure(
         big = await self_check_presses(pool, data.big_city, runs, peaks, "big city")
         with program_year_shifted(-1):
             year_end = await self_check_presses(pool, data.big_city, runs, peaks, "year end")
-        surveys = await survey_presses(pool, data.survey_id, runs)
+        survey = await survey_presses(pool, data.survey_id, runs)
         peaks["surveys"] = peak_rss_mb()
     finally:
         await engine.dispose()
@@ -538,14 +541,11 @@ async def measure(
     where = f"{label}, big city at the end of the year (entry + final for all)"
     rows.append(year_end["summary"].row(f"{where}: summary", 1.0))
     rows.append(year_end["xlsx"].row(f"{where}: .xlsx", 5.0))
-    if surveys is None:
-        rows.append(Row(f"{label}: survey summary / .xlsx (10,000 responses)", "not on main yet"))
-    else:
-        responses = f"{data.rows['survey_responses']:,} responses"
-        rows.append(
-            surveys["summary"].row(f"{label}: survey summary + answer charts ({responses})", 1.0)
-        )
-        rows.append(surveys["xlsx"].row(f"{label}: survey .xlsx, answers + workbook", 5.0))
+    responses = f"{data.rows['survey_responses']:,} responses"
+    rows.append(
+        survey["summary"].row(f"{label}: survey summary + answer charts ({responses})", 1.0)
+    )
+    rows.append(survey["xlsx"].row(f"{label}: survey .xlsx, answers + workbook", 5.0))
 
     chosen = random.Random(5).sample(data.region.teachers, scale.runner_teachers)
     runner = await run_runner(database_url, chosen, redis_url=redis_url)
