@@ -312,11 +312,37 @@ class _Open:
     response: Response
     loaded: LoadedScenario
     answers: dict[str, Any]
-    changed: int
+    changed: int  # answers dropped by a changed file, not yet told
+    locked: bool = False
+
+    def take_changed(self) -> int:
+        changed, self.changed = self.changed, 0
+        return changed
+
+
+_OPENED = "survey_runner.opened"
 
 
 async def _open(
     session: AsyncSession, person: Person | None, response_id: int, *, lock: bool = False
+) -> _Open:
+    """The response with its answers, checked. Kept for the rest of the update's session: a
+    press answers, then the form draws the next question, and both read the same state (it is
+    changed in place by every write here), so a press costs one read of the response."""
+    kept: dict[tuple[int, int | None], _Open] = session.info.setdefault(_OPENED, {})
+    key = (response_id, person.id if person else None)
+    opened = kept.get(key)
+    if opened is not None and (opened.locked or not lock):
+        if opened.response.status != ResponseStatus.IN_PROGRESS:
+            raise DomainError("surveys.already_sent")
+        return opened
+    opened = await _read(session, person, response_id, lock=lock)
+    kept[key] = opened
+    return opened
+
+
+async def _read(
+    session: AsyncSession, person: Person | None, response_id: int, *, lock: bool
 ) -> _Open:
     repo = ResponsesRepo(session)
     response = await (repo.get_for_update(response_id) if lock else repo.get(response_id))
@@ -346,7 +372,7 @@ async def _open(
             answers.pop(question_id)
         response.scenario_version = loaded.version
         changed = len(stale)
-    return _Open(response, loaded, answers, changed)
+    return _Open(response, loaded, answers, changed, locked=lock)
 
 
 async def _anonymous_draft_of(
@@ -410,7 +436,7 @@ def _screen_of(opened: _Open, shown: list[Question], question: Question, locale:
         low=low,
         high=high,
         answer=readable(scenario, question, value, locale),
-        changed=opened.changed,
+        changed=opened.take_changed(),
     )
 
 
@@ -559,7 +585,9 @@ def parse_typed(question: Question, text: str) -> Any:
 async def _store(
     session: AsyncSession, opened: _Open, question: Question, value: Any, now: datetime
 ) -> None:
-    await ResponsesRepo(session).put_answer(opened.response.id, question.id, value, now)
+    await ResponsesRepo(session).put_answer(
+        opened.response.id, question.id, value, now, exists=question.id in opened.answers
+    )
     opened.answers[question.id] = value
 
 
@@ -612,7 +640,7 @@ async def summary(
         for position, question in enumerate(shown, start=1)
     ]
     missing = sum(1 for q in shown if q.required and opened.answers.get(q.id) is None)
-    return Summary(response_id, scenario.title.get(locale), items, missing, opened.changed)
+    return Summary(response_id, scenario.title.get(locale), items, missing, opened.take_changed())
 
 
 def program_year(moment: date) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_ignoring_conflicts
@@ -68,17 +68,19 @@ class ResponsesRepo:
         return {question_id: value for question_id, value in rows.all()}
 
     async def put_answer(
-        self, response_id: int, question_id: str, value: Any, at: datetime
+        self, response_id: int, question_id: str, value: Any, at: datetime, *, exists: bool
     ) -> None:
-        existing = await self.session.get(Answer, (response_id, question_id))
-        if existing is None:
-            self.session.add(
-                Answer(
-                    response_id=response_id, question_id=question_id, value=value, answered_at=at
-                )
+        """Stores an answer; `exists` says whether one was given before (the runner knows)."""
+        if exists:
+            await self.session.execute(
+                update(Answer)
+                .where(Answer.response_id == response_id, Answer.question_id == question_id)
+                .values(value=value, answered_at=at)
             )
-        else:
-            existing.value, existing.answered_at = value, at
+            return
+        self.session.add(
+            Answer(response_id=response_id, question_id=question_id, value=value, answered_at=at)
+        )
         await self.session.flush()
 
     async def drop_answers(self, response_id: int, question_ids: Sequence[str]) -> None:
