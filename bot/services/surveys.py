@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections import Counter
@@ -503,31 +504,53 @@ def _labelled_points(scenario: Scenario, question: Question, locale: str) -> lis
     return []
 
 
+# A value some responses gave and how many gave it (the summary reads answers grouped).
+Counted = tuple[Any, int]
+_TYPED = (QuestionType.TEXT, QuestionType.DATE)  # counted, never read for the summary
+
+
+def _mean(counted: list[Counted]) -> float | None:
+    total = sum(n for _, n in counted)
+    return sum(v * n for v, n in counted) / total if total else None
+
+
 def summarise_question(
-    scenario: Scenario, question: Question, values: list[Any], locale: str
+    scenario: Scenario, question: Question, counted: list[Counted], locale: str
 ) -> QuestionSummary:
-    given = [v for v in values if v is not None]
+    given = [(v, n) for v, n in counted if v is not None]
+    total = sum(n for _, n in given)
     text = question.text.get(locale)
-    if question.type in (QuestionType.TEXT, QuestionType.DATE):
-        return QuestionSummary(question.id, text, question.type, len(given), texts=len(given))
+    if question.type in _TYPED:
+        return QuestionSummary(question.id, text, question.type, total, texts=total)
     if question.type == QuestionType.NUMBER:
-        numbers = [v for v in given if isinstance(v, int | float)]
-        mean = sum(numbers) / len(numbers) if numbers else None
-        return QuestionSummary(question.id, text, question.type, len(given), mean=mean)
-    counts: Counter[Any] = Counter()
-    for value in given:
-        for item in value if isinstance(value, list) else [value]:
-            counts[str(item)] += 1
-    total = len(given)
+        numbers = [(v, n) for v, n in given if isinstance(v, int | float)]
+        return QuestionSummary(question.id, text, question.type, total, mean=_mean(numbers))
+    counts: Counter[str] = Counter()
+    for value, n in given:
+        # A multi choice counts each of its options once per response.
+        for item in {str(i) for i in (value if isinstance(value, list) else [value])}:
+            counts[item] += n
     options = [
         OptionCount(label, counts[str(key)], round(100 * counts[str(key)] / total) if total else 0)
         for key, label in _labelled_points(scenario, question, locale)
     ]
     mean = None
     if question.type == QuestionType.SCALE:
-        points = [v for v in given if isinstance(v, int)]
-        mean = sum(points) / len(points) if points else None
+        mean = _mean([(v, n) for v, n in given if isinstance(v, int)])
     return QuestionSummary(question.id, text, question.type, total, options, mean)
+
+
+async def _counted(
+    repo: SurveysRepo, survey_id: int, scenario: Scenario
+) -> dict[str, list[Counted]]:
+    """The survey's answers per question, grouped by value in the database: each distinct
+    value decoded once."""
+    typed = [q.id for q in scenario.questions() if q.type in _TYPED]
+    by_question: dict[str, list[Counted]] = {}
+    for question_id, value, count in await repo.answer_counts(survey_id, typed):
+        decoded = json.loads(value) if value is not None else None
+        by_question.setdefault(question_id, []).append((decoded, count))
+    return by_question
 
 
 async def summary(
@@ -541,9 +564,7 @@ async def summary(
     survey_card = _card(survey, answered, locale)
     if survey.anonymous and responses < ANONYMOUS_MIN:
         return SurveySummary(survey_card, responses, True, [], [])
-    by_question: dict[str, list[Any]] = {}
-    for _response_id, question_id, value in await repo.answers(survey.id):
-        by_question.setdefault(question_id, []).append(value)
+    by_question = await _counted(repo, survey.id, scenario)
     questions = [
         summarise_question(scenario, q, by_question.get(q.id, []), locale)
         for q in scenario.questions()
@@ -581,8 +602,9 @@ async def export_data(
     repo = SurveysRepo(session)
     survey = await repo.get(survey_id)
     assert survey is not None
+    # The summary counted the answers in the database; the sheet of answers reads them once.
     values: dict[int, dict[str, Any]] = {}
-    for response_id, question_id, value in await repo.answers(survey_id):
+    async for response_id, question_id, value in repo.answers(survey_id):
         values.setdefault(response_id, {})[question_id] = value
     rows = [
         (submitted, name, school, municipality, values.get(response_id, {}))

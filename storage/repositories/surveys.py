@@ -3,11 +3,24 @@ answers for the summary and the export. (The runner's own reads are `responses.p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -232,15 +245,46 @@ class SurveysRepo:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def answers(self, survey_id: int) -> list[tuple[int, str, Any]]:
-        """(response id, question id, value) of the survey's submitted responses."""
+    def _submitted(self, survey_id: int) -> ColumnElement[bool]:
+        return and_(Response.survey_id == survey_id, Response.status == ResponseStatus.SUBMITTED)
+
+    async def answer_counts(
+        self, survey_id: int, counted_only: Collection[str]
+    ) -> list[tuple[str, str | None, int]]:
+        """(question id, a value as JSON text, how many submitted responses gave it): the
+        survey's answers grouped, a few hundred rows however many answered. The values of the
+        `counted_only` questions (typed texts, every one different) fold into '""' so they are
+        counted, not read; a skipped answer stays 'null' (or NULL)."""
+        as_text = cast(Answer.value, String)
+        folded = case(
+            (and_(Answer.question_id.in_(counted_only), as_text != "null"), literal('""')),
+            else_=as_text,
+        )
+        # Grouped outside: PostgreSQL does not match an expression with bound parameters in
+        # GROUP BY to the same expression in the select list.
+        answers = (
+            select(Answer.question_id.label("question_id"), folded.label("value"))
+            .join(Response, Response.id == Answer.response_id)
+            .where(self._submitted(survey_id))
+            .subquery()
+        )
         rows = await self.session.execute(
+            select(answers.c.question_id, answers.c.value, func.count()).group_by(
+                answers.c.question_id, answers.c.value
+            )
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows.all()]
+
+    async def answers(self, survey_id: int) -> AsyncIterator[tuple[int, str, Any]]:
+        """(response id, question id, value) of the survey's submitted responses, streamed."""
+        rows = await self.session.stream(
             select(Answer.response_id, Answer.question_id, Answer.value)
             .join(Response, Response.id == Answer.response_id)
-            .where(Response.survey_id == survey_id, Response.status == ResponseStatus.SUBMITTED)
-            .order_by(Answer.response_id)
+            .where(self._submitted(survey_id))
+            .execution_options(yield_per=2000)
         )
-        return [(r[0], r[1], r[2]) for r in rows.all()]
+        async for row in rows:
+            yield row[0], row[1], row[2]
 
     async def responses(
         self, survey_id: int
