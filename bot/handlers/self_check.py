@@ -10,7 +10,7 @@ import asyncio
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, MediaUnion, Message
 from aiogram_dialog import DialogManager
 
 from bot.callbacks import SelfCheckCb
@@ -46,6 +46,7 @@ from storage.models import Role
 
 TEACHERS = (Role.TEACHER,)
 VIEWERS = (Role.COORDINATOR, Role.ADMIN)
+HEAT_MAPS_PER_ALBUM = 10  # Telegram's most photos in one album
 
 
 def build_router() -> Router:
@@ -293,25 +294,43 @@ async def cb_missing(
 async def cb_heat_map(
     callback: CallbackQuery, callback_data: SelfCheckCb, ctx: UpdateContext
 ) -> None:
+    """Every school with a check: one picture holds HEAT_MAP_ROWS of them, so a big city gets
+    several, sent as albums of up to ten, each captioned with the schools it shows."""
     found = await self_check_views.heat_map(ctx.session, ctx.me, callback_data.value, ctx.locale)
     await callback.answer()
     if not found.schools:
         await ctx.reply(t("self_check.heat_map_empty"))
         return
     title = plain(t("self_check.heat_map_title", municipality=found.municipality.name))
-    png = await asyncio.to_thread(
-        self_check_charts.heat_map_png,
-        title,
-        found.schools,
-        found.blocks,
-        found.values,
-        plain(t("self_check.no_checks")),
-    )
-    await ctx.bot.send_photo(
-        ctx.chat_id,
-        BufferedInputFile(png, filename="heat_map.png"),
-        caption=t("self_check.heat_map_caption", schools=len(found.schools)),
-    )
+    pages = found.pages()
+    photos: list[InputMediaPhoto] = []
+    for page in pages:
+        png = await asyncio.to_thread(
+            self_check_charts.heat_map_png,
+            title,
+            page.schools,
+            found.blocks,
+            page.values,
+            plain(t("self_check.no_checks")),
+        )
+        caption = (
+            t("self_check.heat_map_caption", schools=page.total)
+            if len(pages) == 1
+            else t(
+                "self_check.heat_map_page_caption",
+                first=page.first,
+                last=page.last,
+                total=page.total,
+            )
+        )
+        name = f"heat_map_{page.first}-{page.last}.png" if len(pages) > 1 else "heat_map.png"
+        photos.append(InputMediaPhoto(media=BufferedInputFile(png, filename=name), caption=caption))
+    for first in range(0, len(photos), HEAT_MAPS_PER_ALBUM):
+        album = photos[first : first + HEAT_MAPS_PER_ALBUM]
+        if len(album) == 1:  # an album takes two to ten
+            await ctx.bot.send_photo(ctx.chat_id, album[0].media, caption=album[0].caption)
+        else:
+            await ctx.bot.send_media_group(ctx.chat_id, list[MediaUnion](album))
 
 
 async def cb_shares(

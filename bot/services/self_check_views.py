@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services import scope
+from bot.services.charts import HEAT_MAP_MAX_ROWS
 from bot.services.self_check import SCENARIO_ID, block_titles, scenario
 from bot.services.survey_runner import program_year
 from storage.models import Municipality, Person
@@ -30,6 +31,8 @@ CALLED_OUT_SUBJECTS = ("русский язык", "математика")
 REMINDER_KIND = "self_check_reminder"
 REMINDER_INTERVAL = timedelta(hours=24)
 PAGE_SIZE = 30
+# Schools in one heat-map picture: the most the chart draws legibly.
+HEAT_MAP_ROWS = HEAT_MAP_MAX_ROWS
 
 
 def share(part: int, whole: int) -> float:
@@ -198,21 +201,43 @@ async def reminder(
 
 
 @dataclass(frozen=True)
-class HeatMap:
-    municipality: Municipality
+class HeatMapPage:
+    """The schools one picture holds: `first`–`last` (from 1) of `total`."""
+
+    first: int
+    last: int
+    total: int
     schools: list[str]
-    blocks: list[str]
     values: list[list[float | None]]
 
 
-# The chart library draws at most this many rows.
-HEAT_MAP_ROWS = 300
+@dataclass(frozen=True)
+class HeatMap:
+    municipality: Municipality
+    schools: list[str]  # every school with a check, by name
+    blocks: list[str]
+    values: list[list[float | None]]
+
+    def pages(self, size: int = HEAT_MAP_ROWS) -> list[HeatMapPage]:
+        """The schools in pictures of at most `size` rows, in order; none dropped."""
+        total = len(self.schools)
+        return [
+            HeatMapPage(
+                start + 1,
+                min(start + size, total),
+                total,
+                self.schools[start : start + size],
+                self.values[start : start + size],
+            )
+            for start in range(0, total, size)
+        ]
 
 
 async def heat_map(
     session: AsyncSession, person: Person, municipality_id: int, locale: str
 ) -> HeatMap:
-    """Mean percent of each school's latest checks per block."""
+    """Mean percent of each school's latest checks per block, for every school with a check
+    (a big city has more than one picture holds: the caller pages them with `pages()`)."""
     municipality = await municipality_of(session, person, municipality_id)
     titles = block_titles(locale)
     order = list(titles)
@@ -224,10 +249,9 @@ async def heat_map(
         cells = values.setdefault(school_id, [None] * len(order))
         if section_id in titles:
             cells[order.index(section_id)] = round(mean, 1)
-    school_ids = list(names)[:HEAT_MAP_ROWS]
     return HeatMap(
         municipality,
-        [names[i] for i in school_ids],
+        list(names.values()),
         [titles[s] for s in order],
-        [values[i] for i in school_ids],
+        [values[i] for i in names],
     )
