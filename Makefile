@@ -27,3 +27,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.outbox
 	$(PY) -m bench.update_path
 	$(PY) -m bench.surveys
+	$(PY) -m bench.charts
