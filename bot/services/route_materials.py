@@ -33,9 +33,9 @@ from bot.services.scenarios import (
     SCENARIOS_DIR,
     LoadedScenario,
     Problem,
-    _duplicate_keys,
-    _line_of,
-    _schema_problem,
+    line_of,
+    read_yaml,
+    schema_problem,
 )
 
 MATERIALS_FILE = SCENARIOS_DIR / "route" / "materials.yaml"
@@ -110,25 +110,10 @@ def check_file(
     """The materials in `path` by block, or None, and every problem found; with `known_blocks`,
     a block that no scenario scores is a problem too (a typo in its id)."""
     name = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [Problem(name, 0, "scenarios.problem.unreadable", {"error": str(error)})]
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        return None, [Problem(name, line, "scenarios.problem.syntax", {"error": error.problem})]
-    except yaml.YAMLError as error:
-        return None, [Problem(name, 0, "scenarios.problem.syntax", {"error": str(error)})]
-    if not isinstance(data, dict) or root is None:
-        return None, [Problem(name, 1, "scenarios.problem.materials_shape")]
-    problems = [
-        Problem(name, line, "scenarios.problem.duplicate_key", {"key": key})
-        for key, line in _duplicate_keys(root)
-    ]
+    read = read_yaml(path, "scenarios.problem.materials_shape")
+    if isinstance(read, list):
+        return None, read
+    root, data, problems = read.root, read.data, list(read.problems)
     try:
         entries = _FILE.validate_python(data)
     except ValidationError as error:
@@ -153,8 +138,8 @@ def check_file(
 def _problem(name: str, root: yaml.Node, error: Any) -> Problem:
     if error["type"] == "url_scheme":
         loc = tuple(error["loc"])
-        return Problem(name, _line_of(root, loc), "scenarios.problem.url_not_https", {})
-    return _schema_problem(name, root, error)
+        return Problem(name, line_of(root, loc), "scenarios.problem.url_not_https", {})
+    return schema_problem(name, root, error)
 
 
 def check_beside(paths: Iterable[Path], loaded: Iterable[LoadedScenario]) -> list[Problem]:

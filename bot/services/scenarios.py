@@ -67,14 +67,26 @@ class ScenarioFileError(Exception):
 # --- reading ----------------------------------------------------------------------------------
 
 
-def check_file(path: Path) -> tuple[LoadedScenario | None, list[Problem]]:
-    """The scenario in `path`, or None, and every problem found in it."""
+@dataclass(frozen=True)
+class YamlFile:
+    """A data file read: its bytes, the node tree (for line numbers) and the data, plus the
+    problems found on the way (keys given twice)."""
+
+    raw: bytes
+    root: yaml.Node
+    data: dict[str, Any]
+    problems: list[Problem]
+
+
+def read_yaml(path: Path, not_a_mapping: str) -> YamlFile | list[Problem]:
+    """The YAML mapping in `path`, or the problems that stop it being read (`not_a_mapping` is
+    the reason key when the file holds something else than a mapping)."""
     name = str(path)
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return None, [Problem(name, 0, "scenarios.problem.unreadable", {"error": str(error)})]
+        return [Problem(name, 0, "scenarios.problem.unreadable", {"error": str(error)})]
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -82,22 +94,32 @@ def check_file(path: Path) -> tuple[LoadedScenario | None, list[Problem]]:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 0
         reason = error.problem or str(error)
-        return None, [Problem(name, line, "scenarios.problem.syntax", {"error": reason})]
+        return [Problem(name, line, "scenarios.problem.syntax", {"error": reason})]
     except yaml.YAMLError as error:
-        return None, [Problem(name, 0, "scenarios.problem.syntax", {"error": str(error)})]
+        return [Problem(name, 0, "scenarios.problem.syntax", {"error": str(error)})]
     if not isinstance(data, dict) or root is None:
-        return None, [Problem(name, 1, "scenarios.problem.not_a_mapping")]
+        return [Problem(name, 1, not_a_mapping)]
     problems = [
         Problem(name, line, "scenarios.problem.duplicate_key", {"key": key})
         for key, line in _duplicate_keys(root)
     ]
+    return YamlFile(raw, root, data, problems)
+
+
+def check_file(path: Path) -> tuple[LoadedScenario | None, list[Problem]]:
+    """The scenario in `path`, or None, and every problem found in it."""
+    name = str(path)
+    read = read_yaml(path, "scenarios.problem.not_a_mapping")
+    if isinstance(read, list):
+        return None, read
+    root, data, raw, problems = read.root, read.data, read.raw, list(read.problems)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        problems += [_schema_problem(name, root, item) for item in error.errors()]
+        problems += [schema_problem(name, root, item) for item in error.errors()]
         return None, problems
     problems += [
-        Problem(name, _line_of(root, loc), key, params) for loc, key, params in _rules(scenario)
+        Problem(name, line_of(root, loc), key, params) for loc, key, params in _rules(scenario)
     ]
     if problems:
         return None, problems
@@ -179,7 +201,7 @@ def _duplicate_keys(node: yaml.Node) -> list[tuple[str, int]]:
     return found
 
 
-def _line_of(root: yaml.Node, loc: Sequence[str | int]) -> int:
+def line_of(root: yaml.Node, loc: Sequence[str | int]) -> int:
     """The line of the deepest node the path reaches (pydantic's own steps, like a union's
     branch names, match no key and are passed over)."""
     node = root
@@ -198,10 +220,10 @@ def _line_of(root: yaml.Node, loc: Sequence[str | int]) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _schema_problem(name: str, root: yaml.Node, error: Any) -> Problem:
+def schema_problem(name: str, root: yaml.Node, error: Any) -> Problem:
     loc = tuple(error["loc"])
     where = ".".join(str(step) for step in loc if not str(step).startswith(_BRANCH_STEPS))
-    line = _line_of(root, loc)
+    line = line_of(root, loc)
     kind = error["type"]
     if kind == "missing":
         return Problem(name, line, "scenarios.problem.missing", {"field": where})
