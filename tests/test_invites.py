@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -66,7 +67,8 @@ async def test_personal_invite_links_the_roster_person(harness: Harness, db: Asy
 
     code = await personal_link(harness, "петр", "Петрова Анна Ивановна")
     card = harness.last_text(COORDINATOR_ID)
-    expires = (datetime.now(UTC) + timedelta(days=14)).strftime("%d.%m.%Y")
+    # The date as the coordinator reads it: in the municipality's zone (Moscow by default).
+    expires = (datetime.now(ZoneInfo("Europe/Moscow")) + timedelta(days=14)).strftime("%d.%m.%Y")
     assert "Петрова Анна Ивановна · педагог" in card and expires in card
 
     db.expire_all()
