@@ -31,6 +31,7 @@ from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.private_chats import PrivateChatsOnly
 from bot.scheduler import JobContext, Scheduler
+from bot.scheduler.housekeeping import DIALOG_STATE_KEPT
 from bot.texts import LOCALES_DIR, Templates, Texts
 from bot.update_context import ContextMiddleware
 from bot.updates.requests import TapAnswersNeverFail
@@ -75,7 +76,12 @@ def create_dispatcher(
 ) -> Dispatcher:
     storage: BaseStorage
     if redis is not None:
-        storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+        storage = RedisStorage(
+            redis,
+            key_builder=DefaultKeyBuilder(with_destiny=True),
+            state_ttl=DIALOG_STATE_KEPT,
+            data_ttl=DIALOG_STATE_KEPT,
+        )
     else:
         storage = DatabaseStorage(session_pool)
 

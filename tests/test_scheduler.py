@@ -8,7 +8,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import Scheduler
-from storage.models import InboxStatus, InboxUpdate, RosterUpload
+from storage.models import (
+    FsmRecord,
+    InboxStatus,
+    InboxUpdate,
+    Response,
+    ResponseStatus,
+    RosterUpload,
+    Survey,
+    SurveyStatus,
+)
 from tests import seed
 from tests.harness import Harness
 
@@ -52,3 +61,61 @@ async def test_housekeeping_removes_only_what_is_old(harness: Harness, db: Async
     kept = await db.scalars(select(InboxUpdate.update_id).order_by(InboxUpdate.update_id))
     assert list(kept.all()) == [2, 3]
     assert await db.scalar(select(func.count()).select_from(RosterUpload)) == 1
+
+
+async def test_housekeeping_removes_what_a_guest_left_half_way(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """A public survey opened by link and never sent: the answers without a person and the
+    dialog state of someone the bot has no record of go after two weeks or when it closes."""
+    mun, _, _ = await seed.place(db)
+    await seed.person(
+        db, name="Известная Анна Ивановна", roles=[], municipality=mun, telegram_id=11
+    )
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(days=15)
+    open_survey = Survey(scenario_id="x", municipality_id=mun.id, deadline=now + timedelta(days=3))
+    closed = Survey(
+        scenario_id="x",
+        municipality_id=mun.id,
+        deadline=now - timedelta(days=1),
+        status=SurveyStatus.CLOSED,
+    )
+    db.add_all([open_survey, closed])
+    await db.flush()
+    open_id = open_survey.id
+
+    def draft(survey: Survey, updated_at: datetime, **fields: object) -> Response:
+        return Response(
+            scenario_id="x",
+            scenario_version="v",
+            survey_id=survey.id,
+            updated_at=updated_at,
+            **fields,
+        )
+
+    db.add_all(
+        [
+            draft(open_survey, long_ago),  # abandoned: goes
+            draft(open_survey, now),  # still being answered: kept
+            draft(closed, now),  # its survey closed: goes
+            draft(open_survey, long_ago, status=ResponseStatus.SUBMITTED),  # sent: kept
+            FsmRecord(key="guest", user_id=99, data={}, updated_at=long_ago),  # goes
+            FsmRecord(key="guest-now", user_id=98, data={}, updated_at=now),
+            FsmRecord(key="known", user_id=11, data={}, updated_at=long_ago),
+            # Anyone's dialog untouched for a month is over.
+            FsmRecord(key="known-old", user_id=11, data={}, updated_at=now - timedelta(days=31)),
+        ]
+    )
+    await db.commit()
+
+    await harness.run_job("bot.scheduler.housekeeping:purge")
+
+    db.expire_all()
+    left = (await db.execute(select(Response.survey_id, Response.status))).all()
+    assert sorted((s, str(st)) for s, st in left) == [
+        (open_id, "in_progress"),
+        (open_id, "submitted"),
+    ]
+    keys = await db.scalars(select(FsmRecord.key).order_by(FsmRecord.key))
+    assert list(keys.all()) == ["guest-now", "known"]

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, select, update
 
 from bot.scheduler import JobContext
-from storage.models import InboxStatus, InboxUpdate, Invite, RosterUpload
+from storage.models import (
+    FsmRecord,
+    InboxStatus,
+    InboxUpdate,
+    Invite,
+    Person,
+    Response,
+    ResponseStatus,
+    RosterUpload,
+    Survey,
+    SurveyStatus,
+)
 
 # Handled updates are remembered (by id only) so a late second delivery is recognised.
 HANDLED_UPDATES_KEPT = timedelta(days=3)
@@ -17,6 +28,13 @@ HANDLED_UPDATES_KEPT = timedelta(days=3)
 # hears that it was applied.
 ROSTER_UPLOADS_KEPT = timedelta(days=2)
 EXPIRED_INVITES_KEPT = timedelta(days=30)
+# Someone who opened a public survey by link and never sent it: their unfinished answers (no
+# person) and their dialog state (kept by Telegram id, though the bot has no record of them) go
+# after this, or when the survey closes.
+GUEST_DRAFTS_KEPT = timedelta(days=14)
+# A dialog untouched this long is over (forms that matter resume from the database: a survey
+# from its response); Redis keys get the same lifetime (`bot.app`).
+DIALOG_STATE_KEPT = timedelta(days=30)
 
 
 async def purge(context: JobContext) -> None:
@@ -40,5 +58,27 @@ async def purge(context: JobContext) -> None:
         await session.execute(
             delete(Invite).where(
                 Invite.used_at.is_(None), Invite.expires_at < now - EXPIRED_INVITES_KEPT
+            )
+        )
+        await session.execute(
+            delete(Response).where(
+                Response.person_id.is_(None),
+                Response.status == ResponseStatus.IN_PROGRESS,
+                or_(
+                    Response.updated_at < now - GUEST_DRAFTS_KEPT,
+                    Response.survey_id.in_(
+                        select(Survey.id).where(Survey.status == SurveyStatus.CLOSED)
+                    ),
+                ),
+            )
+        )
+        known = select(Person.telegram_id).where(Person.telegram_id.is_not(None))
+        await session.execute(
+            delete(FsmRecord).where(
+                or_(
+                    FsmRecord.updated_at < now - DIALOG_STATE_KEPT,
+                    FsmRecord.user_id.not_in(known)
+                    & (FsmRecord.updated_at < now - GUEST_DRAFTS_KEPT),
+                )
             )
         )
