@@ -52,6 +52,15 @@ SECTIONS = {
 }
 
 
+# As in the shipped scenario: the words that match a block to a community.
+KEYWORDS = {
+    "subject": "[предмет, матем, матриц, русск]",
+    "methodical": "[метод, урок, оценив]",
+    "psychological": "[психолог, инклюз, воспит]",
+    "communicative": "[коммуника, родител, общени]",
+}
+
+
 def _scenario_yaml() -> str:
     lines = [
         "id: self_check_teacher",
@@ -78,6 +87,7 @@ def _scenario_yaml() -> str:
             f"    title: {{ru: {title}, en: {section_id}}}",
             "    scored: true",
             f"    tutor_topic: {{ru: {topic}, en: {section_id} topic}}",
+            f"    community_keywords: {KEYWORDS[section_id]}",
             "    questions:",
             f"      - {{id: {section_id}_1, type: scale, scale: agreement, text: Утверждение}}",
         ]

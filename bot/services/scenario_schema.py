@@ -145,6 +145,11 @@ class Section(_Strict):
     levels: list[LevelThreshold] | None = None
     # What to take to the tutor when this section shows a deficit (the route's suggestion).
     tutor_topic: Text | None = None
+    # Words that match the section to a network community of the route (by its name or
+    # description, case-blind): «матем», «родител».
+    community_keywords: list[Annotated[str, StringConstraints(min_length=2, max_length=40)]] = (
+        Field(default_factory=list)
+    )
     questions: list[Question] = Field(min_length=1)
 
 

@@ -31,14 +31,6 @@ SCENARIO_ID = "self_check_teacher"
 NOTE_MAX = 300
 COMMUNITIES_PER_BLOCK = 3
 DEFICIT_LEVELS = (Level.DEFICIT.value, Level.PARTIAL.value)
-# A community fits a block when its name or description holds one of these stems; the
-# materials file may name its own (`community_keywords`), these are the fallback.
-DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "subject": ("предмет", "матем", "матриц", "русск", "литерат", "естеств", "информ", "инфомир"),
-    "methodical": ("метод", "урок", "оценив"),
-    "psychological": ("психолог", "инклюз", "воспит", "классн"),
-    "communicative": ("коммуника", "родител", "общени", "медиа"),
-}
 # Marks a community item offered because nothing fitted the block's topic.
 ANY_COMMUNITY = "any"
 
@@ -248,7 +240,12 @@ def materials_for(section_id: str, locale: str) -> list[Material]:
 
 
 def community_keywords(section_id: str) -> tuple[str, ...]:
-    return DEFAULT_KEYWORDS.get(section_id, ())
+    """A community fits a block when its name or description holds one of the block's words
+    (`community_keywords` of its section in the scenario file)."""
+    for section in scenario().sections:
+        if section.id == section_id:
+            return tuple(word.casefold() for word in section.community_keywords)
+    return ()
 
 
 def _fits(keywords: Sequence[str], *texts: str | None) -> bool:
