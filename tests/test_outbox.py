@@ -357,7 +357,15 @@ async def test_running_sender_marks_a_crashed_peers_row_unknown_when_its_lease_e
     )
 
     task = asyncio.create_task(sender.run())
-    await asyncio.sleep(0.8)
+    # The lease ends after 0.3 s; a loaded machine (CI runs two suites at once) may take longer
+    # to get there, so wait for the recovery rather than a fixed time.
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + 15
+    while loop.time() < give_up:
+        await asyncio.sleep(0.1)
+        [row] = await rows(db)
+        if row.status != DeliveryStatus.SENDING:
+            break
     sender.stop()
     await task
 
