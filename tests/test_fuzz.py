@@ -48,7 +48,7 @@ from tests.harness import Harness, chat_of
 
 hypothesis_settings.register_profile(
     "ci",
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     database=None,
