@@ -105,3 +105,44 @@ class SelfCheckCb(CallbackData, prefix="sc"):
     action: str
     value: RowId = 0
     page: RowId = 0
+
+
+class EventCb(CallbackData, prefix="ev"):
+    """Events as participants see them: the list («Мероприятия», «Мои мероприятия»), a card
+    («Подробнее»), «Записаться», «Не смогу», a seat offered from the waiting list, the .ics.
+    `session_id` names a part of a «десант» with its own registration (0: the event)."""
+
+    action: str
+    event_id: RowId = 0
+    session_id: RowId = 0
+    page: RowId = 0
+
+
+class EventAdminCb(CallbackData, prefix="ea"):
+    """The organiser's events: their list, an event's card, publish, edit, cancel, copy."""
+
+    action: str
+    event_id: RowId = 0
+    page: RowId = 0
+    value: str = ""
+
+
+class AttendanceCb(CallbackData, prefix="at"):
+    """Who came: the registrant list to tick (paged, searchable), per event or per session,
+    and the check-in code to show at the venue."""
+
+    action: str
+    event_id: RowId = 0
+    session_id: RowId = 0
+    person_id: RowId = 0
+    page: RowId = 0
+
+
+class EventReportCb(CallbackData, prefix="er"):
+    """Event reports: one event's numbers, the program year by type against the targets,
+    the schools that hosted nothing yet, and the .xlsx export."""
+
+    action: str
+    event_id: RowId = 0
+    year: RowId = 0
+    page: RowId = 0

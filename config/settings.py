@@ -31,6 +31,10 @@ class SettingsError(Exception):
         self.problem = problem
 
 
+# Minutes before an event's start, up to 30 days.
+ReminderMinutes = Annotated[int, Field(ge=1, le=30 * 24 * 60)]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
@@ -84,6 +88,15 @@ class Settings(BaseSettings):
     sla_remind_hours: int = Field(default=24, ge=1, le=24 * 30)
     sla_escalate_hours: int = Field(default=48, ge=1, le=24 * 60)
     thread_autoclose_days: int = Field(default=7, ge=1, le=365)
+
+    # Events: reminders to registrants, minutes before the start (an event may set its own);
+    # how long a seat offered from the waiting list is held; check-in code guessing.
+    event_reminder_minutes: list[ReminderMinutes] = Field(
+        default=[24 * 60, 60], min_length=1, max_length=5
+    )
+    event_offer_hours: int = Field(default=12, ge=1, le=24 * 7)
+    checkin_max_failures: int = Field(default=5, ge=1, le=100)
+    checkin_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     @field_validator("timezone")
     @classmethod

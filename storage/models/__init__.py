@@ -13,6 +13,8 @@
 - `consultations`: consultations as the municipal report counts them
 - `jobs`: background jobs
 - `surveys`: surveys, self-checks, their answers and scores, individual routes (ИОМ)
+- `events`: events and «десант» sessions, registrations and the waiting list, reminders,
+  attendance
 
 Import from here (`from storage.models import Person`): this package names every table, so
 Alembic and the mappers see them all.
@@ -27,6 +29,21 @@ from storage.models.consultations import (
     ConsultationTeacher,
 )
 from storage.models.delivery import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
+from storage.models.events import (
+    SEAT_HOLDING,
+    AttendanceMethod,
+    CheckinAttempt,
+    Event,
+    EventAttendance,
+    EventForm,
+    EventRegistration,
+    EventReminder,
+    EventScope,
+    EventSession,
+    EventStatus,
+    RegistrationStatus,
+    SessionKind,
+)
 from storage.models.fsm import FsmRecord
 from storage.models.inbox import InboxStatus, InboxUpdate
 from storage.models.jobs import BackgroundJob, JobStatus
@@ -63,12 +80,15 @@ from storage.models.surveys import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "SEAT_HOLDING",
     "Answer",
+    "AttendanceMethod",
     "BackgroundJob",
     "Base",
     "Broadcast",
     "BroadcastStatus",
     "CheckStage",
+    "CheckinAttempt",
     "Community",
     "CommunityMembership",
     "CompetenceBlock",
@@ -77,6 +97,14 @@ __all__ = [
     "ConsultationTeacher",
     "Delivery",
     "DeliveryStatus",
+    "Event",
+    "EventAttendance",
+    "EventForm",
+    "EventRegistration",
+    "EventReminder",
+    "EventScope",
+    "EventSession",
+    "EventStatus",
     "FsmRecord",
     "InboxStatus",
     "InboxUpdate",
@@ -92,6 +120,7 @@ __all__ = [
     "PersonStatus",
     "PersonSubject",
     "Region",
+    "RegistrationStatus",
     "Response",
     "ResponseStatus",
     "Role",
@@ -100,6 +129,7 @@ __all__ = [
     "RouteItemKind",
     "School",
     "SectionScore",
+    "SessionKind",
     "Survey",
     "SurveyInvitee",
     "SurveyStatus",

@@ -81,6 +81,10 @@ class Survey(Base):
     closed_at: Mapped[datetime | None]
     # One per launch form: a second tap on «Запустить» finds this survey instead of a twin.
     launch_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The event whose attendees this survey asks for feedback (the event-feedback scenario).
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), unique=True
+    )
 
 
 class SurveyInvitee(Base):
