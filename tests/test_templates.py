@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace as NS
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -382,6 +382,82 @@ def _self_check_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("self_check_missing.html", "some", {"found": missing}),
         ("self_check_missing.html", "none", {"found": NS(**(vars(missing) | {"rows": []}))}),
     ]
+
+
+def _event_card(**changes: Any) -> Any:
+    from bot.services.event_cards import EventCard, SessionLine
+    from storage.models import EventForm, EventScope, EventStatus, SessionKind
+
+    part = SessionLine(
+        id=1,
+        kind=SessionKind.MASTER_CLASS,
+        title=USER_TEXT,
+        presenter=USER_TEXT,
+        starts_at=MOMENT,
+        ends_at=MOMENT + timedelta(hours=1),
+        place=USER_TEXT,
+        capacity=20,
+        seats_left=3,
+    )
+    values: dict[str, Any] = {
+        "id": 7,
+        "type_id": "desant",
+        "title": USER_TEXT,
+        "description": USER_TEXT,
+        "scope": EventScope.MUNICIPAL,
+        "form": EventForm.IN_PERSON,
+        "starts_at": MOMENT,
+        "ends_at": MOMENT + timedelta(hours=6),
+        "duration_hours": 6.0,
+        "host_school": USER_TEXT,
+        "address": USER_TEXT,
+        "online_url": "https://example.org/w?a=1&b=2",
+        "organiser": USER_TEXT,
+        "capacity": 300,
+        "seats_left": 12,
+        "waiting": 4,
+        "registration_deadline": MOMENT - timedelta(days=1),
+        "status": EventStatus.PUBLISHED,
+        "sessions": (part, part),
+    }
+    values.update(changes)
+    return EventCard(**values)
+
+
+def _cancelled() -> Any:
+    from storage.models import EventStatus
+
+    return EventStatus.CANCELLED
+
+
+_EVENT_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "event_card.html",
+        "desant",
+        {"card": _event_card(), "tz": TZ, "kind": "К", "show_link": True},
+    ),
+    (
+        "event_card.html",
+        "webinar cancelled, link hidden, over two days",
+        {
+            "card": _event_card(
+                status=_cancelled(),
+                ends_at=MOMENT + timedelta(days=2),
+                sessions=(),
+                capacity=None,
+                seats_left=None,
+                host_school=None,
+                address=None,
+                organiser=None,
+                description=None,
+                registration_deadline=None,
+            ),
+            "tz": TZ,
+            "kind": "В",
+            "show_link": False,
+        },
+    ),
+]
 
 
 _SELF_CHECK_CASES = _self_check_cases()
@@ -1009,6 +1085,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *[("roster_report.html", label, context) for label, context in _ROSTER_CASES],
     *[("roster_report.txt", label, context) for label, context in _ROSTER_CASES],
     *[(name, label, context) for name, label, context in _SURVEY_CASES],
+    *_EVENT_CASES,
 ]
 
 
