@@ -100,3 +100,35 @@ class TakeSurvey(StatesGroup):
 # The self-check: the tutor typed a step of their teacher's route (data: teacher_id)
 class SelfCheckFlow(StatesGroup):
     tutor_note = State()
+
+
+# The organiser's event form (bot/dialogs/event_editor.py): creating, and changing one field
+class EventEditor(StatesGroup):
+    kind = State()
+    title = State()
+    start = State()
+    end = State()
+    # A typed moment written back (weekday, day, time, zone) before it is taken.
+    confirm_moment = State()
+    hours = State()
+    form = State()
+    scope = State()
+    place = State()
+    school = State()
+    address = State()
+    url = State()
+    capacity = State()
+    deadline = State()
+    audience = State()
+    choices = State()  # the audience picker's choices of one kind
+    program = State()
+    session_kind = State()
+    session_title = State()
+    session_presenter = State()
+    session_time = State()
+    session_capacity = State()
+    session_place = State()
+    description = State()
+    organiser = State()
+    topics = State()
+    preview = State()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -162,14 +163,47 @@ async def enqueue_broadcast(
     return len(rows)
 
 
+# A generated file carried in the delivery row itself (an .ics): small, or it belongs elsewhere.
+INLINE_FILE_MAX_BYTES = 20 * 1024
+
+
+@dataclass(frozen=True)
+class InlineFile:
+    """A small file made for the message (an event's .ics), sent as the message's document:
+    with the text as its caption, or after the text when that is longer than a caption."""
+
+    name: str
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.data) > INLINE_FILE_MAX_BYTES:
+            raise ValueError(
+                f"{self.name}: {len(self.data)} bytes, at most {INLINE_FILE_MAX_BYTES}"
+            )
+        if not self.name or "/" in self.name or len(self.name) > 64:
+            raise ValueError(f"not a file name: {self.name!r}")
+
+
+def dump_file(file: InlineFile) -> dict[str, str]:
+    return {"name": file.name, "data": base64.b64encode(file.data).decode("ascii")}
+
+
+def load_file(stored: dict[str, Any] | None) -> InlineFile | None:
+    if not stored:
+        return None
+    return InlineFile(str(stored["name"]), base64.b64decode(str(stored["data"])))
+
+
 @dataclass(frozen=True)
 class Outgoing:
-    """One message of many (invitations, reminders): its own text and buttons per recipient."""
+    """One message of many (invitations, reminders): its own text and buttons per recipient,
+    and optionally a small generated file (`InlineFile`)."""
 
     recipient: Recipient
     text: str
     reply_markup: Markup | None = None
     dedup_key: str | None = None
+    file: InlineFile | None = None
 
 
 async def enqueue_messages(
@@ -189,6 +223,8 @@ async def enqueue_messages(
         payload: dict[str, Any] = {"text": message.text}
         if message.reply_markup is not None:
             payload["markup"] = dump_markup(message.reply_markup)
+        if message.file is not None:
+            payload["file"] = dump_file(message.file)
         rows.append(
             {
                 "person_id": message.recipient.person_id,

@@ -29,11 +29,12 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import BufferedInputFile
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.outbox import Markup, load_markup
+from bot.delivery.outbox import InlineFile, Markup, load_file, load_markup
 from bot.delivery.quiet_hours import is_quiet, next_daytime
 from bot.delivery.split import split_text
 from config.settings import Settings
@@ -53,6 +54,8 @@ LEASE = timedelta(minutes=2)
 RECOVERY_INTERVAL_SECONDS = 30.0
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 30 * 60
+# Telegram's limit on a caption; a longer text goes first, the file after it.
+CAPTION_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class Content:
     attachment_kind: str | None = None
     attachment_file_id: str | None = None
     reply_markup: Markup | None = None
+    # A small generated file (an .ics) carried in the row: the message's document.
+    file: InlineFile | None = None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -206,16 +211,31 @@ class OutboxSender:
                 reply_markup=content.reply_markup,
             )
             return message.message_id
+        if content.file is not None and len(content.text) <= CAPTION_LIMIT:
+            message = await self.bot.send_document(
+                row.chat_id,
+                _document(content.file),
+                caption=content.text or None,
+                reply_markup=content.reply_markup,
+            )
+            return message.message_id
         parts = split_text(content.text)
+        # A file after a long text is one more part: a retry after the text sends only it.
+        count = len(parts) + (content.file is not None)
         first_id: int | None = None
-        for index in range(parts_sent, len(parts)):
+        for index in range(parts_sent, count):
             if index > parts_sent:
                 await self.limiter.acquire(row.chat_id)
             last = index == len(parts) - 1
             try:
-                message = await self.bot.send_message(
-                    row.chat_id, parts[index], reply_markup=content.reply_markup if last else None
-                )
+                if index == len(parts) and content.file is not None:
+                    message = await self.bot.send_document(row.chat_id, _document(content.file))
+                else:
+                    message = await self.bot.send_message(
+                        row.chat_id,
+                        parts[index],
+                        reply_markup=content.reply_markup if last else None,
+                    )
             except Exception as error:
                 if index > parts_sent:
                     raise _PartialSend(index, error) from error
@@ -263,6 +283,7 @@ class OutboxSender:
             return Content(
                 text=str(row.payload.get("text", "")),
                 reply_markup=load_markup(row.payload.get("markup")),
+                file=load_file(row.payload.get("file")),
             )
         broadcast = self._broadcasts.get(row.broadcast_id)
         if broadcast is None or broadcast.status != BroadcastStatus.SENDING:
@@ -300,6 +321,10 @@ class _PartialSend(Exception):
         super().__init__(str(error))
         self.parts_sent = parts_sent
         self.error = error
+
+
+def _document(file: InlineFile) -> BufferedInputFile:
+    return BufferedInputFile(file.data, filename=file.name)
 
 
 def _reason(error: Exception) -> str:

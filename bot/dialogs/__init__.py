@@ -12,7 +12,13 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import broadcast_composer, consultation_log, survey_launch, survey_runner
+from bot.dialogs import (
+    broadcast_composer,
+    consultation_log,
+    event_editor,
+    survey_launch,
+    survey_runner,
+)
 from bot.dialogs.leaving import LeavingForms, typed_into_open_form
 
 
@@ -25,6 +31,7 @@ def build_router() -> Router:
     forms.include_router(broadcast_composer.dialog())
     forms.include_router(survey_launch.dialog())
     forms.include_router(survey_runner.dialog())
+    forms.include_router(event_editor.dialog())
     return forms
 
 

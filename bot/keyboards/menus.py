@@ -30,6 +30,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.consultations_report",
         "menu.broadcasts",
         "menu.surveys",
+        "menu.events_admin",
         "menu.roster",
         "menu.invites",
         "menu.join_requests",
@@ -39,6 +40,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: (
         "menu.broadcasts",
         "menu.surveys",
+        "menu.events_admin",
         "menu.municipalities",
         "menu.self_check_summary",
     ),
