@@ -227,7 +227,7 @@ def _day(text: str, local_now: datetime) -> date:
 
 def _normal(text: str) -> str:
     text = text.strip().lower().replace("ё", "е")
-    text = re.sub(r"[,;]", " ", text)
+    text = re.sub(r";|(?<!\d),|,(?!\d)", " ", text)
     text = re.sub(r"\s+", " ", text)
     return text.strip()
 
@@ -237,10 +237,10 @@ def _aware(day: date, at: time, tz: ZoneInfo) -> datetime:
     naive = datetime.combine(day, at)
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        raise _Refused("ambiguous")
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
-        raise _Refused("impossible")
+        raise _Refused("impossible")  # the clock skips it
+    if first.utcoffset() != second.utcoffset():
+        raise _Refused("ambiguous")  # the clock shows it twice
     return first.astimezone(UTC)
 
 
