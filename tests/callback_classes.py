@@ -20,6 +20,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    EventAdminCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -95,6 +96,10 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "new", "card", "remind", "summary", "xlsx", "link", "close", "answer", "guest"),
     ),
     MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
+    EventAdminCb: (
+        "action",
+        ("list", "new", "card", "publish", "edit", "field", "cancel", "cancel_yes", "copy"),
+    ),
     SelfCheckCb: (
         "action",
         (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
@@ -360,6 +360,42 @@ _preview = steps(
 )
 _schedule = steps(_preview, press(COORDINATOR, "Запланировать"))
 
+
+# Events: the organiser's form, a «десант» with its program
+async def _event_day(harness: Harness, world: World) -> None:
+    day = datetime.now(ZoneInfo("Europe/Moscow")).date() + timedelta(days=14)
+    await harness.send(COORDINATOR, f"{day:%d.%m.%Y} 09:00")
+
+
+_event = steps(menu(COORDINATOR, "menu.events_admin"), press(COORDINATOR, "Новое мероприятие"))
+_event_title = steps(_event, press(COORDINATOR, "Педагогический десант"))
+_event_start = steps(_event_title, send(COORDINATOR, "Десант в СОШ № 2"))
+_event_confirm = steps(_event_start, _event_day)
+_event_end = steps(_event_confirm, press(COORDINATOR, "Верно"))
+_event_hours = steps(_event_end, send(COORDINATOR, "15:00"), press(COORDINATOR, "Верно"))
+_event_form = steps(_event_hours, press(COORDINATOR, "6 ч"))
+_event_scope = steps(_event_form, press(COORDINATOR, "очно"))
+_event_place = steps(_event_scope, press(COORDINATOR, "муниципальный"))
+_event_capacity = steps(
+    _event_place,
+    press(COORDINATOR, "Школа-база"),
+    press(COORDINATOR, "СОШ № 2"),
+    press(COORDINATOR, "Далее"),
+)
+_event_deadline = steps(_event_capacity, send(COORDINATOR, "30"))
+_event_audience = steps(_event_deadline, press(COORDINATOR, "До начала"))
+_event_program = steps(_event_audience, press(COORDINATOR, "Далее"))
+_event_part = steps(_event_program, press(COORDINATOR, "Добавить часть"))
+_event_part_title = steps(_event_part, press(COORDINATOR, "Мастер-класс"))
+_event_part_presenter = steps(_event_part_title, send(COORDINATOR, "Смысловое чтение"))
+_event_part_time = steps(_event_part_presenter, press(COORDINATOR, "Пропустить"))
+_event_part_capacity = steps(_event_part_time, send(COORDINATOR, "10:00–11:00"))
+_event_part_place = steps(_event_part_capacity, press(COORDINATOR, "Без отдельной записи"))
+_event_description = steps(_event_program, press(COORDINATOR, "Далее"))
+_event_organiser = steps(_event_description, press(COORDINATOR, "Без описания"))
+_event_topics = steps(_event_organiser, press(COORDINATOR, "Не указывать"))
+_event_preview = steps(_event_topics, press(COORDINATOR, "Далее"))
+
 # Surveys and the self-check
 _self_check = send(TEACHER, "/selfcheck")
 
@@ -417,6 +453,41 @@ REACH: dict[str, Reach] = {
     bot.states.LaunchSurvey.choices.state: Reach(COORDINATOR, _launch_choices),
     bot.states.LaunchSurvey.deadline.state: Reach(COORDINATOR, _launch_deadline),
     bot.states.LaunchSurvey.confirm.state: Reach(COORDINATOR, _launch_confirm),
+    bot.states.EventEditor.kind.state: Reach(COORDINATOR, _event),
+    bot.states.EventEditor.title.state: Reach(COORDINATOR, _event_title),
+    bot.states.EventEditor.start.state: Reach(COORDINATOR, _event_start),
+    bot.states.EventEditor.confirm_moment.state: Reach(COORDINATOR, _event_confirm),
+    bot.states.EventEditor.end.state: Reach(COORDINATOR, _event_end),
+    bot.states.EventEditor.hours.state: Reach(COORDINATOR, _event_hours),
+    bot.states.EventEditor.form.state: Reach(COORDINATOR, _event_form),
+    bot.states.EventEditor.scope.state: Reach(COORDINATOR, _event_scope),
+    bot.states.EventEditor.place.state: Reach(COORDINATOR, _event_place),
+    bot.states.EventEditor.school.state: Reach(
+        COORDINATOR, steps(_event_place, press(COORDINATOR, "Школа-база"))
+    ),
+    bot.states.EventEditor.address.state: Reach(
+        COORDINATOR, steps(_event_place, press(COORDINATOR, "📍 Адрес"))
+    ),
+    bot.states.EventEditor.url.state: Reach(
+        COORDINATOR, steps(_event_place, press(COORDINATOR, "Ссылка для подключения"))
+    ),
+    bot.states.EventEditor.capacity.state: Reach(COORDINATOR, _event_capacity),
+    bot.states.EventEditor.deadline.state: Reach(COORDINATOR, _event_deadline),
+    bot.states.EventEditor.audience.state: Reach(COORDINATOR, _event_audience),
+    bot.states.EventEditor.choices.state: Reach(
+        COORDINATOR, steps(_event_audience, press(COORDINATOR, "Школы"))
+    ),
+    bot.states.EventEditor.program.state: Reach(COORDINATOR, _event_program),
+    bot.states.EventEditor.session_kind.state: Reach(COORDINATOR, _event_part),
+    bot.states.EventEditor.session_title.state: Reach(COORDINATOR, _event_part_title),
+    bot.states.EventEditor.session_presenter.state: Reach(COORDINATOR, _event_part_presenter),
+    bot.states.EventEditor.session_time.state: Reach(COORDINATOR, _event_part_time),
+    bot.states.EventEditor.session_capacity.state: Reach(COORDINATOR, _event_part_capacity),
+    bot.states.EventEditor.session_place.state: Reach(COORDINATOR, _event_part_place),
+    bot.states.EventEditor.description.state: Reach(COORDINATOR, _event_description),
+    bot.states.EventEditor.organiser.state: Reach(COORDINATOR, _event_organiser),
+    bot.states.EventEditor.topics.state: Reach(COORDINATOR, _event_topics),
+    bot.states.EventEditor.preview.state: Reach(COORDINATOR, _event_preview),
     bot.states.Communities.name.state: Reach(COORDINATOR, _community_name),
     bot.states.Communities.description.state: Reach(
         COORDINATOR, steps(_community_name, send(COORDINATOR, "Клуб химиков"))

@@ -36,6 +36,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    EventAdminCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -59,6 +60,8 @@ from storage.models import (
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
+    Event,
+    EventStatus,
     Person,
     Role,
     Survey,
@@ -84,6 +87,7 @@ QUESTION = "ВОПРОС-МАРКЕР-7731 про ВПР"
 BROADCAST_TEXT = "РАССЫЛКА-МАРКЕР-4410"
 TOPIC = "ТЕМА-МАРКЕР-9917 смысловое чтение"
 COMMUNITY = "Клуб-Маркер-5521"
+EVENT = "МЕРОПРИЯТИЕ-МАРКЕР-3310 семинар"
 MUNICIPALITY = "Маркерский муниципальный округ"
 SCHOOL = "Школа-Маркер № 1 с. Тайное"
 LEADER_SCHOOL = "Школа-Маркер № 2 с. Скрытое"
@@ -107,6 +111,7 @@ PRIVATE_MARKERS = (
     QUESTION,
     BROADCAST_TEXT,
     TOPIC,
+    EVENT,
 )
 MUNICIPAL_MARKERS = (COORDINATOR_NAME, COMMUNITY, MUNICIPALITY, SCHOOL, LEADER_SCHOOL)
 
@@ -134,6 +139,7 @@ class Victims:
     upload: int
     broadcast: int
     survey: int
+    event: int
     invite_code: str
     outsiders_municipality: int
 
@@ -215,6 +221,26 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
     db.add(survey)
     await db.flush()
     db.add(SurveyInvitee(survey_id=survey.id, person_id=teacher.id))
+    event = Event(
+        type="seminar",
+        scope="municipal",
+        form="in_person",
+        title=EVENT,
+        starts_at=datetime.now(UTC) + timedelta(days=5),
+        ends_at=datetime.now(UTC) + timedelta(days=5, hours=4),
+        timezone="Europe/Moscow",
+        duration_hours=4,
+        address=EVENT,
+        audience={},
+        status=EventStatus.DRAFT,
+        municipality_id=mun.id,
+        author_id=coordinator.id,
+        seats_taken=0,
+        next_queue_no=1,
+        version=0,
+    )
+    db.add(event)
+    await db.flush()
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
     for role in OUTSIDER_ROLES:
@@ -280,6 +306,7 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         upload=upload,
         broadcast=broadcast.id,
         survey=survey.id,
+        event=event.id,
         invite_code=code.group(1),
         outsiders_municipality=outsiders.id,
     )
@@ -324,6 +351,11 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"municipality_id": v.municipality, "value": "Asia/Yekaterinburg"},
     ],
     SelfCheckCb: lambda v: [{"value": v.teacher}, {"value": v.municipality}],
+    EventAdminCb: lambda v: [
+        {"event_id": v.event, "value": "title"},
+        {"event_id": v.event, "value": "upcoming"},
+        {"event_id": v.event, "value": "drafts"},
+    ],
 }
 
 # Pressed last: an outsider forgetting themselves ends their part of the matrix.

@@ -460,6 +460,104 @@ _EVENT_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+def _event_admin_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    from bot.services.events import EventLine, Shelf
+    from storage.models import EventStatus
+
+    line = EventLine(7, "webinar", USER_TEXT, MOMENT, EventStatus.PUBLISHED, 12, 300)
+    unlimited = EventLine(8, "desant", USER_TEXT, MOMENT, EventStatus.DRAFT, 0, None)
+    shelf = Shelf("upcoming", [line, unlimited], 0, 3, 20)
+    part = {
+        "n": 1,
+        "kind": "Мастер-класс",
+        "title": USER_TEXT,
+        "presenter": USER_TEXT,
+        "time": "10:00–11:30",
+        "capacity": 15,
+        "place": USER_TEXT,
+    }
+    bare = {**part, "presenter": None, "place": None, "capacity": None}
+    return [
+        (
+            "event_admin_list.html",
+            "two, paged",
+            {"shelf": shelf, "lines": [(line, "Вебинар"), (unlimited, "Десант")], "tz": TZ},
+        ),
+        (
+            "event_admin_list.html",
+            "empty",
+            {"shelf": Shelf("drafts", [], 0, 1, 0), "lines": [], "tz": TZ},
+        ),
+        (
+            "event_admin_card.html",
+            "published",
+            {
+                "event": NS(status=EventStatus.PUBLISHED, seats_taken=288),
+                "card": _event_card(),
+                "tz": TZ,
+                "kind": "К",
+                "show_link": True,
+            },
+        ),
+        (
+            "event_admin_card.html",
+            "draft",
+            {
+                "event": NS(status=EventStatus.DRAFT, seats_taken=0),
+                "card": _event_card(status=EventStatus.DRAFT, waiting=0),
+                "tz": TZ,
+                "kind": "К",
+                "show_link": True,
+            },
+        ),
+        (
+            "event_admin_place.html",
+            "all",
+            {
+                "school": USER_TEXT,
+                "address": USER_TEXT,
+                "url": "https://a.org/?a=1&b=2",
+                "online": False,
+            },
+        ),  # fmt: skip
+        (
+            "event_admin_place.html",
+            "none, online",
+            {"school": None, "address": None, "url": None, "online": True},
+        ),
+        ("event_admin_program.html", "two", {"parts": [part, bare]}),
+        ("event_admin_program.html", "empty", {"parts": []}),
+        (
+            "event_admin_preview.html",
+            "card",
+            {"card_text": Markup("<b>Вебинар</b>"), "problem": "", "count": 1240},
+        ),
+        (
+            "event_admin_preview.html",
+            "nobody",
+            {"card_text": Markup("<b>Вебинар</b>"), "problem": "", "count": 0},
+        ),
+        (
+            "event_admin_preview.html",
+            "problem",
+            {"card_text": "", "problem": USER_TEXT, "count": 0},
+        ),
+        (
+            "event_admin_changed.html",
+            "two",
+            {
+                "title": USER_TEXT,
+                "lines": [("Начало", "04.03 09:30", "05.03 10:00"), ("Адрес", USER_TEXT, "—")],
+            },
+        ),  # fmt: skip
+        (
+            "event_admin_cancelled.html",
+            "one",
+            {"title": USER_TEXT, "start": "04.03.2025 09:30"},
+        ),
+    ]
+
+
 _SELF_CHECK_CASES = _self_check_cases()
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -1086,6 +1184,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *[("roster_report.txt", label, context) for label, context in _ROSTER_CASES],
     *[(name, label, context) for name, label, context in _SURVEY_CASES],
     *_EVENT_CASES,
+    *_event_admin_cases(),
 ]
 
 
