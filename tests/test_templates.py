@@ -519,7 +519,7 @@ def _event_admin_cases() -> list[tuple[str, str, dict[str, Any]]]:
                 "url": "https://a.org/?a=1&b=2",
                 "online": False,
             },
-        ),  # fmt: skip
+        ),
         (
             "event_admin_place.html",
             "none, online",
@@ -549,7 +549,7 @@ def _event_admin_cases() -> list[tuple[str, str, dict[str, Any]]]:
                 "title": USER_TEXT,
                 "lines": [("Начало", "04.03 09:30", "05.03 10:00"), ("Адрес", USER_TEXT, "—")],
             },
-        ),  # fmt: skip
+        ),
         (
             "event_admin_cancelled.html",
             "one",

@@ -13,7 +13,7 @@ new start and end, then shows the preview.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram.fsm.state import State
