@@ -178,6 +178,20 @@ def _state_named(name: str) -> State:
     return S.start
 
 
+async def _answer(
+    manager: DialogManager, step: State, *, advancing: bool = True, **values: Any
+) -> None:
+    """The draft with `values`, then on from `step` (or back to `step` itself)."""
+    draft = draft_of(manager)
+    for name, value in values.items():
+        setattr(draft, name, value)
+    keep(manager, draft)
+    if advancing:
+        await advance(manager, step)
+    else:
+        await manager.switch_to(step)
+
+
 def _back() -> Button:
     return Button(T("events_admin.button_back"), id="back", on_click=on_back)
 
@@ -214,10 +228,7 @@ async def on_kind(
 
 
 async def on_title(message: Message, _widget: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.title = events.check_title(message.text or "")
-    keep(manager, draft)
-    await advance(manager, S.title)
+    await _answer(manager, S.title, title=events.check_title(message.text or ""))
 
 
 # --- moments: typed, written back, confirmed -----------------------------------------------------
@@ -282,10 +293,7 @@ async def on_deadline_typed(message: Message, _widget: Any, manager: DialogManag
 
 
 async def on_until_start(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.deadline = None
-    keep(manager, draft)
-    await advance(manager, S.deadline)
+    await _answer(manager, S.deadline, deadline=None)
 
 
 async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -334,17 +342,11 @@ async def hours_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
 
 
 async def on_hours_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.duration_hours = events.read_hours(message.text or "")
-    keep(manager, draft)
-    await advance(manager, S.hours)
+    await _answer(manager, S.hours, duration_hours=events.read_hours(message.text or ""))
 
 
 async def on_default_hours(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.duration_hours = _default_hours(draft)
-    keep(manager, draft)
-    await advance(manager, S.hours)
+    await _answer(manager, S.hours, duration_hours=_default_hours(draft_of(manager)))
 
 
 async def form_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -365,19 +367,13 @@ async def form_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 async def on_form(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
 ) -> None:
-    draft = draft_of(manager)
-    draft.form = events.check_form(value).value
-    keep(manager, draft)
-    await advance(manager, S.form)
+    await _answer(manager, S.form, form=events.check_form(value).value)
 
 
 async def on_scope(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
 ) -> None:
-    draft = draft_of(manager)
-    draft.scope = events.check_scope(value).value
-    keep(manager, draft)
-    await advance(manager, S.scope)
+    await _answer(manager, S.scope, scope=events.check_scope(value).value)
 
 
 # --- the place -----------------------------------------------------------------------------------
@@ -424,72 +420,57 @@ async def on_school(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, school_id: int
 ) -> None:
     person, session, _settings = who(manager)
-    draft = draft_of(manager)
-    draft.host_school_id = await events.check_host_school(session, person, school_id)
-    keep(manager, draft)
-    await manager.switch_to(S.place)
+    await _answer(
+        manager,
+        S.place,
+        host_school_id=await events.check_host_school(session, person, school_id),
+        advancing=False,
+    )
 
 
 async def on_no_school(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.host_school_id = None
-    keep(manager, draft)
-    await manager.switch_to(S.place)
+    await _answer(manager, S.place, host_school_id=None, advancing=False)
 
 
 async def on_address(message: Message, _widget: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.address = events.check_line(message.text or "", events.ADDRESS_MAX)
-    keep(manager, draft)
-    await manager.switch_to(S.place)
+    await _answer(
+        manager,
+        S.place,
+        address=events.check_line(message.text or "", events.ADDRESS_MAX),
+        advancing=False,
+    )
 
 
 async def on_no_address(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.address = None
-    keep(manager, draft)
-    await manager.switch_to(S.place)
+    await _answer(manager, S.place, address=None, advancing=False)
 
 
 async def on_url(message: Message, _widget: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.online_url = events.check_url(message.text or "")
-    keep(manager, draft)
-    await manager.switch_to(S.place)
+    await _answer(
+        manager, S.place, online_url=events.check_url(message.text or ""), advancing=False
+    )
 
 
 async def on_no_url(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.online_url = None
-    keep(manager, draft)
-    await manager.switch_to(S.place)
+    await _answer(manager, S.place, online_url=None, advancing=False)
 
 
 # --- capacity ------------------------------------------------------------------------------------
 
 
 async def on_capacity(message: Message, _widget: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.capacity = events.read_capacity(message.text or "")
-    keep(manager, draft)
-    await advance(manager, S.capacity)
+    await _answer(manager, S.capacity, capacity=events.read_capacity(message.text or ""))
 
 
 async def on_unlimited(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.capacity = None
-    keep(manager, draft)
-    await advance(manager, S.capacity)
+    await _answer(manager, S.capacity, capacity=None)
 
 
 # --- the audience --------------------------------------------------------------------------------
 
 
 async def on_audience_done(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.audience = picker.audience_of(manager).to_dict()
-    keep(manager, draft)
-    await advance(manager, S.audience)
+    await _answer(manager, S.audience, audience=picker.audience_of(manager).to_dict())
 
 
 async def on_to_audience(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
@@ -643,31 +624,21 @@ async def on_program_done(callback: CallbackQuery, _button: Any, manager: Dialog
 
 
 async def on_description(message: Message, _widget: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.description = events.check_description(message.text or "")
-    keep(manager, draft)
-    await advance(manager, S.description)
+    await _answer(manager, S.description, description=events.check_description(message.text or ""))
 
 
 async def on_no_description(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.description = None
-    keep(manager, draft)
-    await advance(manager, S.description)
+    await _answer(manager, S.description, description=None)
 
 
 async def on_organiser(message: Message, _widget: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.organiser = events.check_line(message.text or "", events.NAME_MAX)
-    keep(manager, draft)
-    await advance(manager, S.organiser)
+    await _answer(
+        manager, S.organiser, organiser=events.check_line(message.text or "", events.NAME_MAX)
+    )
 
 
 async def on_no_organiser(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    draft = draft_of(manager)
-    draft.organiser = None
-    keep(manager, draft)
-    await advance(manager, S.organiser)
+    await _answer(manager, S.organiser, organiser=None)
 
 
 async def topics_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
