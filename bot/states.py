@@ -100,3 +100,11 @@ class TakeSurvey(StatesGroup):
 # The self-check: the tutor typed a step of their teacher's route (data: teacher_id)
 class SelfCheckFlow(StatesGroup):
     tutor_note = State()
+
+
+# Events: who came. The organiser typed «🔎 Найти» in the registrant list: their messages are
+# parts of names until they leave (data: event_id, session_id, q); a participant's /checkin:
+# the next message is the code shown at the venue (data: choices when two events share it).
+class AttendanceFlow(StatesGroup):
+    search = State()
+    code = State()

@@ -16,10 +16,12 @@ from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 import bot.callbacks
 from bot.callbacks import (
     AdminCb,
+    AttendanceCb,
     BroadcastCb,
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    EventReportCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -95,6 +97,11 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "new", "card", "remind", "summary", "xlsx", "link", "close", "answer", "guest"),
     ),
     MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
+    AttendanceCb: (
+        "action",
+        ("list", "all", "toggle", "search", "code", "regen", "checkin", "pick"),
+    ),
+    EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
     SelfCheckCb: (
         "action",
         (
