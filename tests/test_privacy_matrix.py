@@ -32,10 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import (
     AdminCb,
+    AttendanceCb,
     BroadcastCb,
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    EventReportCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -50,6 +52,7 @@ from bot.callbacks import (
 from bot.keyboards.menus import COMMANDS_BY_ROLE, COMMON_COMMANDS, GUEST_COMMANDS
 from config.settings import Settings
 from storage.models import (
+    AttendanceMethod,
     Base,
     Broadcast,
     BroadcastStatus,
@@ -59,8 +62,17 @@ from storage.models import (
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
+    Event,
+    EventAttendance,
+    EventForm,
+    EventRegistration,
+    EventScope,
+    EventSession,
+    EventStatus,
     Person,
+    RegistrationStatus,
     Role,
+    SessionKind,
     Survey,
     SurveyInvitee,
     Thread,
@@ -87,6 +99,8 @@ COMMUNITY = "Клуб-Маркер-5521"
 MUNICIPALITY = "Маркерский муниципальный округ"
 SCHOOL = "Школа-Маркер № 1 с. Тайное"
 LEADER_SCHOOL = "Школа-Маркер № 2 с. Скрытое"
+EVENT_TITLE = "МЕРОПРИЯТИЕ-МАРКЕР-3318 десант"
+EVENT_CODE = "731904"
 
 TEACHER_ID = 6101
 TUTOR_ID = 6201
@@ -107,8 +121,16 @@ PRIVATE_MARKERS = (
     QUESTION,
     BROADCAST_TEXT,
     TOPIC,
+    EVENT_CODE,
 )
-MUNICIPAL_MARKERS = (COORDINATOR_NAME, COMMUNITY, MUNICIPALITY, SCHOOL, LEADER_SCHOOL)
+MUNICIPAL_MARKERS = (
+    COORDINATOR_NAME,
+    COMMUNITY,
+    MUNICIPALITY,
+    SCHOOL,
+    LEADER_SCHOOL,
+    EVENT_TITLE,
+)
 
 # --- the outsiders ----------------------------------------------------------------------------
 
@@ -136,6 +158,8 @@ class Victims:
     survey: int
     invite_code: str
     outsiders_municipality: int
+    event: int = 0
+    event_session: int = 0
 
 
 @pytest.fixture
@@ -215,6 +239,35 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
     db.add(survey)
     await db.flush()
     db.add(SurveyInvitee(survey_id=survey.id, person_id=teacher.id))
+    # An event under way with its code, the teacher registered and come to it and its session.
+    started = datetime.now(UTC) - timedelta(hours=1)
+    event = Event(
+        type="desant", scope=EventScope.MUNICIPAL, form=EventForm.IN_PERSON,
+        title=EVENT_TITLE, topics=[], starts_at=started, ends_at=started + timedelta(hours=6),
+        timezone="Europe/Moscow", duration_hours=6, audience={}, status=EventStatus.PUBLISHED,
+        municipality_id=mun.id, author_id=coordinator.id, checkin_code=EVENT_CODE,
+    )  # fmt: skip
+    db.add(event)
+    await db.flush()
+    event_session = EventSession(
+        event_id=event.id, kind=SessionKind.MASTER_CLASS, title=EVENT_TITLE, starts_at=started,
+        ends_at=started + timedelta(hours=1), checkin_code=EVENT_CODE,
+    )  # fmt: skip
+    db.add(event_session)
+    await db.flush()
+    db.add(
+        EventRegistration(
+            event_id=event.id, person_id=teacher.id, status=RegistrationStatus.REGISTERED,
+            municipality_id=mun.id, school_id=school.id,
+        )
+    )  # fmt: skip
+    db.add(
+        EventAttendance(
+            event_id=event.id, person_id=teacher.id, municipality_id=mun.id,
+            school_id=school.id, method=AttendanceMethod.MARKED,
+            checked_in_at=datetime.now(UTC),
+        )
+    )  # fmt: skip
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
     for role in OUTSIDER_ROLES:
@@ -282,6 +335,8 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         survey=survey.id,
         invite_code=code.group(1),
         outsiders_municipality=outsiders.id,
+        event=event.id,
+        event_session=event_session.id,
     )
 
 
@@ -324,6 +379,11 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"municipality_id": v.municipality, "value": "Asia/Yekaterinburg"},
     ],
     SelfCheckCb: lambda v: [{"value": v.teacher}, {"value": v.municipality}],
+    AttendanceCb: lambda v: [
+        {"event_id": v.event, "person_id": v.teacher},
+        {"event_id": v.event, "session_id": v.event_session, "person_id": v.teacher},
+    ],
+    EventReportCb: lambda v: [{"event_id": v.event}, {"year": datetime.now(UTC).year}],
 }
 
 # Pressed last: an outsider forgetting themselves ends their part of the matrix.

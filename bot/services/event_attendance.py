@@ -447,3 +447,27 @@ async def upcoming_for_blocks(
                 )
             )
     return found
+
+
+# --- the person's own data (/mydata, /forget) ----------------------------------------------------
+
+
+async def own_data(session: AsyncSession, person: Person) -> list[dict[str, object]]:
+    """/mydata: the events (and «десант» sessions) the person came to, and how it was noted."""
+    return [
+        {
+            "event_id": row.event_id,
+            "event": title,
+            "session_id": row.session_id,
+            "session": part,
+            "method": row.method.value,
+            "checked_in_at": aware(row.checked_in_at).isoformat(),
+        }
+        for row, title, part in await AttendanceRepo(session).of_person(person.id)
+    ]
+
+
+async def forget_person(session: AsyncSession, person: Person) -> None:
+    """/forget: the wrong-code counter goes; attendance rows stay as anonymous counts (the
+    person row they point to has no name, phone or Telegram id any more)."""
+    await AttendanceRepo(session).clear_failures(person.id)

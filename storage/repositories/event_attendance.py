@@ -274,3 +274,14 @@ class AttendanceRepo:
             .limit(limit)
         )
         return rows.all()
+
+    async def of_person(self, person_id: int) -> list[tuple[EventAttendance, str, str | None]]:
+        """The person's attendance rows with the event's and the session's titles."""
+        rows = await self.session.execute(
+            select(EventAttendance, Event.title, EventSession.title)
+            .join(Event, Event.id == EventAttendance.event_id)
+            .outerjoin(EventSession, EventSession.id == EventAttendance.session_id)
+            .where(EventAttendance.person_id == person_id)
+            .order_by(EventAttendance.checked_in_at, EventAttendance.id)
+        )
+        return [(row, title, part) for row, title, part in rows.all()]
