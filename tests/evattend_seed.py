@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -171,3 +172,9 @@ async def feedback(
                 )
             )
     await db.flush()
+
+
+async def person_of(db: AsyncSession, telegram_id: int) -> Person:
+    found = await db.scalar(select(Person).where(Person.telegram_id == telegram_id))
+    assert found is not None
+    return found

@@ -18,12 +18,12 @@ from storage.models import (
     Event,
     EventAttendance,
     EventScope,
-    Person,
     RegistrationStatus,
     Role,
 )
 from tests import evattend_seed as ev
 from tests import seed
+from tests.evattend_seed import person_of
 from tests.harness import Harness
 
 COORDINATOR = 8301
@@ -36,12 +36,6 @@ CODE = "482915"
 
 def tapped(harness: Harness) -> list[str]:
     return [r.text or "" for r in harness.requests if isinstance(r, AnswerCallbackQuery)]
-
-
-async def person_of(db: AsyncSession, telegram_id: int) -> Person:
-    found = await db.scalar(select(Person).where(Person.telegram_id == telegram_id))
-    assert found is not None
-    return found
 
 
 async def arrange(db: AsyncSession) -> dict[str, int]:

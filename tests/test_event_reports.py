@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from aiogram.methods import SendDocument
 from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventCb, EventReportCb, SelfCheckCb
@@ -19,13 +18,13 @@ from storage.models import (
     EventScope,
     EventStatus,
     Municipality,
-    Person,
     RegistrationStatus,
     Role,
     School,
 )
 from tests import evattend_seed as ev
 from tests import seed
+from tests.evattend_seed import person_of
 from tests.harness import Harness
 from tests.reach import answer_everything
 
@@ -38,12 +37,6 @@ YEAR = datetime.now(UTC).year - 1  # a whole past year: every event in it is ove
 
 def in_year(month: int, day: int = 10) -> datetime:
     return datetime(YEAR, month, day, 7, 0, tzinfo=UTC)
-
-
-async def person_of(db: AsyncSession, telegram_id: int) -> Person:
-    found = await db.scalar(select(Person).where(Person.telegram_id == telegram_id))
-    assert found is not None
-    return found
 
 
 async def arrange(db: AsyncSession) -> dict[str, int]:

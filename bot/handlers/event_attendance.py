@@ -107,11 +107,7 @@ async def cb_toggle(
         callback_data.session_id,
         callback_data.person_id,
     )
-    search = await _search_of(state, callback_data.event_id, callback_data.session_id)
-    text, markup = await _page_view(
-        ctx, callback_data.event_id, callback_data.session_id, callback_data.page, search
-    )
-    await _show(callback, ctx, text, markup)
+    await cb_list(callback, callback_data, state, ctx)
 
 
 async def cb_search(

@@ -31,6 +31,7 @@ from bot.services.scope import Scope, scope_of
 from config.settings import Settings
 from storage.models import AttendanceMethod, Event, EventSession, EventStatus, Person
 from storage.repositories.event_attendance import AttendanceRepo, ListedPerson
+from storage.repositories.events import EventsRepo
 from storage.repositories.places import PlacesRepo
 
 PER_PAGE = 10
@@ -157,7 +158,7 @@ async def registrant_page(
         listed = [p for p in listed if folded in p.name.casefold()]
     pages = max(1, (len(listed) + PER_PAGE - 1) // PER_PAGE)
     page = min(max(page, 0), pages - 1)
-    sessions = [(s.id, s.title) for s in await repo.sessions_of(event.id)]
+    sessions = [(s.id, s.title) for s in await EventsRepo(session).sessions_of(event.id)]
     return AttendancePage(
         event_id=event.id,
         event_title=event.title,

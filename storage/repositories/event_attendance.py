@@ -251,14 +251,6 @@ class AttendanceRepo:
             delete(CheckinAttempt).where(CheckinAttempt.person_id == person_id)
         )
 
-    async def sessions_of(self, event_id: int) -> Sequence[EventSession]:
-        rows = await self.session.scalars(
-            select(EventSession)
-            .where(EventSession.event_id == event_id)
-            .order_by(EventSession.starts_at, EventSession.id)
-        )
-        return rows.all()
-
     async def upcoming_near(
         self, municipality_id: int | None, region_id: int | None, now: datetime, limit: int
     ) -> Sequence[Event]:
