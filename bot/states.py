@@ -132,3 +132,11 @@ class EventEditor(StatesGroup):
     organiser = State()
     topics = State()
     preview = State()
+
+
+# Events: who came. The organiser typed «🔎 Найти» in the registrant list: their messages are
+# parts of names until they leave (data: event_id, session_id, q); a participant's /checkin:
+# the next message is the code shown at the venue (data: choices when two events share it).
+class AttendanceFlow(StatesGroup):
+    search = State()
+    code = State()

@@ -16,11 +16,13 @@ from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 import bot.callbacks
 from bot.callbacks import (
     AdminCb,
+    AttendanceCb,
     BroadcastCb,
     CommunityCb,
     ConsentCb,
     ConsultationCb,
     EventAdminCb,
+    EventReportCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -100,6 +102,11 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         "action",
         ("list", "new", "card", "publish", "edit", "field", "cancel", "cancel_yes", "copy"),
     ),
+    AttendanceCb: (
+        "action",
+        ("list", "all", "toggle", "search", "code", "regen", "checkin", "pick"),
+    ),
+    EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
     SelfCheckCb: (
         "action",
         (

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.states
-from bot.callbacks import ConsultationCb, QuestionCb
+from bot.callbacks import AttendanceCb, ConsultationCb, QuestionCb
 from bot.dialogs import build_router as build_forms_router
 from bot.services import survey_runner, surveys
 from bot.texts import t
@@ -34,6 +34,10 @@ from storage.models import (
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
+    Event,
+    EventForm,
+    EventScope,
+    EventStatus,
     Person,
     Role,
     Thread,
@@ -431,6 +435,31 @@ _deadlines = send(COORDINATOR, "/deadlines")
 # Admin
 _admin = send(ADMIN, "/municipalities")
 
+
+# Events: the organiser searches an event's registrant list; a participant types the code
+async def _attendance_search(harness: Harness, world: World) -> None:
+    starts = datetime.now(ZoneInfo("UTC"))
+    async with harness.session_pool() as session:
+        event = Event(
+            type="seminar",
+            scope=EventScope.MUNICIPAL,
+            form=EventForm.IN_PERSON,
+            title="Семинар по смысловому чтению",
+            topics=[],
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=4),
+            timezone="Europe/Moscow",
+            duration_hours=4,
+            audience={},
+            status=EventStatus.PUBLISHED,
+            municipality_id=world.municipality,
+        )
+        session.add(event)
+        await session.commit()
+        event_id = event.id
+    await harness.callback(COORDINATOR, AttendanceCb(action="search", event_id=event_id).pack())
+
+
 # Communities
 _manage = menu(COORDINATOR, "menu.manage_communities")
 _community_name = steps(_manage, press_k(COORDINATOR, "communities.button_add"))
@@ -539,6 +568,8 @@ REACH: dict[str, Reach] = {
     bot.states.QuestionFlow.answering.state: Reach(TUTOR, _tutor_answers),
     bot.states.QuestionFlow.rating_comment.state: Reach(TEACHER, _teacher_rates),
     bot.states.QuestionFlow.away_until.state: Reach(TUTOR, _tutor_goes_away),
+    bot.states.AttendanceFlow.search.state: Reach(COORDINATOR, _attendance_search),
+    bot.states.AttendanceFlow.code.state: Reach(TEACHER, send(TEACHER, "/checkin")),
     bot.states.SelfCheckFlow.tutor_note.state: Reach(
         TUTOR,
         steps(

@@ -32,11 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import (
     AdminCb,
+    AttendanceCb,
     BroadcastCb,
     CommunityCb,
     ConsentCb,
     ConsultationCb,
     EventAdminCb,
+    EventReportCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -51,6 +53,7 @@ from bot.callbacks import (
 from bot.keyboards.menus import COMMANDS_BY_ROLE, COMMON_COMMANDS, GUEST_COMMANDS
 from config.settings import Settings
 from storage.models import (
+    AttendanceMethod,
     Base,
     Broadcast,
     BroadcastStatus,
@@ -61,9 +64,16 @@ from storage.models import (
     ConsultationFormat,
     ConsultationTeacher,
     Event,
+    EventAttendance,
+    EventForm,
+    EventRegistration,
+    EventScope,
+    EventSession,
     EventStatus,
     Person,
+    RegistrationStatus,
     Role,
+    SessionKind,
     Survey,
     SurveyInvitee,
     Thread,
@@ -91,6 +101,8 @@ EVENT = "МЕРОПРИЯТИЕ-МАРКЕР-3310 семинар"
 MUNICIPALITY = "Маркерский муниципальный округ"
 SCHOOL = "Школа-Маркер № 1 с. Тайное"
 LEADER_SCHOOL = "Школа-Маркер № 2 с. Скрытое"
+EVENT_TITLE = "МЕРОПРИЯТИЕ-МАРКЕР-3318 десант"
+EVENT_CODE = "731904"
 
 TEACHER_ID = 6101
 TUTOR_ID = 6201
@@ -112,8 +124,16 @@ PRIVATE_MARKERS = (
     BROADCAST_TEXT,
     TOPIC,
     EVENT,
+    EVENT_CODE,
 )
-MUNICIPAL_MARKERS = (COORDINATOR_NAME, COMMUNITY, MUNICIPALITY, SCHOOL, LEADER_SCHOOL)
+MUNICIPAL_MARKERS = (
+    COORDINATOR_NAME,
+    COMMUNITY,
+    MUNICIPALITY,
+    SCHOOL,
+    LEADER_SCHOOL,
+    EVENT_TITLE,
+)
 
 # --- the outsiders ----------------------------------------------------------------------------
 
@@ -139,9 +159,11 @@ class Victims:
     upload: int
     broadcast: int
     survey: int
-    event: int
     invite_code: str
     outsiders_municipality: int
+    event: int = 0
+    event_session: int = 0
+    draft_event: int = 0
 
 
 @pytest.fixture
@@ -221,7 +243,36 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
     db.add(survey)
     await db.flush()
     db.add(SurveyInvitee(survey_id=survey.id, person_id=teacher.id))
+    # An event under way with its code, the teacher registered and come to it and its session.
+    started = datetime.now(UTC) - timedelta(hours=1)
     event = Event(
+        type="desant", scope=EventScope.MUNICIPAL, form=EventForm.IN_PERSON,
+        title=EVENT_TITLE, topics=[], starts_at=started, ends_at=started + timedelta(hours=6),
+        timezone="Europe/Moscow", duration_hours=6, audience={}, status=EventStatus.PUBLISHED,
+        municipality_id=mun.id, author_id=coordinator.id, checkin_code=EVENT_CODE,
+    )  # fmt: skip
+    db.add(event)
+    await db.flush()
+    event_session = EventSession(
+        event_id=event.id, kind=SessionKind.MASTER_CLASS, title=EVENT_TITLE, starts_at=started,
+        ends_at=started + timedelta(hours=1), checkin_code=EVENT_CODE,
+    )  # fmt: skip
+    db.add(event_session)
+    await db.flush()
+    db.add(
+        EventRegistration(
+            event_id=event.id, person_id=teacher.id, status=RegistrationStatus.REGISTERED,
+            municipality_id=mun.id, school_id=school.id,
+        )
+    )  # fmt: skip
+    db.add(
+        EventAttendance(
+            event_id=event.id, person_id=teacher.id, municipality_id=mun.id,
+            school_id=school.id, method=AttendanceMethod.MARKED,
+            checked_in_at=datetime.now(UTC),
+        )
+    )  # fmt: skip
+    draft_event = Event(
         type="seminar",
         scope="municipal",
         form="in_person",
@@ -239,7 +290,7 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         next_queue_no=1,
         version=0,
     )
-    db.add(event)
+    db.add(draft_event)
     await db.flush()
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
@@ -306,9 +357,11 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         upload=upload,
         broadcast=broadcast.id,
         survey=survey.id,
-        event=event.id,
         invite_code=code.group(1),
         outsiders_municipality=outsiders.id,
+        event=event.id,
+        event_session=event_session.id,
+        draft_event=draft_event.id,
     )
 
 
@@ -352,10 +405,16 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
     ],
     SelfCheckCb: lambda v: [{"value": v.teacher}, {"value": v.municipality}],
     EventAdminCb: lambda v: [
+        {"event_id": v.draft_event, "value": "title"},
+        {"event_id": v.draft_event, "value": "upcoming"},
+        {"event_id": v.draft_event, "value": "drafts"},
         {"event_id": v.event, "value": "title"},
-        {"event_id": v.event, "value": "upcoming"},
-        {"event_id": v.event, "value": "drafts"},
     ],
+    AttendanceCb: lambda v: [
+        {"event_id": v.event, "person_id": v.teacher},
+        {"event_id": v.event, "session_id": v.event_session, "person_id": v.teacher},
+    ],
+    EventReportCb: lambda v: [{"event_id": v.event}, {"year": datetime.now(UTC).year}],
 }
 
 # Pressed last: an outsider forgetting themselves ends their part of the matrix.

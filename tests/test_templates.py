@@ -281,6 +281,7 @@ def _self_check_cases() -> list[tuple[str, str, dict[str, Any]]]:
         Result,
         RouteBlock,
         RouteEntry,
+        RouteEvent,
     )
     from storage.models import CheckStage, RouteItemKind
 
@@ -314,6 +315,13 @@ def _self_check_cases() -> list[tuple[str, str, dict[str, Any]]]:
             ],
         ),
         RouteBlock(None, "", None, [entry(RouteItemKind.TUTOR_NOTE, by_tutor=True)]),
+        RouteBlock(
+            "methodical",
+            "Методические компетенции",
+            "partial",
+            [],
+            [RouteEvent(7, USER_TEXT, MOMENT, TZ)],
+        ),
     ]
     result = Result(check, Change(check, check, True, ["Предметные", "Методические"]), route, "С")
     plain = Result(CheckResult(2, CheckStage.ENTRY, MOMENT, blocks[1:]), None, [], "С")
@@ -557,6 +565,86 @@ def _event_admin_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ),
     ]
 
+
+def _evattend_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    from bot.services.event_attendance import AttendancePage, CodeView
+    from bot.services.event_reports import (
+        District,
+        EventNumbers,
+        RuleCheck,
+        SchoolGap,
+        SessionNumbers,
+        TargetLine,
+        TypeCount,
+        YearReport,
+    )
+    from storage.models import EventForm, EventScope, EventStatus
+    from storage.repositories.event_attendance import ListedPerson
+
+    page = AttendancePage(
+        7, USER_TEXT, 3, USER_TEXT, [ListedPerson(1, USER_TEXT, True, True)], 1, 3, 25, 12, None,
+        [(3, USER_TEXT)],
+    )  # fmt: skip
+    numbers = EventNumbers(
+        event_id=7, title=USER_TEXT, type_id="desant", scope=EventScope.MUNICIPAL,
+        form=EventForm.IN_PERSON, status=EventStatus.HELD, starts_at=MOMENT,
+        ends_at=MOMENT + timedelta(hours=6), timezone="Europe/Moscow", year=2025, hours=6.5,
+        host_school_id=1, host_school=USER_TEXT, registered=1240, waiting=3, attended=1100,
+        no_shows=140, walk_ins=12,
+        districts=(District(1, USER_TEXT, 1000), District(None, None, 100)),
+        responses=40, average_rating=4.35, comments=(USER_TEXT,),
+        sessions=(SessionNumbers(3, USER_TEXT, MOMENT, 20),),
+    )  # fmt: skip
+    bare = EventNumbers(**(vars(numbers) | {
+        "host_school": None, "districts": (), "responses": 0, "average_rating": None,
+        "comments": (), "sessions": (),
+    }))  # fmt: skip
+    year = YearReport(
+        year=2025, programs=(USER_TEXT, "002"), events=(numbers,), upcoming=2,
+        by_type=(TypeCount("desant", EventScope.MUNICIPAL, 3, 1100, 18.0),),
+        targets=(
+            TargetLine("EV-DESANT", "000", USER_TEXT, 4, 3, "000 L267", False),
+            TargetLine("EV-WEBINAR", "000", "Вебинары", 9, 9, "000 L268", False),
+            TargetLine("EV-PER-SCHOOL", "002", "Каждая школа", 12, 10, "002 L334", True),
+        ),
+        checks=(RuleCheck("EV-SEM-INTERMUN", 7, USER_TEXT, 41, 2, 40, 2),),
+        participating_schools=12, per_school_hours=4.0,
+        schools_without=(SchoolGap(1, USER_TEXT, USER_TEXT),),
+        districts=(District(1, USER_TEXT, 1000),),
+    )  # fmt: skip
+    empty_year = YearReport(**(vars(year) | {
+        "events": (), "upcoming": 0, "by_type": (), "checks": (), "participating_schools": 0,
+        "per_school_hours": None, "schools_without": (), "districts": (),
+    }))  # fmt: skip
+    code = CodeView(7, 0, USER_TEXT, None, "042517", MOMENT, MOMENT + timedelta(hours=4))
+    return [
+        ("event_attendance_list.html", "page of a session", {"page": page}),
+        (
+            "event_attendance_list.html",
+            "search found nobody",
+            {"page": AttendancePage(**(vars(page) | {"people": [], "search": USER_TEXT}))},
+        ),
+        (
+            "event_attendance_list.html",
+            "nobody registered",
+            {"page": AttendancePage(**(vars(page) | {"people": [], "pages": 1}))},
+        ),
+        ("event_checkin_code.html", "renewed", {"view": code, "tz": TZ, "renewed": True}),
+        ("event_checkin_code.html", "first", {"view": code, "tz": TZ, "renewed": False}),
+        (
+            "event_report.html",
+            "full",
+            {"n": numbers, "tz": TZ, "kind": "К", "comments_shown": 20},
+        ),
+        ("event_report.html", "bare", {"n": bare, "tz": TZ, "kind": "К", "comments_shown": 20}),
+        ("event_year_report.html", "full", {"r": year, "kinds": {"desant": "Десант"}}),
+        ("event_year_report.html", "empty", {"r": empty_year, "kinds": {}}),
+        ("event_report_schools.html", "some", {"r": year}),
+        ("event_report_schools.html", "none", {"r": empty_year}),
+    ]
+
+
+_EVATTEND_CASES = _evattend_cases()
 
 _SELF_CHECK_CASES = _self_check_cases()
 
@@ -1185,6 +1273,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *[(name, label, context) for name, label, context in _SURVEY_CASES],
     *_EVENT_CASES,
     *_event_admin_cases(),
+    *_EVATTEND_CASES,
 ]
 
 

@@ -16,6 +16,8 @@ def get_routers() -> list[Router]:
         communities,
         consultations,
         errors,
+        event_attendance,
+        event_reports,
         events_admin,
         fallback,
         invites,
@@ -45,6 +47,9 @@ def get_routers() -> list[Router]:
         questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
         surveys_taking.build_router(),
+        # Who came (its search and /checkin modes) and the event reports.
+        event_attendance.build_router(),
+        event_reports.build_router(),
         # The forms: after the plain modes, whose state filters take their own text first; before
         # the roster upload, so a document sent to the broadcast composer is its attachment.
         build_forms_router(),

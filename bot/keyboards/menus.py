@@ -48,11 +48,11 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
 COMMON_MENU = ("menu.profile", "menu.help")
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("ask", "communities", "selfcheck"),
-    Role.SCHOOL_LEADER: (),
-    Role.TUTOR: ("questions", "consult", "teachers"),
-    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines"),
-    Role.ADMIN: ("broadcast", "municipalities", "deadlines"),
+    Role.TEACHER: ("ask", "communities", "selfcheck", "checkin"),
+    Role.SCHOOL_LEADER: ("checkin",),
+    Role.TUTOR: ("questions", "consult", "teachers", "checkin"),
+    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines", "eventreport"),
+    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport"),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
 GUEST_COMMANDS = ("start", "privacy", "help")

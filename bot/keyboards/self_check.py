@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import SelfCheckCb
+from bot.callbacks import EventCb, SelfCheckCb
 from bot.keyboards import paged_rows, short_label
 from bot.services.self_check import Overview, RouteBlock, TeacherLine
 from bot.texts import plain, t
@@ -48,14 +48,34 @@ def _topic_buttons(route: Sequence[RouteBlock]) -> list[list[InlineKeyboardButto
     ]
 
 
+def _event_buttons(route: Sequence[RouteBlock]) -> list[list[InlineKeyboardButton]]:
+    """«Подробнее» of each upcoming event in the route (its card, where one registers)."""
+    shown: set[int] = set()
+    rows = []
+    for block in route:
+        for event in block.events:
+            if event.event_id in shown:
+                continue
+            shown.add(event.event_id)
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=plain(f"📅 {short_label(event.title)}"),
+                        callback_data=EventCb(action="card", event_id=event.event_id).pack(),
+                    )
+                ]
+            )
+    return rows
+
+
 def result_keyboard(route: Sequence[RouteBlock]) -> InlineKeyboardMarkup:
-    rows = _topic_buttons(route)
+    rows = _topic_buttons(route) + _event_buttons(route)
     rows.append([_button(t("self_check.button_route"), "route")])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def route_keyboard(route: Sequence[RouteBlock]) -> InlineKeyboardMarkup | None:
-    rows = _topic_buttons(route)
+    rows = _topic_buttons(route) + _event_buttons(route)
     undone = [entry for block in route for entry in block.entries if not entry.done]
     rows.extend(
         [_button(t("self_check.button_done", title=short_label(entry.title)), "done", entry.id)]

@@ -18,7 +18,15 @@ ROSTER_APPLY = "bot.jobs.roster:apply"
 HISTORY_COPY = "bot.jobs.history:copy"
 CONSULTATION_EXPORT = "bot.jobs.exports:consultations"
 SURVEY_EXPORT = "bot.jobs.exports:survey"
-KINDS = (ROSTER_CHECK, ROSTER_APPLY, HISTORY_COPY, CONSULTATION_EXPORT, SURVEY_EXPORT)
+EVENT_YEAR_EXPORT = "bot.jobs.event_reports:year_xlsx"
+KINDS = (
+    ROSTER_CHECK,
+    ROSTER_APPLY,
+    HISTORY_COPY,
+    CONSULTATION_EXPORT,
+    SURVEY_EXPORT,
+    EVENT_YEAR_EXPORT,
+)
 
 # A payload carries ids and short values only: never a file, a phone or a message.
 PAYLOAD_VALUE_MAX = 64

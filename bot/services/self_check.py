@@ -3,7 +3,9 @@ before it, the result of a check (blocks, levels, the change since the entry che
 individual route (ИОМ) a check leads to.
 
 The route is written when a check's result is first shown (`ensure_route`): per block with a
-deficit (выраженный or частичный) the upcoming events of its topic (none exist yet), the
+deficit (выраженный or частичный) the network communities, materials and tutor topic below, and,
+read anew each time the route is shown (they come and go), the upcoming published events whose
+topics name the block and whose audience includes the teacher; the
 network communities of the teacher's municipality whose name fits the block (all of them when
 none fits, and the route says so), the materials of `route/materials.yaml` and the topic to
 take to the tutor. A new check replaces the open suggestions of the last one; what the tutor
@@ -20,7 +22,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import assignments, route_materials, scenarios, scoring, survey_runner
+from bot.services import (
+    assignments,
+    event_attendance,
+    route_materials,
+    scenarios,
+    scoring,
+    survey_runner,
+)
+from bot.services.event_attendance import RouteEvent
 from bot.services.scenario_schema import Level, Scenario
 from storage.models import CheckStage, Person, RouteItem, RouteItemKind
 from storage.repositories.communities import CommunitiesRepo
@@ -81,6 +91,8 @@ class RouteBlock:
     title: str
     level: str | None
     entries: list[RouteEntry] = field(default_factory=list)
+    # Upcoming events of the block's topic for the teacher (`RouteItemKind.EVENT`), not stored.
+    events: list[RouteEvent] = field(default_factory=list)
 
     def of_kind(self, kind: RouteItemKind) -> list[RouteEntry]:
         return [entry for entry in self.entries if entry.kind == kind]
@@ -337,11 +349,18 @@ async def route(
     latest = latest or await latest_result(session, person.id, locale)
     levels = {b.section_id: b.level for b in latest.blocks} if latest else {}
     titles = block_titles(locale)
+    events = await event_attendance.upcoming_for_blocks(
+        session, person, [s for s, level in levels.items() if level in DEFICIT_LEVELS]
+    )
     blocks: list[RouteBlock] = []
     for section_id, title in titles.items():
         entries = [_entry(i) for i in items if i.section_id == section_id]
-        if entries:
-            blocks.append(RouteBlock(section_id, title, levels.get(section_id), entries))
+        if entries or events.get(section_id):
+            blocks.append(
+                RouteBlock(
+                    section_id, title, levels.get(section_id), entries, events.get(section_id, [])
+                )
+            )
     loose = [_entry(i) for i in items if i.section_id not in titles]
     if loose:
         blocks.append(RouteBlock(None, "", None, loose))
