@@ -55,7 +55,13 @@ def list_keyboard(
             if name != shelf
         ]
     )
-    rows.append([_b(t("events_admin.button_new"), EventAdminCb(action="new"))])
+    rows.append(
+        [
+            _b(t("events_admin.button_new"), EventAdminCb(action="new")),
+            # year 0: the current year in the organiser's zone.
+            _b(t("event_reports.button_year"), EventReportCb(action="year")),
+        ]
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
