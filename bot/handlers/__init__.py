@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         communities,
         consultations,
         errors,
+        events,
         fallback,
         invites,
         join_requests,
@@ -40,6 +41,7 @@ def get_routers() -> list[Router]:
         join_requests.build_router(),
         broadcasts.build_router(),
         surveys.build_router(),
+        events.build_router(),
         questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
         surveys_taking.build_router(),

@@ -16,14 +16,16 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.communities",
         "menu.self_check",
         "menu.my_surveys",
+        "menu.events",
     ),
-    Role.SCHOOL_LEADER: ("menu.my_surveys",),
+    Role.SCHOOL_LEADER: ("menu.my_surveys", "menu.events"),
     Role.TUTOR: (
         "menu.tutor_questions",
         "menu.tutor_consultations",
         "menu.my_teachers",
         "menu.teacher_profiles",
         "menu.my_surveys",
+        "menu.events",
     ),
     Role.COORDINATOR: (
         "menu.questions_overview",
@@ -46,9 +48,9 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
 COMMON_MENU = ("menu.profile", "menu.help")
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("ask", "communities", "selfcheck"),
-    Role.SCHOOL_LEADER: (),
-    Role.TUTOR: ("questions", "consult", "teachers"),
+    Role.TEACHER: ("ask", "communities", "selfcheck", "events"),
+    Role.SCHOOL_LEADER: ("events",),
+    Role.TUTOR: ("questions", "consult", "teachers", "events"),
     Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines"),
     Role.ADMIN: ("broadcast", "municipalities", "deadlines"),
 }
