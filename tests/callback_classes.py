@@ -20,6 +20,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    EventCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -95,6 +96,7 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "new", "card", "remind", "summary", "xlsx", "link", "close", "answer", "guest"),
     ),
     MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
+    EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
     SelfCheckCb: (
         "action",
         (

@@ -406,7 +406,8 @@ async def test_a_desant_session_with_its_own_seats_needs_the_event_first(
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     event = await add_event(
         db, world, starts_at=start, ends_at=start + timedelta(hours=5), type="desant",
-        form=EventForm.IN_PERSON, online_url=None, address="с. Кугульта, ул. Школьная, 1", capacity=20,
+        form=EventForm.IN_PERSON, online_url=None, address="с. Кугульта, ул. Школьная, 1",
+        capacity=20,
     )  # fmt: skip
     part = EventSession(
         event_id=event,

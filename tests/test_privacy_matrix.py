@@ -36,6 +36,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    EventCb,
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
@@ -59,7 +60,13 @@ from storage.models import (
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
+    Event,
+    EventForm,
+    EventRegistration,
+    EventScope,
+    EventStatus,
     Person,
+    RegistrationStatus,
     Role,
     Survey,
     SurveyInvitee,
@@ -95,6 +102,7 @@ APPLICANT_ID = 6401
 
 # Everything of the victims; a teacher of the same municipality may see the municipality's
 # own public things (its name, schools, communities, coordinators), the rest never.
+EVENT_LINK = "https://meet.example.org/secret-room"
 PRIVATE_MARKERS = (
     TEACHER_NAME,
     TEACHER_PHONE,
@@ -107,6 +115,7 @@ PRIVATE_MARKERS = (
     QUESTION,
     BROADCAST_TEXT,
     TOPIC,
+    EVENT_LINK,
 )
 MUNICIPAL_MARKERS = (COORDINATOR_NAME, COMMUNITY, MUNICIPALITY, SCHOOL, LEADER_SCHOOL)
 
@@ -134,6 +143,7 @@ class Victims:
     upload: int
     broadcast: int
     survey: int
+    event: int
     invite_code: str
     outsiders_municipality: int
 
@@ -215,6 +225,36 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
     db.add(survey)
     await db.flush()
     db.add(SurveyInvitee(survey_id=survey.id, person_id=teacher.id))
+    # An event for the victim teacher's school only, with the teacher registered.
+    starts = datetime.now(UTC) + timedelta(days=5)
+    event = Event(
+        type="webinar",
+        scope=EventScope.MUNICIPAL,
+        form=EventForm.ONLINE,
+        title="Вебинар",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        timezone="Europe/Moscow",
+        duration_hours=2.0,
+        online_url=EVENT_LINK,
+        capacity=1,
+        seats_taken=1,
+        audience={"school_ids": [school.id]},
+        status=EventStatus.PUBLISHED,
+        municipality_id=mun.id,
+        author_id=coordinator.id,
+    )
+    db.add(event)
+    await db.flush()
+    db.add(
+        EventRegistration(
+            event_id=event.id,
+            person_id=teacher.id,
+            status=RegistrationStatus.REGISTERED,
+            municipality_id=mun.id,
+            school_id=school.id,
+        )
+    )
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
     for role in OUTSIDER_ROLES:
@@ -280,6 +320,7 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         upload=upload,
         broadcast=broadcast.id,
         survey=survey.id,
+        event=event.id,
         invite_code=code.group(1),
         outsiders_municipality=outsiders.id,
     )
@@ -324,6 +365,7 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"municipality_id": v.municipality, "value": "Asia/Yekaterinburg"},
     ],
     SelfCheckCb: lambda v: [{"value": v.teacher}, {"value": v.municipality}],
+    EventCb: lambda v: [{"event_id": v.event}, {"event_id": v.event, "session_id": v.event}],
 }
 
 # Pressed last: an outsider forgetting themselves ends their part of the matrix.

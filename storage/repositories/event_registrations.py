@@ -230,8 +230,8 @@ class EventRegistrationsRepo:
     async def published_since(
         self, since: datetime, municipality_id: int | None, region_id: int | None
     ) -> Sequence[Event]:
-        """Published (and held) events not ended before `since` whose organiser's scope is the person's
-        municipality or region (their audience is checked by the caller)."""
+        """Published (and held) events not ended before `since` whose organiser's scope is the
+        person's municipality or region (their audience is checked by the caller)."""
         home = [Event.municipality_id == municipality_id]
         if region_id is not None:
             home.append(Event.region_id == region_id)
