@@ -513,3 +513,20 @@ async def test_the_last_seat_pressed_by_two_at_once_through_the_dispatcher(
     rows = await registrations(db, event)
     assert sorted(r[1] for r in rows) == ["registered", "waiting", "waiting"]
     assert sorted(r[2] for r in rows if r[2] is not None) == [1, 2]
+
+
+async def test_forget_gives_up_the_seat_and_the_next_in_line_is_offered_it(
+    harness: Harness, db: AsyncSession
+) -> None:
+    world = await arrange(db)
+    event = await add_event(db, world, capacity=1)
+    await tap(harness, TEACHERS[0], "register", event)
+    await tap(harness, TEACHERS[1], "register", event)
+    await harness.send(TEACHERS[0], "/forget")
+    await harness.press(TEACHERS[0], "Да, удалить")
+    assert await seats_taken(db, event) == 0
+    assert await db.scalar(select(func.count()).select_from(EventReminder)) == 0
+    await harness.run_job("bot.scheduler.event_offers:sweep")
+    await harness.deliver()
+    assert "освободилось место" in harness.last_text(TEACHERS[1])
+    assert [r[1] for r in await registrations(db, event)] == ["declined", "offered"]

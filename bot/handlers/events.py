@@ -157,19 +157,16 @@ async def cb_register(callback: CallbackQuery, callback_data: EventCb, ctx: Upda
 
 async def _send_registered(ctx: UpdateContext, event_id: int) -> None:
     """«Вы записаны» with the .ics attached: the calendar takes the event in one tap."""
-    view = await registration.view(ctx.session, ctx.me, event_id)
-    ics = await registration.calendar_file(ctx.session, ctx.me, event_id)
+    done = await registration.registered(ctx.session, ctx.me, event_id)
     tz = await registration.zone_of(ctx.session, ctx.me, ctx.settings)
     caption = t(
-        "events.registered",
-        title=view.card.title,
-        start=format_moment(view.card.starts_at, tz, ctx.locale),
+        "events.registered", title=done.title, start=format_moment(done.starts_at, tz, ctx.locale)
     )
-    if view.card.online_url:
-        caption += "\n" + t("events.link", url=view.card.online_url)
+    if done.online_url:
+        caption += "\n" + t("events.link", url=done.online_url)
     await ctx.bot.send_document(
         ctx.chat_id,
-        BufferedInputFile(ics, filename=ICS_NAME),
+        BufferedInputFile(done.ics, filename=ICS_NAME),
         caption=caption,
         reply_markup=after_keyboard(event_id, 0, waiting=False),
     )

@@ -418,6 +418,24 @@ async def expire_offers(
     return Swept(expired, promoted)
 
 
+async def forget_person(session: AsyncSession, person: Person, now: datetime | None = None) -> int:
+    """/forget: the person's seats and places in events not begun are given up (the rows stay,
+    anonymous, for the counts); the offers sweep offers the freed seats to the next in line.
+    The number given up."""
+    now = now or _now()
+    repo = EventRegistrationsRepo(session)
+    given_up = 0
+    for held in await repo.active_of_person(person.id, now):
+        seat = held.status in SEAT_HOLDING
+        if not await repo.move(held.id, [held.status], DECLINED, now, offer_expires_at=None):
+            continue
+        await EventRemindersRepo(session).drop_unsent(held.id)
+        if seat:
+            await repo.free_seat(held.event_id, held.session_id)
+        given_up += 1
+    return given_up
+
+
 # --- what people see ----------------------------------------------------------------------------
 
 
@@ -584,6 +602,23 @@ async def calendar_file(
         raise DomainError("events.ics_registrants_only")
     await session.refresh(event)
     return await ics_of(session, event, now=now)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What «Вы записаны» shows: the title, the start, the link, and the .ics attached."""
+
+    title: str
+    starts_at: datetime
+    online_url: str | None
+    ics: bytes
+
+
+async def registered(session: AsyncSession, person: Person, event_id: int) -> Registered:
+    ics = await calendar_file(session, person, event_id)
+    event = await EventsRepo(session).get(event_id)
+    assert event is not None  # calendar_file has found it
+    return Registered(event.title, event.starts_at, event.online_url, ics)
 
 
 async def ics_of(session: AsyncSession, event: Event, now: datetime | None = None) -> bytes:

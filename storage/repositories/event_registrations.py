@@ -140,6 +140,19 @@ class EventRegistrationsRepo:
         )
         return list(rows.all())
 
+    async def active_of_person(self, person_id: int, now: datetime) -> list[EventRegistration]:
+        """The person's seats, offers and places in line of events not begun."""
+        rows = await self.session.scalars(
+            select(EventRegistration)
+            .join(Event, Event.id == EventRegistration.event_id)
+            .where(
+                EventRegistration.person_id == person_id,
+                EventRegistration.status.in_(ACTIVE),
+                Event.starts_at > now,
+            )
+        )
+        return list(rows.all())
+
     async def add(self, registration: EventRegistration) -> EventRegistration:
         self.session.add(registration)
         await self.session.flush()
