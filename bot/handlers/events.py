@@ -48,7 +48,7 @@ def build_router() -> Router:
 async def _send_list(ctx: UpdateContext, page: int) -> None:
     items = await registration.visible_to(ctx.session, ctx.me)
     if not items:
-        await ctx.reply(t("events.none"), my_keyboard([]))
+        await ctx.reply(t("events.none"), list_keyboard([], 0))
         return
     tz = await registration.zone_of(ctx.session, ctx.me, ctx.settings)
     pages = (len(items) + PAGE_SIZE - 1) // PAGE_SIZE
