@@ -27,4 +27,5 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.outbox
 	$(PY) -m bench.update_path
 	$(PY) -m bench.surveys
+	$(PY) -m bench.events
 	$(PY) -m bench.charts

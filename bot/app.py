@@ -92,6 +92,7 @@ def create_dispatcher(
     scheduler.every("bot.delivery.progress:tick", timedelta(seconds=3))
     scheduler.every("bot.scheduler.questions:sweep", timedelta(minutes=5))
     scheduler.every("bot.scheduler.surveys:sweep", timedelta(minutes=5))
+    scheduler.every("bot.scheduler.event_offers:sweep", timedelta(minutes=1))
 
     outbox_limiter = create_outbox_limiter(settings, redis)
     context = AppContext(

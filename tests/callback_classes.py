@@ -22,6 +22,7 @@ from bot.callbacks import (
     ConsentCb,
     ConsultationCb,
     EventAdminCb,
+    EventCb,
     EventReportCb,
     InviteCb,
     JoinDecisionCb,
@@ -107,6 +108,7 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "all", "toggle", "search", "code", "regen", "checkin", "pick"),
     ),
     EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
+    EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
     SelfCheckCb: (
         "action",
         (

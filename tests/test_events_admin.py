@@ -407,25 +407,30 @@ async def test_capacity_out_of_bounds_is_refused_with_a_message(
     )
 
 
-async def test_more_seats_call_the_waiting_list_seam(
-    harness: Harness, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_more_seats_move_the_waiting_list_up(harness: Harness, db: AsyncSession) -> None:
     await arrange(db)
-    event = await published(db)
-    calls: list[tuple[int, int | None]] = []
-
-    async def promote(
-        session: AsyncSession, event_id: int, *, session_id: int | None, now: datetime
-    ) -> None:
-        calls.append((event_id, session_id))
-
-    monkeypatch.setattr(events, "promote_waiting", promote)
+    event = await published(db, capacity=2)
+    waiting = await db.scalar(
+        select(EventRegistration).where(
+            EventRegistration.event_id == event.id,
+            EventRegistration.status == RegistrationStatus.WAITING,
+        )
+    )
+    assert waiting is not None
     await harness.callback(
         COORDINATOR, EventAdminCb(action="field", event_id=event.id, value="capacity").pack()
     )
     await harness.send(COORDINATOR, "20")
     await db.refresh(event)
-    assert event.capacity == 20 and calls == [(event.id, None)]
+    await db.refresh(waiting)
+    assert event.capacity == 20 and event.seats_taken == 3
+    assert waiting.status is RegistrationStatus.OFFERED and waiting.offer_expires_at is not None
+    offers = await db.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.person_id == waiting.person_id, Delivery.kind == "event_offer")
+    )
+    assert offers == 1
 
 
 def test_every_field_refuses_bad_input() -> None:

@@ -38,6 +38,7 @@ from bot.callbacks import (
     ConsentCb,
     ConsultationCb,
     EventAdminCb,
+    EventCb,
     EventReportCb,
     InviteCb,
     JoinDecisionCb,
@@ -111,6 +112,7 @@ APPLICANT_ID = 6401
 
 # Everything of the victims; a teacher of the same municipality may see the municipality's
 # own public things (its name, schools, communities, coordinators), the rest never.
+EVENT_LINK = "https://meet.example.org/secret-room"
 PRIVATE_MARKERS = (
     TEACHER_NAME,
     TEACHER_PHONE,
@@ -125,6 +127,7 @@ PRIVATE_MARKERS = (
     TOPIC,
     EVENT,
     EVENT_CODE,
+    EVENT_LINK,
 )
 MUNICIPAL_MARKERS = (
     COORDINATOR_NAME,
@@ -164,6 +167,7 @@ class Victims:
     event: int = 0
     event_session: int = 0
     draft_event: int = 0
+    webinar: int = 0
 
 
 @pytest.fixture
@@ -292,6 +296,36 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
     )
     db.add(draft_event)
     await db.flush()
+    # An event for the victim teacher's school only, with the teacher registered.
+    starts = datetime.now(UTC) + timedelta(days=5)
+    webinar = Event(
+        type="webinar",
+        scope=EventScope.MUNICIPAL,
+        form=EventForm.ONLINE,
+        title="Вебинар",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        timezone="Europe/Moscow",
+        duration_hours=2.0,
+        online_url=EVENT_LINK,
+        capacity=1,
+        seats_taken=1,
+        audience={"school_ids": [school.id]},
+        status=EventStatus.PUBLISHED,
+        municipality_id=mun.id,
+        author_id=coordinator.id,
+    )
+    db.add(webinar)
+    await db.flush()
+    db.add(
+        EventRegistration(
+            event_id=webinar.id,
+            person_id=teacher.id,
+            status=RegistrationStatus.REGISTERED,
+            municipality_id=mun.id,
+            school_id=school.id,
+        )
+    )
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
     for role in OUTSIDER_ROLES:
@@ -362,6 +396,7 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         event=event.id,
         event_session=event_session.id,
         draft_event=draft_event.id,
+        webinar=webinar.id,
     )
 
 
@@ -415,6 +450,12 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"event_id": v.event, "session_id": v.event_session, "person_id": v.teacher},
     ],
     EventReportCb: lambda v: [{"event_id": v.event}, {"year": datetime.now(UTC).year}],
+    EventCb: lambda v: [
+        {"event_id": v.webinar},
+        {"event_id": v.webinar, "session_id": v.event_session},
+        {"event_id": v.event, "session_id": v.event_session},
+        {"event_id": v.draft_event},
+    ],
 }
 
 # Pressed last: an outsider forgetting themselves ends their part of the matrix.

@@ -38,6 +38,7 @@ NOT_NAMES = {
     "skipped", "start", "total", "whole_school",
     "date", "expires", "moment", "month", "since", "until", "field",
     "files", "good", "problems", "position", "page", "pages", "low", "high", "line",
+    "place",
 }  # fmt: skip
 
 

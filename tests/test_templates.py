@@ -646,6 +646,83 @@ def _evattend_cases() -> list[tuple[str, str, dict[str, Any]]]:
 
 _EVATTEND_CASES = _evattend_cases()
 
+
+def _event_view(status: str | None, **changes: Any) -> Any:
+    from bot.services.event_registration import CardView, SessionChoice
+    from storage.models import RegistrationStatus
+
+    own = RegistrationStatus(status) if status else None
+    values: dict[str, Any] = {
+        "card": _event_card(),
+        "status": own,
+        "place": 3 if status == "waiting" else None,
+        "offer_expires_at": MOMENT if status == "offered" else None,
+        "open": True,
+        "sessions": (
+            SessionChoice(1, USER_TEXT, RegistrationStatus.REGISTERED, False),
+            SessionChoice(2, USER_TEXT, RegistrationStatus.WAITING, True),
+            SessionChoice(3, USER_TEXT, None, False),
+        ),
+    }
+    values.update(changes)
+    return CardView(**values)
+
+
+def _event_view_case(label: str, view: Any) -> tuple[str, str, dict[str, Any]]:
+    context = {"card": view.card, "view": view, "tz": TZ, "kind": "Д", "show_link": True}
+    return ("event_view.html", label, context)
+
+
+def _event_lists() -> list[tuple[str, str, dict[str, Any]]]:
+    from bot.services.event_registration import ListItem, MyItem
+    from storage.models import EventStatus, RegistrationStatus
+
+    items = [
+        ListItem(1, USER_TEXT, "webinar", MOMENT, 12, None, False, False),
+        ListItem(2, USER_TEXT, "desant", MOMENT, None, RegistrationStatus.WAITING, False, False),
+        ListItem(3, USER_TEXT, "webinar", MOMENT, 0, RegistrationStatus.REGISTERED, True, False),
+        ListItem(4, USER_TEXT, "webinar", MOMENT, None, None, True, True),
+    ]
+    kinds = {1: "В", 2: "Д", 3: "В", 4: "В"}
+    mine = [
+        MyItem(1, USER_TEXT, MOMENT, RegistrationStatus.REGISTERED, EventStatus.PUBLISHED, None,
+               None),
+        MyItem(2, USER_TEXT, MOMENT, RegistrationStatus.WAITING, EventStatus.PUBLISHED, 2, None),
+        MyItem(3, USER_TEXT, MOMENT, RegistrationStatus.OFFERED, EventStatus.PUBLISHED, None,
+               MOMENT),
+        MyItem(4, USER_TEXT, MOMENT, RegistrationStatus.OFFERED, EventStatus.PUBLISHED, None,
+               None),
+        MyItem(5, USER_TEXT, MOMENT, RegistrationStatus.REGISTERED, EventStatus.CANCELLED, None,
+               None),
+    ]  # fmt: skip
+    return [
+        (
+            "event_list.html",
+            "pages",
+            {"items": items, "kinds": kinds, "tz": TZ, "page": 2, "pages": 3},
+        ),
+        (
+            "event_list.html",
+            "one page",
+            {"items": items[:1], "kinds": kinds, "tz": TZ, "page": 1, "pages": 1},
+        ),
+        ("my_events.html", "every status", {"items": mine, "tz": TZ}),
+        ("my_events.html", "none", {"items": [], "tz": TZ}),
+    ]
+
+
+_EVENT_REGISTRATION_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    _event_view_case("registered", _event_view("registered")),
+    _event_view_case("waiting", _event_view("waiting")),
+    _event_view_case("offered", _event_view("offered")),
+    _event_view_case("offered, no limit", _event_view("offered", offer_expires_at=None)),
+    _event_view_case("declined", _event_view("declined", sessions=())),
+    _event_view_case("expired", _event_view("expired", sessions=())),
+    _event_view_case("nothing yet, closed", _event_view(None, open=False)),
+    *_event_lists(),
+]
+
+
 _SELF_CHECK_CASES = _self_check_cases()
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -1274,6 +1351,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *_EVENT_CASES,
     *_event_admin_cases(),
     *_EVATTEND_CASES,
+    *_EVENT_REGISTRATION_CASES,
 ]
 
 

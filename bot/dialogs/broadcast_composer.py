@@ -155,7 +155,7 @@ async def audience_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     # Municipalities are a choice only for someone who sees several (an admin of the region).
     kinds = [k for k in audiences.AUDIENCE_FIELDS if k != "mun" or len(scope.municipality_ids) > 1]
     if dialog_manager.dialog_data.get("no_segments"):
-        kinds = [k for k in kinds if k != "survey"]
+        kinds = [k for k in kinds if k not in audiences.segment_kinds()]
     offered = {
         kind: _labelled(kind, await _offered(dialog_manager, session, scope, chosen, kind))
         for kind in kinds
@@ -167,7 +167,7 @@ async def audience_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         offered[editing] = _labelled(
             editing, await _offered(dialog_manager, session, scope, chosen, editing)
         )
-    selected = {k: len(getattr(chosen, field)) for k, field in audiences.AUDIENCE_FIELDS.items()}
+    selected = {k: audiences.chosen_count(chosen, k) for k in audiences.AUDIENCE_FIELDS}
     return {
         "labels": {kind: [label for _, label, on in offered[kind] if on] for kind in kinds},
         "count": await audiences.count(session, scope, effective_audience(dialog_manager)),

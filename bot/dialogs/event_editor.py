@@ -41,6 +41,7 @@ from bot.services import event_types, events
 from bot.states import EventEditor
 from bot.states import EventEditor as S
 from bot.texts import t
+from bot.transport.events import tell_promoted
 from bot.transport.events_admin import (
     card_text,
     organiser_card_text,
@@ -754,6 +755,7 @@ async def _save_edit(manager: DialogManager, event_id: int) -> None:
     changed = await events.update(session, settings, person, event_id, draft_of(manager))
     told = await send_changes(session, settings, templates, changed)
     await send_announcement(session, settings, templates, changed.event, changed.newcomers)
+    await tell_promoted(session, settings, changed.promoted)
     await manager.done()
     note = (
         t("events_admin.changed_told", count=told)

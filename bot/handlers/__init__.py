@@ -18,6 +18,7 @@ def get_routers() -> list[Router]:
         errors,
         event_attendance,
         event_reports,
+        events,
         events_admin,
         fallback,
         invites,
@@ -44,6 +45,7 @@ def get_routers() -> list[Router]:
         broadcasts.build_router(),
         surveys.build_router(),
         events_admin.build_router(),
+        events.build_router(),
         questions.build_router(),  # replies to relayed questions, before anything else takes them
         consultations.build_router(),
         surveys_taking.build_router(),

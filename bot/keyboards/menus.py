@@ -16,14 +16,16 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.communities",
         "menu.self_check",
         "menu.my_surveys",
+        "menu.events",
     ),
-    Role.SCHOOL_LEADER: ("menu.my_surveys",),
+    Role.SCHOOL_LEADER: ("menu.my_surveys", "menu.events"),
     Role.TUTOR: (
         "menu.tutor_questions",
         "menu.tutor_consultations",
         "menu.my_teachers",
         "menu.teacher_profiles",
         "menu.my_surveys",
+        "menu.events",
     ),
     Role.COORDINATOR: (
         "menu.questions_overview",
@@ -48,9 +50,9 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
 COMMON_MENU = ("menu.profile", "menu.help")
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.TEACHER: ("ask", "communities", "selfcheck", "checkin"),
-    Role.SCHOOL_LEADER: ("checkin",),
-    Role.TUTOR: ("questions", "consult", "teachers", "checkin"),
+    Role.TEACHER: ("ask", "communities", "selfcheck", "events", "checkin"),
+    Role.SCHOOL_LEADER: ("events", "checkin"),
+    Role.TUTOR: ("questions", "consult", "teachers", "events", "checkin"),
     Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines", "eventreport"),
     Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport"),
 }

@@ -8,7 +8,7 @@ non-responders) with `register_segment`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -117,14 +117,9 @@ async def validate(session: AsyncSession, scope: Scope, audience: Audience) -> A
         raise DomainError("broadcast.foreign_choice")
     if any(name not in _SEGMENTS for name in audience.segments):
         raise DomainError("broadcast.foreign_choice")
-    survey_id = audience.segments.get(SURVEY_SEGMENT)
-    if survey_id is not None:
-        survey = await session.get(Survey, survey_id)
-        if survey is None or not (
-            survey.author_id == scope.person_id
-            or scope.covers_municipality(survey.municipality_id)
-            or survey.region_id in scope.region_ids
-        ):
+    for kind in _SEGMENT_KINDS.values():
+        argument = audience.segments.get(kind.segment)
+        if argument is not None and not await kind.owned(session, scope, argument):
             raise DomainError("broadcast.foreign_choice")
     return audience
 
@@ -261,7 +256,6 @@ AUDIENCE_FIELDS = {
     "subject": "subjects",
     "role": "roles",
     "community": "community_ids",
-    "survey": "segments",
 }
 
 # «Не ответили на опрос»: the non-responders of one open survey of the sender's scope.
@@ -274,7 +268,13 @@ def _survey_nonresponders(survey_id: int) -> Select[int]:
     )
 
 
-register_segment(SURVEY_SEGMENT, _survey_nonresponders)
+async def _survey_owned(session: AsyncSession, scope: Scope, survey_id: int) -> bool:
+    survey = await session.get(Survey, survey_id)
+    return survey is not None and (
+        survey.author_id == scope.person_id
+        or scope.covers_municipality(survey.municipality_id)
+        or survey.region_id in scope.region_ids
+    )
 
 
 async def _open_surveys(session: AsyncSession, scope: Scope, chosen: Audience) -> list[Choice]:
@@ -318,6 +318,45 @@ class Choice:
     chosen: bool
 
 
+@dataclass(frozen=True)
+class SegmentKind:
+    """A kind of segment of another feature in the audience editor: one of its items at a
+    time (a survey's non-responders, an event's registrants). `offered` lists the items of
+    the sender's scope, `owned` says whether an item is theirs (a crafted button is refused)."""
+
+    segment: str
+    builder: SegmentBuilder
+    offered: Callable[[AsyncSession, Scope, Audience], Awaitable[list[Choice]]]
+    owned: Callable[[AsyncSession, Scope, int], Awaitable[bool]]
+
+
+_SEGMENT_KINDS: dict[str, SegmentKind] = {}
+
+
+def register_segment_kind(kind: str, found: SegmentKind) -> None:
+    """Offer a segment in the audience editor as a kind of its own (after the plain ones)."""
+    register_segment(found.segment, found.builder)
+    _SEGMENT_KINDS[kind] = found
+    AUDIENCE_FIELDS[kind] = "segments"
+
+
+def segment_kinds() -> tuple[str, ...]:
+    return tuple(_SEGMENT_KINDS)
+
+
+def chosen_count(chosen: Audience, kind: str) -> int:
+    """How many choices of `kind` the audience holds (a segment kind: its one item or none)."""
+    if kind in _SEGMENT_KINDS:
+        return int(_SEGMENT_KINDS[kind].segment in chosen.segments)
+    return len(getattr(chosen, AUDIENCE_FIELDS[kind]))
+
+
+register_segment_kind(
+    "survey",
+    SegmentKind(SURVEY_SEGMENT, _survey_nonresponders, _open_surveys, _survey_owned),
+)
+
+
 async def choices(session: AsyncSession, scope: Scope, chosen: Audience, kind: str) -> list[Choice]:
     """Every choice of `kind` within the sender's scope."""
     municipalities = chosen.municipality_ids or list(scope.municipality_ids)
@@ -338,8 +377,8 @@ async def choices(session: AsyncSession, scope: Scope, chosen: Audience, kind: s
         return [Choice(i, s, s in chosen.subjects) for i, s in enumerate(subjects)]
     if kind == "role":
         return [Choice(i, r.value, r.value in chosen.roles) for i, r in enumerate(BROADCAST_ROLES)]
-    if kind == "survey":
-        return await _open_surveys(session, scope, chosen)
+    if kind in _SEGMENT_KINDS:
+        return await _SEGMENT_KINDS[kind].offered(session, scope, chosen)
     if kind == "community":
         communities = await session.scalars(
             select(Community)
@@ -356,12 +395,13 @@ def toggle(chosen: Audience, kind: str, value: int, offered: Sequence[Choice]) -
     choice = next((c for c in offered if c.value == value), None)
     if choice is None:
         raise DomainError("broadcast.foreign_choice")
-    if kind == "survey":
-        # One survey at a time: its non-responders.
-        if chosen.segments.get(SURVEY_SEGMENT) == value:
-            chosen.segments.pop(SURVEY_SEGMENT)
+    if kind in _SEGMENT_KINDS:
+        # One item at a time: one survey's non-responders, one event's registrants.
+        segment = _SEGMENT_KINDS[kind].segment
+        if chosen.segments.get(segment) == value:
+            chosen.segments.pop(segment)
         else:
-            chosen.segments[SURVEY_SEGMENT] = value
+            chosen.segments[segment] = value
         return
     values: list[Any] = getattr(chosen, AUDIENCE_FIELDS[kind])
     item: Any = choice.label if kind in ("subject", "role") else value

@@ -11,7 +11,6 @@ surveys). Registration itself, the waiting list and «Мероприятия» o
 
 from __future__ import annotations
 
-import importlib
 import re
 import secrets
 import unicodedata
@@ -27,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.outbox import Recipient, recipient_timezones
 from bot.errors import DomainError
 from bot.services import audience as audiences
-from bot.services import event_dates, event_types, scenarios
+from bot.services import event_dates, event_registration, event_types, scenarios
 from bot.services.event_cards import EventCard, SessionLine, card_of
 from bot.services.event_dates import Refusal
 from bot.services.scope import Scope, scope_of
@@ -750,6 +749,8 @@ class Changed:
     changes: list[Change]
     listeners: list[tuple[Recipient, str]]  # registrants and the waiting list to tell
     newcomers: list[tuple[Recipient, str]]  # a wider audience: the announcement for them
+    # More seats moved the waiting list up: these people are offered (or given) a seat.
+    promoted: list[event_registration.Promoted] = field(default_factory=list)
 
 
 # The columns a person reads on the card, in the card's order, as a change names them.
@@ -852,13 +853,16 @@ async def update(
         )
     if not _same(old_start, event.starts_at):
         await reschedule_reminders(session, settings, event, now=now)
+    promoted: list[event_registration.Promoted] = []
     if old_capacity is not None and (capacity is None or capacity > old_capacity):
-        await promote_waiting(session, event.id, session_id=None, now=now)
+        promoted = await event_registration.promote_waiting(
+            session, event.id, None, settings=settings, now=now
+        )
     newcomers: list[tuple[Recipient, str]] = []
     if old_audience != event.audience:
         newcomers = await audience_of(session, settings, viewer, event)
     await session.flush()
-    return Changed(event, changes, listeners, newcomers)
+    return Changed(event, changes, listeners, newcomers, promoted)
 
 
 def _program_from(parts: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -945,21 +949,6 @@ async def reschedule_reminders(
             offsets_minutes=offsets,
             now=now,
         )
-
-
-async def promote_waiting(
-    session: AsyncSession, event_id: int, *, session_id: int | None, now: datetime
-) -> Any:
-    """The seam to the waiting list: `bot.services.event_registration.promote_waiting` moves
-    it up when seats are added. Until that module exists, nobody is promoted here."""
-    try:
-        module = importlib.import_module("bot.services.event_registration")
-    except ModuleNotFoundError:
-        return None
-    promote = getattr(module, "promote_waiting", None)
-    if promote is None:
-        return None
-    return await promote(session, event_id, session_id=session_id, now=now)
 
 
 # --- cancelling and copying ------------------------------------------------------------------

@@ -37,7 +37,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fsm_storage import forget_user_states
-from bot.services import assignments, event_attendance, roster, self_check
+from bot.services import assignments, event_attendance, event_registration, roster, self_check
 from bot.services.phones import normalize_phone
 from bot.services.question_messages import NoticeKind, short_name
 from bot.services.roster_parse import RosterRow
@@ -447,6 +447,7 @@ async def forget(
         await session.execute(delete(Invite).where(Invite.person_id == person.id))
         await self_check.forget_person(session, person)
         await event_attendance.forget_person(session, person)
+        await event_registration.forget_person(session, person)
         await _forget_conversations(session, person, telegram_id)
         person.subjects.clear()
         person.full_name = None
