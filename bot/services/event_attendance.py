@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import recipient_timezones
 from bot.errors import DomainError
-from bot.services import audience as audiences
+from bot.services import event_registration
 from bot.services.scope import Scope, scope_of
 from config.settings import Settings
 from storage.models import AttendanceMethod, Event, EventSession, EventStatus, Person
@@ -85,27 +85,6 @@ async def event_part(session: AsyncSession, event: Event, session_id: int) -> Ev
     if part is None or part.event_id != event.id:
         raise DomainError("event_attendance.not_found")
     return part
-
-
-async def audience_scope(session: AsyncSession, event: Event) -> Scope:
-    """The places an event's audience is drawn from: its municipality, or its region's."""
-    if event.municipality_id is not None:
-        ids: tuple[int, ...] = (event.municipality_id,)
-    elif event.region_id is not None:
-        ids = tuple(sorted(await PlacesRepo(session).municipality_ids_in([event.region_id])))
-    else:
-        ids = ()
-    return Scope(None, ids, ())
-
-
-async def in_audience(session: AsyncSession, event: Event, person_id: int) -> bool:
-    """Whether the event's audience (the broadcast composer's `Audience`) includes the person."""
-    scope = await audience_scope(session, event)
-    if scope.is_empty:
-        return False
-    query = audiences.people_ids(scope, audiences.Audience.from_dict(event.audience or {}))
-    found = await session.scalar(query.where(Person.id == person_id).limit(1))
-    return found is not None
 
 
 async def zone_of(session: AsyncSession, person: Person, settings: Settings) -> ZoneInfo:
@@ -346,7 +325,7 @@ async def check_in(
         for event, part in await repo.by_code(
             code, now - LOOKUP_SPAN, now + LOOKUP_SPAN, person.municipality_id, region_id
         )
-        if await in_audience(session, event, person.id)
+        if await event_registration.in_audience(session, event, person)
     ]
     if not found:
         window = timedelta(minutes=settings.checkin_window_minutes)
@@ -436,7 +415,7 @@ async def upcoming_for_blocks(
     ):
         blocks = [b for b in (event.topics or []) if b in wanted]
         blocks = [b for b in blocks if len(found.get(b, [])) < ROUTE_EVENTS_PER_BLOCK]
-        if not blocks or not await in_audience(session, event, person.id):
+        if not blocks or not await event_registration.in_audience(session, event, person):
             continue
         for block in blocks:
             found.setdefault(block, []).append(
