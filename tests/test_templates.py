@@ -460,6 +460,24 @@ _EVENT_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+def _event_reminder_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    card = _event_card()
+    part = card.sessions[0]
+    common = {"tz": TZ, "kind": "К", "starts_at": MOMENT}
+    return [
+        (
+            "event_reminder.html",
+            label,
+            common | {"card": card, "part": p, "place": place, "offset": offset},
+        )
+        for label, p, place, offset in [
+            ("a day before, the whole event", None, USER_TEXT, 1440),
+            ("an hour before, a part of a «десант»", part, part.place, 60),
+            ("90 minutes before, online only", None, None, 90),
+        ]
+    ]
+
+
 _SELF_CHECK_CASES = _self_check_cases()
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -1086,6 +1104,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *[("roster_report.txt", label, context) for label, context in _ROSTER_CASES],
     *[(name, label, context) for name, label, context in _SURVEY_CASES],
     *_EVENT_CASES,
+    *_event_reminder_cases(),
 ]
 
 
