@@ -28,3 +28,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.update_path
 	$(PY) -m bench.surveys
 	$(PY) -m bench.charts
+	$(PY) -m bench.event_reminders

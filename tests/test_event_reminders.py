@@ -152,15 +152,14 @@ async def reminders_queued(db: AsyncSession) -> list[Delivery]:
     return list(rows.all())
 
 
-async def pending(db: AsyncSession) -> int:
-    return int(
-        await db.scalar(
-            select(func.count()).where(
-                EventReminder.sent_at.is_(None), EventReminder.skipped_at.is_(None)
-            )
-        )
-        or 0
+async def pending(db: AsyncSession, due_by: datetime | None = None) -> int:
+    """Reminders neither sent nor skipped (due by `due_by`, if given)."""
+    query = select(func.count()).where(
+        EventReminder.sent_at.is_(None), EventReminder.skipped_at.is_(None)
     )
+    if due_by is not None:
+        query = query.where(EventReminder.due_at <= due_by)
+    return int(await db.scalar(query) or 0)
 
 
 # --- due → queued once, in each recipient's zone and language -----------------------------------
@@ -240,10 +239,14 @@ async def restart_and_wait_for_sweep(harness: Harness, db: AsyncSession, expecte
     reminders are queued, then stops it."""
     dp = create_dispatcher(harness.dp["settings"], harness.session_pool)
     await dp.emit_startup(bot=harness.bot)
+    running = dp["scheduler"]._aps._executors["default"]._instances
     try:
-        for _ in range(400):
+        for _ in range(800):
             db.expire_all()
-            if await pending(db) == 0 and len(await reminders_queued(db)) >= expected:
+            due_left = await pending(db, due_by=datetime.now(UTC))
+            done = due_left == 0 and len(await reminders_queued(db)) >= expected
+            # ...and the wake-up pass has finished (stopping cancels a pass under way).
+            if done and not running.get("bot.scheduler.events:sweep"):
                 break
             await asyncio.sleep(0.025)
     finally:
