@@ -29,3 +29,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.surveys
 	$(PY) -m bench.events
 	$(PY) -m bench.charts
+	$(PY) -m bench.event_reminders

@@ -723,6 +723,24 @@ _EVENT_REGISTRATION_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+def _event_reminder_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    card = _event_card()
+    part = card.sessions[0]
+    common = {"tz": TZ, "kind": "К", "starts_at": MOMENT}
+    return [
+        (
+            "event_reminder.html",
+            label,
+            common | {"card": card, "part": p, "place": place, "offset": offset},
+        )
+        for label, p, place, offset in [
+            ("a day before, the whole event", None, USER_TEXT, 1440),
+            ("an hour before, a part of a «десант»", part, part.place, 60),
+            ("90 minutes before, online only", None, None, 90),
+        ]
+    ]
+
+
 _SELF_CHECK_CASES = _self_check_cases()
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -1352,6 +1370,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *_event_admin_cases(),
     *_EVATTEND_CASES,
     *_EVENT_REGISTRATION_CASES,
+    *_event_reminder_cases(),
 ]
 
 

@@ -214,9 +214,11 @@ async def enqueue_messages(
     kind: str,
     priority: Priority = Priority.ROUTINE,
     not_before: datetime | None = None,
+    urgent: bool = False,
 ) -> int:
-    """Non-urgent messages to many people, written in bulk (they wait for the recipient's
-    daytime); one with a dedup key already queued is skipped."""
+    """Messages to many people, written in bulk; one with a dedup key already queued is
+    skipped. They wait for the recipient's daytime unless `urgent` (a reminder an hour before
+    an event cannot wait for the morning)."""
     start = not_before or datetime.now(UTC)
     rows = []
     for message in messages:
@@ -231,14 +233,14 @@ async def enqueue_messages(
                 "chat_id": message.recipient.chat_id,
                 "kind": kind,
                 "priority": int(priority),
-                "urgent": False,
+                "urgent": urgent,
                 "timezone": message.recipient.timezone,
                 "payload": payload,
                 "dedup_key": message.dedup_key,
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": _first_attempt(
-                    settings, message.recipient.timezone, False, start
+                    settings, message.recipient.timezone, urgent, start
                 ),
             }
         )

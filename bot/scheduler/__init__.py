@@ -11,7 +11,8 @@ import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -51,11 +52,16 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
         self._periodic: dict[str, timedelta] = {}
+        self._at_start: set[str] = set()
 
-    def every(self, path: str, interval: timedelta) -> None:
-        """Run the job at `path` ("package.module:function") every `interval`."""
+    def every(self, path: str, interval: timedelta, *, at_start: bool = False) -> None:
+        """Run the job at `path` ("package.module:function") every `interval`; `at_start`:
+        also right after start-up (in the background: start-up does not wait for it), for work
+        that came due while the bot was down."""
         resolve(path)  # fail at start-up, not at the first run, on a wrong path
         self._periodic[path] = interval
+        if at_start:
+            self._at_start.add(path)
 
     @property
     def jobs(self) -> dict[str, timedelta]:
@@ -63,6 +69,9 @@ class Scheduler:
 
     def start(self, context: JobContext) -> None:
         for path, interval in self._periodic.items():
+            first: dict[str, Any] = {}
+            if path in self._at_start:
+                first["next_run_time"] = datetime.now(self.settings.tz)
             self._aps.add_job(
                 _run_job,
                 "interval",
@@ -70,6 +79,7 @@ class Scheduler:
                 args=[path, context],
                 id=path,
                 replace_existing=True,
+                **first,
             )
         self._aps.start()
 

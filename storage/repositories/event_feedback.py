@@ -1,0 +1,89 @@
+"""After an event: published events that have ended become held; their attendees are asked for
+feedback once (a survey of the event-feedback scenario, `Survey.event_id`); the answers read
+back for the event's report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Answer,
+    Event,
+    EventAttendance,
+    EventStatus,
+    Response,
+    ResponseStatus,
+    Survey,
+)
+
+
+class EventFeedbackRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def mark_held(self, now: datetime) -> list[int]:
+        """Published events that have ended become held; their ids."""
+        return list(
+            await self.session.scalars(
+                update(Event)
+                .where(Event.status == EventStatus.PUBLISHED, Event.ends_at <= now)
+                .values(status=EventStatus.HELD, updated_at=now)
+                .returning(Event.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+
+    async def awaiting_feedback(self) -> list[tuple[int, datetime]]:
+        """(id, end) of held events whose attendees have not been asked for feedback yet."""
+        rows = await self.session.execute(
+            select(Event.id, Event.ends_at)
+            .where(Event.status == EventStatus.HELD, Event.feedback_sent_at.is_(None))
+            .order_by(Event.ends_at, Event.id)
+        )
+        return [(r[0], r[1]) for r in rows.all()]
+
+    async def claim_feedback(self, event_id: int, now: datetime) -> Event | None:
+        """Marks the event's feedback as sent; None when another process did it first."""
+        result = await self.session.execute(
+            update(Event)
+            .where(Event.id == event_id, Event.feedback_sent_at.is_(None))
+            .values(feedback_sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return None
+        return await self.session.get(Event, event_id, populate_existing=True)
+
+    @staticmethod
+    def attendee_ids(event_id: int) -> Select[Any]:
+        """Who came: to the event or to any of its sessions (a person may repeat: the caller
+        takes them distinct)."""
+        return select(EventAttendance.person_id).where(EventAttendance.event_id == event_id)
+
+    async def attended_count(self, event_id: int) -> int:
+        query = select(func.count(func.distinct(EventAttendance.person_id))).where(
+            EventAttendance.event_id == event_id
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def survey_of(self, event_id: int) -> Survey | None:
+        rows = await self.session.scalars(select(Survey).where(Survey.event_id == event_id))
+        return rows.first()
+
+    async def submitted_answers(self, survey_id: int, question_id: str) -> list[Any]:
+        """The values of one question in the survey's submitted responses, oldest first."""
+        rows = await self.session.scalars(
+            select(Answer.value)
+            .join(Response, Response.id == Answer.response_id)
+            .where(
+                Response.survey_id == survey_id,
+                Response.status == ResponseStatus.SUBMITTED,
+                Answer.question_id == question_id,
+            )
+            .order_by(Response.submitted_at, Response.id)
+        )
+        return list(rows.all())
