@@ -18,7 +18,7 @@ from bot.callbacks import EventCb, SurveyCb
 from bot.scheduler import JobContext
 from bot.scheduler import events as sweep_module
 from bot.scheduler.events import run
-from bot.services.event_feedback import feedback_summary
+from bot.services.event_reports import event_numbers
 from storage.models import (
     AttendanceMethod,
     Delivery,
@@ -62,6 +62,12 @@ def context(harness: Harness) -> JobContext:
         texts=harness.dp["texts"],
         templates=harness.dp["templates"],
     )
+
+
+async def organiser(db: AsyncSession) -> Person:
+    found = await db.scalar(select(Person).where(Person.telegram_id == COORDINATOR))
+    assert found is not None
+    return found
 
 
 async def people(db: AsyncSession) -> dict[int, Person]:
@@ -452,8 +458,12 @@ async def test_a_held_event_asks_its_attendees_once_and_answers_link_to_the_even
     db.expire_all()
     response = await db.scalar(select(Response).where(Response.survey_id == survey_id))
     assert response is not None and response.status == ResponseStatus.SUBMITTED
-    summary = await feedback_summary(db, webinar_id)
-    assert summary == (1, 4.0, ["Больше практики"])
+    numbers = await event_numbers(db, await organiser(db), webinar_id)
+    assert (numbers.responses, numbers.average_rating, numbers.comments) == (
+        1,
+        4.0,
+        ("Больше практики",),
+    )
     # The invitation's button again: answered surveys of this scenario may be answered again
     # (the scenario is repeatable), but no second survey or invitation appears.
     await run(context(harness), now + timedelta(hours=1))
@@ -483,7 +493,8 @@ async def test_nobody_attended_no_survey(harness: Harness, db: AsyncSession) -> 
     held = await db.get(Event, webinar_id)
     assert held is not None and held.feedback_sent_at is not None
     assert await db.scalar(select(func.count()).select_from(Survey)) == 0
-    assert await feedback_summary(db, webinar_id) == (0, None, [])
+    numbers = await event_numbers(db, await organiser(db), webinar_id)
+    assert (numbers.responses, numbers.average_rating, numbers.attended) == (0, None, 0)
     await harness.deliver()
     assert harness.texts_to(FAR_TEACHER) == []
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +23,6 @@ from storage.repositories.event_feedback import EventFeedbackRepo
 from storage.repositories.surveys import InviteeRow, SurveysRepo
 
 SCENARIO = "event_feedback"
-RATING = "rating"  # the scale question, 1..5
-COMMENT = "improve"  # «Что стоит улучшить в следующий раз?»
 ANSWER_DAYS = 7
 ATTENDANCE_GRACE = timedelta(days=2)
 
@@ -92,31 +89,3 @@ async def _launch(session: AsyncSession, event: Event, now: datetime) -> Feedbac
         deadline,
         await surveys.reachable_invitees(survey.id),
     )
-
-
-class FeedbackSummary(NamedTuple):
-    """What attendees said of an event: submitted responses, the average rating (1..5; None
-    without one) and the comments typed, oldest first."""
-
-    responses: int
-    rating: float | None
-    comments: list[str]
-
-
-async def feedback_summary(session: AsyncSession, event_id: int) -> FeedbackSummary:
-    """For the event's report. No survey (nobody attended, or not held yet): zeros."""
-    repo = EventFeedbackRepo(session)
-    survey = await repo.survey_of(event_id)
-    if survey is None:
-        return FeedbackSummary(0, None, [])
-    responses = await SurveysRepo(session).submitted_count(survey.id)
-    ratings = [
-        v for v in await repo.submitted_answers(survey.id, RATING) if isinstance(v, int | float)
-    ]
-    comments = [
-        v.strip()
-        for v in await repo.submitted_answers(survey.id, COMMENT)
-        if isinstance(v, str) and v.strip()
-    ]
-    rating = sum(ratings) / len(ratings) if ratings else None
-    return FeedbackSummary(responses, rating, comments)

@@ -11,12 +11,9 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    Answer,
     Event,
     EventAttendance,
     EventStatus,
-    Response,
-    ResponseStatus,
     Survey,
 )
 
@@ -73,17 +70,3 @@ class EventFeedbackRepo:
     async def survey_of(self, event_id: int) -> Survey | None:
         rows = await self.session.scalars(select(Survey).where(Survey.event_id == event_id))
         return rows.first()
-
-    async def submitted_answers(self, survey_id: int, question_id: str) -> list[Any]:
-        """The values of one question in the survey's submitted responses, oldest first."""
-        rows = await self.session.scalars(
-            select(Answer.value)
-            .join(Response, Response.id == Answer.response_id)
-            .where(
-                Response.survey_id == survey_id,
-                Response.status == ResponseStatus.SUBMITTED,
-                Answer.question_id == question_id,
-            )
-            .order_by(Response.submitted_at, Response.id)
-        )
-        return list(rows.all())
