@@ -46,19 +46,37 @@ def read_catalog(locale_dir: Path) -> Catalog:
     return merged
 
 
+def _compiled(locale_dir: Path) -> bytes | None:
+    """A language's `.po` files compiled into `.mo` bytes (None: no texts), once a process for
+    as long as the files stay the same: every dispatcher a test or a benchmark builds would
+    otherwise parse them all again."""
+    files = tuple(
+        (path.name, stat.st_mtime_ns, stat.st_size)
+        for path in sorted(locale_dir.glob("*.po"))
+        for stat in (path.stat(),)
+    )
+    return _compile(locale_dir, files)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(locale_dir: Path, _files: tuple[tuple[str, int, int], ...]) -> bytes | None:
+    catalog = read_catalog(locale_dir)
+    if not len(catalog):
+        return None
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
 class Texts(I18n):
     """aiogram's I18n reading `.po` sources directly (no compiled `.mo` files in the repo)."""
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}
         for locale_dir in sorted(p for p in self.path.iterdir() if any(p.glob("*.po"))):
-            catalog = read_catalog(locale_dir)
-            if not len(catalog):
-                continue
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            translations[locale_dir.name] = gettext.GNUTranslations(buffer)
+            compiled = _compiled(locale_dir)
+            if compiled is not None:
+                translations[locale_dir.name] = gettext.GNUTranslations(io.BytesIO(compiled))
         return translations
 
     def keys(self, locale: str) -> set[str]:
@@ -133,31 +151,34 @@ class Templates:
     """
 
     def __init__(self, locales_dir: Path, locales: Iterable[str]) -> None:
-        loader = jinja2.FileSystemLoader(locales_dir / "templates")
-        self._envs: dict[str, jinja2.Environment] = {}
-        for locale in locales:
-            env = jinja2.Environment(
-                loader=loader,
-                autoescape=True,
-                undefined=jinja2.StrictUndefined,
-                trim_blocks=True,
-                lstrip_blocks=True,
-                keep_trailing_newline=False,
-            )
-            env.globals["t"] = lambda key, _locale=locale, **kw: _markup(
-                Texts.get_current(no_error=False).gettext(key, locale=_locale), kw
-            )
-            env.globals["tn"] = lambda key, count, _locale=locale, **kw: _markup(
-                Texts.get_current(no_error=False).gettext(key, key, count, locale=_locale),
-                {"count": count, **kw},
-            )
-            env.filters["number"] = lambda value, _locale=locale: format_number(value, _locale)
-            env.filters["datetime"] = lambda value, tz, _locale=locale: format_moment(
-                value, tz, _locale
-            )
-            env.filters["month"] = lambda value, _locale=locale: format_month(value, _locale)
-            self._envs[locale] = env
+        self._envs = {locale: _environment(locales_dir, locale) for locale in locales}
 
     def render(self, name: str, locale: str, **context: Any) -> str:
         env = self._envs.get(locale) or next(iter(self._envs.values()))
         return env.get_template(name).render(**context).strip()
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(locales_dir: Path, locale: str) -> jinja2.Environment:
+    """One environment a directory and locale, shared by every `Templates` of the process, so
+    each template is compiled once (jinja2 still reloads a template whose file changed). It
+    holds no state of its own: the texts come from the current `Texts`."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(locales_dir / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.globals["t"] = lambda key, _locale=locale, **kw: _markup(
+        Texts.get_current(no_error=False).gettext(key, locale=_locale), kw
+    )
+    env.globals["tn"] = lambda key, count, _locale=locale, **kw: _markup(
+        Texts.get_current(no_error=False).gettext(key, key, count, locale=_locale),
+        {"count": count, **kw},
+    )
+    env.filters["number"] = lambda value, _locale=locale: format_number(value, _locale)
+    env.filters["datetime"] = lambda value, tz, _locale=locale: format_moment(value, tz, _locale)
+    env.filters["month"] = lambda value, _locale=locale: format_month(value, _locale)
+    return env

@@ -1,15 +1,18 @@
-"""Every test gets a fresh database: a new SQLite file, or (with DATABASE_URL set, as in CI)
-the shared PostgreSQL emptied first. With REDIS_URL set, FSM state, event isolation and flood
-control use Redis (its database is flushed before each test)."""
+"""Every test gets a fresh database: a new SQLite file (a copy of an empty one the session
+built once), or (with DATABASE_URL set, as in CI) the shared PostgreSQL, its schema built once
+a session and its tables emptied before each test. With REDIS_URL set, FSM state, event
+isolation and flood control use Redis (its database is flushed before each test)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from datetime import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -46,25 +49,60 @@ def settings(tmp_path: Path) -> Settings:
         quiet_hours_end=time(0, 0),
         # Tests run background jobs themselves (`harness.run_jobs()`), in this process.
         background_jobs="inline",
+        # A test's person presses as fast as the machine runs: flood pacing (20 updates in
+        # 10 s) would make hundreds of presses wait minutes. The flood tests set their own.
+        flood_messages=10_000,
+        flood_abuse_per_minute=100_000,
     )
 
 
+@pytest.fixture(scope="session")
+def empty_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every table and no rows, built once: each test starts from a copy."""
+    path = tmp_path_factory.mktemp("schema") / "empty.sqlite3"
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+async def engine(settings: Settings, empty_sqlite: Path) -> AsyncIterator[AsyncEngine]:
+    database = settings.sqlite_path()
+    copied = database is not None and not database.exists()
+    if copied:
+        shutil.copyfile(empty_sqlite, database)
     engine = create_engine(settings.database_url)
     async with engine.begin() as connection:
-        if not settings.is_sqlite and not _fresh_postgres_schema:
-            # The shared database may hold tables of an older version of the models: start
-            # each test run from an empty schema.
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-            _fresh_postgres_schema.append(True)
-        await connection.run_sync(Base.metadata.create_all)
-        if not settings.is_sqlite:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        if settings.is_sqlite:
+            if not copied:  # in memory, or a file the test made itself
+                await connection.run_sync(Base.metadata.create_all)
+        else:
+            if not _fresh_postgres_schema:
+                # The shared database may hold tables of an older version of the models: start
+                # each test run from an empty schema.
+                await connection.execute(text("DROP SCHEMA public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+                await connection.run_sync(Base.metadata.create_all)
+                _fresh_postgres_schema.append(True)
+            await connection.execute(text(_EMPTY_ALL))
     yield engine
     await engine.dispose()
+
+
+# Emptying every table with TRUNCATE takes PostgreSQL most of a second (it makes new files for
+# each table); DELETE from tables this small takes milliseconds. Foreign keys are not checked
+# meanwhile (the order does not matter), and the id sequences start again at 1 as in a new
+# SQLite file. One statement, one round trip.
+_EMPTY_ALL = """
+DO $$
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  {deletes}
+  PERFORM setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'S' AND n.nspname = 'public';
+END $$
+""".format(deletes="\n  ".join(f'DELETE FROM "{t.name}";' for t in Base.metadata.sorted_tables))
 
 
 @pytest.fixture
@@ -112,3 +150,25 @@ async def db(session_pool: async_sessionmaker[AsyncSession]) -> AsyncIterator[As
     """A session for arranging and checking data; commit what a test arranges."""
     async with session_pool() as session:
         yield session
+
+
+# --- tests that never touch DATABASE_URL's database ----------------------------------------------
+
+ONE_DATABASE_ONLY = "database_independent"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{ONE_DATABASE_ONLY}: runs on its own SQLite file (a subprocess, a benchmark) whatever "
+        "DATABASE_URL says; CI runs it once, in the SQLite suite, not again in the PostgreSQL one",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="independent of DATABASE_URL: run in the SQLite suite")
+    for item in items:
+        if item.get_closest_marker(ONE_DATABASE_ONLY):
+            item.add_marker(skip)

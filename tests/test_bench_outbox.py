@@ -7,8 +7,13 @@ killed half-way (a row interrupted mid-request may be UNKNOWN, never sent twice)
 
 from __future__ import annotations
 
+import pytest
+
 from bench.botapi_limits import LimitedBotApi
 from bench.outbox import benchmark, markdown
+
+# Its own SQLite file whatever DATABASE_URL says: run once, in the SQLite suite.
+pytestmark = pytest.mark.database_independent
 
 RECIPIENTS = 60
 LIMIT = 60

@@ -33,6 +33,8 @@ from bot.services.charts import (
     heat_map,
     profile_chart,
 )
+from bot.services.charts import page as chart_page
+from bot.services.charts import text as chart_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BLOCKS = (
@@ -127,19 +129,19 @@ EVERY_CHART: dict[str, Callable[[], bytes]] = {
 
 
 @pytest.fixture
-def layout(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[charts._Page]]:
+def layout(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[chart_page.Page]]:
     """The pages charts lay out, instead of their pixels."""
-    pages: list[charts._Page] = []
+    pages: list[chart_page.Page] = []
 
-    def keep(page: charts._Page) -> bytes:
+    def keep(page: chart_page.Page) -> bytes:
         pages.append(page)
         return PNG_SIGNATURE
 
-    monkeypatch.setattr(charts._Page, "png", keep)
+    monkeypatch.setattr(chart_page.Page, "png", keep)
     yield pages
 
 
-def written(page: charts._Page) -> list[str]:
+def written(page: chart_page.Page) -> list[str]:
     return [text.text for text in page.texts]
 
 
@@ -181,7 +183,7 @@ def test_empty_inputs_draw_the_title_alone() -> None:
 
 
 def test_a_heat_map_of_300_schools_stays_under_the_height_cap(
-    layout: list[charts._Page],
+    layout: list[chart_page.Page],
 ) -> None:
     heat(rows=HEAT_MAP_MAX_ROWS)
     (page,) = layout
@@ -191,7 +193,7 @@ def test_a_heat_map_of_300_schools_stays_under_the_height_cap(
     assert sum(text.startswith("МКОУ СОШ №") for text in texts) == HEAT_MAP_MAX_ROWS
     cells = [text for text in page.texts if text.align == "center" and text.bold]
     assert len(cells) >= 300 * 4 - 300 * 4 // 9 - 1
-    assert min(charts._pixels(text.size) for text in page.texts) >= 8
+    assert min(chart_text.pixels(text.size) for text in page.texts) >= 8
 
 
 def test_a_heat_map_of_300_schools_is_a_real_png() -> None:
@@ -204,7 +206,7 @@ def test_more_rows_than_the_cap_is_for_the_caller_to_split() -> None:
         heat_map("Карта", rows, ["Блок"], [[50.0]] * len(rows))
 
 
-def test_twelve_answer_options_all_show_count_and_percent(layout: list[charts._Page]) -> None:
+def test_twelve_answer_options_all_show_count_and_percent(layout: list[chart_page.Page]) -> None:
     answers_chart("Вопрос", [f"Вариант {i}" for i in range(12)], [10] * 11 + [0])
     texts = written(layout[0])
     assert [f"Вариант {i}" for i in range(12)] == [t for t in texts if t.startswith("Вариант")]
@@ -223,24 +225,24 @@ def test_hostile_labels_draw_without_error_or_warning(label: str) -> None:
 
 
 def test_long_labels_are_wrapped_within_the_page_and_cut_with_an_ellipsis(
-    layout: list[charts._Page],
+    layout: list[chart_page.Page],
 ) -> None:
     long = "Работа с детьми группы риска и детьми с трудностями в обучении " * 10
     answers_chart("Вопрос " * 40, [long], [3])
     page = layout[0]
-    measure = charts._Measure()
+    measure = chart_text.Measure()
     for text in page.texts:
         width = measure.width(text.text, text.size, text.bold)
         left = text.x - {"left": 0, "center": width / 2, "right": width}[text.align]
-        assert left >= charts.MARGIN
-        assert left + width <= page.width - charts.MARGIN
+        assert left >= chart_page.MARGIN
+        assert left + width <= page.width - chart_page.MARGIN
     label_lines = [t.text for t in page.texts if t.text.startswith("Работа") or "групп" in t.text]
     assert 1 < len(label_lines) <= 2
     assert label_lines[-1].endswith("…")
 
 
 def test_characters_the_font_lacks_are_dropped_and_dollars_stay_text() -> None:
-    assert charts.clean("Итоги\x00 \U0001fae8 $5$\n\tи  всё") == "Итоги $5$ и всё"
+    assert chart_text.clean("Итоги\x00 \U0001fae8 $5$\n\tи  всё") == "Итоги $5$ и всё"
 
 
 def test_mismatched_lengths_and_unknown_levels_are_refused() -> None:
@@ -258,7 +260,7 @@ def test_mismatched_lengths_and_unknown_levels_are_refused() -> None:
 
 # --- what is written --------------------------------------------------------------------------
 def test_the_profile_writes_each_percent_and_colours_each_bar_by_level(
-    layout: list[charts._Page],
+    layout: list[chart_page.Page],
 ) -> None:
     profile()
     page = layout[0]
@@ -270,13 +272,13 @@ def test_the_profile_writes_each_percent_and_colours_each_bar_by_level(
         "100\u00a0%",
     ]
     bars = [box.colour for box in page.boxes if box.raised]
-    assert bars == [charts.VERMILLION, charts.ORANGE, charts.GREEN, charts.GREEN]
+    assert bars == [chart_page.VERMILLION, chart_page.ORANGE, chart_page.GREEN, chart_page.GREEN]
     # Two threshold lines over each of the four bars.
     assert len([line for line in page.lines if line.dashed]) == 8
 
 
 def test_values_outside_0_100_are_written_as_given_and_clipped_in_length(
-    layout: list[charts._Page],
+    layout: list[chart_page.Page],
 ) -> None:
     profile_chart(
         "Профиль",
@@ -295,7 +297,7 @@ def test_values_outside_0_100_are_written_as_given_and_clipped_in_length(
 
 
 def test_the_change_chart_writes_the_change_and_a_dash_for_no_value(
-    layout: list[charts._Page],
+    layout: list[chart_page.Page],
 ) -> None:
     change_chart(
         "Динамика",
@@ -307,40 +309,44 @@ def test_the_change_chart_writes_the_change_and_a_dash_for_no_value(
     )
     page = layout[0]
     changes = {t.text: t.colour for t in page.texts if t.align == "right" and t.x > 800}
-    assert changes == {"+12": charts.GREEN, "\u22125": charts.VERMILLION, "0": charts.MUTED}
+    assert changes == {
+        "+12": chart_page.GREEN,
+        "\u22125": chart_page.VERMILLION,
+        "0": chart_page.MUTED,
+    }
     assert "—" in written(page)
     assert {"Вход", "Итог"} <= set(written(page))
 
 
 def test_the_heat_map_writes_each_mean_and_greys_empty_cells(
-    layout: list[charts._Page],
+    layout: list[chart_page.Page],
 ) -> None:
     heat_map("Карта", ["Школа № 1"], ["Предметные", "Методические"], [[64.4, None]])
     page = layout[0]
     assert "64" in written(page)
-    empty = [t for t in page.texts if t.text == "—" and t.colour == charts.MUTED]
+    empty = [t for t in page.texts if t.text == "—" and t.colour == chart_page.MUTED]
     assert len(empty) == 2  # the key and the cell
     (grid,) = [cells for cells in page.cells if cells.values.shape == (1, 2)]
     assert np.ma.getmaskarray(grid.values).tolist() == [[False, True]]
 
 
 def test_comparison_marks_targets_and_colours_by_reaching_them(
-    layout: list[charts._Page],
+    layout: list[chart_page.Page],
 ) -> None:
     comparison()
     page = layout[0]
     texts = written(page)
     assert {"64\u00a0%", "100\u00a0%", "40\u00a0%", "70\u00a0%", "12\u00a0%", "цель"} <= set(texts)
     assert [box.colour for box in page.boxes if box.raised] == [
-        charts.ORANGE,
-        charts.ORANGE,
-        charts.BLUE,
+        chart_page.ORANGE,
+        chart_page.ORANGE,
+        chart_page.BLUE,
     ]
     markers = [line for line in page.lines if line.width == 4]
     assert len(markers) == 2
 
 
-def test_another_unit_scales_to_the_largest_number(layout: list[charts._Page]) -> None:
+def test_another_unit_scales_to_the_largest_number(layout: list[chart_page.Page]) -> None:
     comparison_bar("Консультации", ["Школа А", "Школа Б"], [30, 15], [60, None], unit="шт.")
     page = layout[0]
     bars = [box for box in page.boxes if box.raised]
@@ -350,10 +356,10 @@ def test_another_unit_scales_to_the_largest_number(layout: list[charts._Page]) -
 
 
 def test_numbers_round_halves_up_with_a_real_minus() -> None:
-    assert charts._number(64.5) == "65"
-    assert charts._number(-5.2) == "\u22125"
-    assert charts._signed(11.6) == "+12"
-    assert charts._signed(0.2) == "0"
+    assert chart_page.as_digits(64.5) == "65"
+    assert chart_page.as_digits(-5.2) == "\u22125"
+    assert chart_page.signed(11.6) == "+12"
+    assert chart_page.signed(0.2) == "0"
 
 
 # --- resources --------------------------------------------------------------------------------
@@ -365,7 +371,7 @@ def test_no_figure_outlives_its_chart(monkeypatch: pytest.MonkeyPatch) -> None:
             super().__init__(*args, **kwargs)
             made.append(weakref.ref(self))
 
-    monkeypatch.setattr(charts, "Figure", Tracked)
+    monkeypatch.setattr(chart_page, "Figure", Tracked)
     for draw in EVERY_CHART.values():
         draw()
     gc.collect()
@@ -374,9 +380,9 @@ def test_no_figure_outlives_its_chart(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_charts_use_no_pyplot_telegram_or_database() -> None:
-    source = Path(charts.__file__).read_text(encoding="utf-8")
     modules: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+    sources = Path(charts.__file__).parent.glob("*.py")
+    for node in (n for f in sources for n in ast.walk(ast.parse(f.read_text(encoding="utf-8")))):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:

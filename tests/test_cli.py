@@ -13,6 +13,9 @@ from bot.cli import main
 from storage import migrate as migrations
 from storage.db import create_engine
 
+# Its own SQLite file whatever DATABASE_URL says: run once, in the SQLite suite.
+pytestmark = pytest.mark.database_independent
+
 FAKE_TOKEN = "123456:AAE-fake-token-for-the-cli-tests-00000"
 OUTER_SETTINGS = (
     "BOT_TOKEN",

@@ -17,6 +17,9 @@ import pytest
 
 from tests.botapi_stub import BotApiStub, RecordedCall, free_port
 
+# Its own SQLite file whatever DATABASE_URL says: run once, in the SQLite suite.
+pytestmark = pytest.mark.database_independent
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "123456:AAE-fake-token-for-the-local-stub-0000"
 ANNA = 700_001

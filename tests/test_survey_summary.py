@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import scenarios, surveys
+from bot.services import surveys
 from bot.services.scenario_schema import QuestionType
 from bot.services.surveys import OptionCount, QuestionSummary
 from storage.models import Person
 from storage.repositories.surveys import SurveysRepo
 from tests.harness import Harness
-from tests.test_surveys_admin import COORDINATOR, TEACHERS, answer_as, arrange, launched
+from tests.survey_world import COORDINATOR, TEACHERS, answer_as, arrange, launched, use_scenarios
 
 NAMED = """
 id: test_summary
@@ -75,14 +75,9 @@ sections:
 
 @pytest.fixture(autouse=True)
 def scenario_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    (folder / "test_summary.yaml").write_text(NAMED, encoding="utf-8")
-    (folder / "test_anonymous.yaml").write_text(ANONYMOUS, encoding="utf-8")
-    monkeypatch.setattr(scenarios, "SCENARIOS_DIR", folder)
-    scenarios.catalogue.cache_clear()
-    yield
-    scenarios.catalogue.cache_clear()
+    yield from use_scenarios(
+        tmp_path, monkeypatch, {"test_summary.yaml": NAMED, "test_anonymous.yaml": ANONYMOUS}
+    )
 
 
 async def coordinator(db: AsyncSession) -> Person:

@@ -24,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import create_bot, create_dispatcher
 from bot.callbacks import ConsultationCb, LanguageCb, PrivacyCb, QuestionCb
 from bot.delivery.outbox import Recipient, enqueue_broadcast
+from bot.updates import UpdatePath
 from bot.updates.requests import RetryReplies
 from config.settings import Settings
+from storage.db import TrackedSession
 from storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -152,6 +154,81 @@ async def test_an_update_stored_but_not_handled_is_handled_once_at_the_next_star
     row = await db.scalar(select(InboxUpdate))
     assert row is not None and row.status == InboxStatus.DONE and row.attempts == 1
     assert row.payload is None, "what the person wrote is not kept once handled"
+
+
+class ClosingGate:
+    """Holds the first database session closed after the bot replied, until released."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.closing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def session_class(self) -> type[AsyncSession]:
+        gate = self
+
+        class GatedSession(AsyncSession):
+            async def close(self) -> None:
+                if gate.armed:
+                    gate.armed = False
+                    gate.closing.set()
+                    await gate.release.wait()
+                await super().close()
+
+        return GatedSession
+
+
+class ArmingSession(RecordingSession):
+    """Arms the gate once the bot's reply went out."""
+
+    def __init__(self, gate: ClosingGate) -> None:
+        super().__init__()
+        self.gate = gate
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        answer = await super().make_request(bot, method, timeout)
+        self.gate.armed = True
+        return answer
+
+
+async def test_a_stop_while_a_handled_update_closes_its_session_still_marks_it_done(
+    settings: Settings, engine: AsyncEngine, redis: Redis | None, db: AsyncSession
+) -> None:
+    # SIGTERM right after the reply went out, as the update's session is being closed: the stop
+    # waits for that update and marks it done, or the next start would reply a second time.
+    gate = ClosingGate()
+    pool = async_sessionmaker(
+        engine,
+        class_=gate.session_class(),
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=TrackedSession,
+    )
+    api = ArmingSession(gate)
+    dp = create_dispatcher(settings, pool, redis=redis)
+    bot = create_bot(settings, session=api)
+    path = UpdatePath.for_dispatcher(dp, bot)
+    await path.start()
+    try:
+        await path.intake.accept([update_with(message=make_message(make_user(TEACHER), "/help"))])
+        async with asyncio.timeout(30):
+            await gate.closing.wait()
+        stopping = asyncio.create_task(path.stop())
+        await asyncio.sleep(0)  # the stop's first step: it decides which updates to cut short
+        assert path.workers.stopping
+        gate.release.set()
+        await stopping
+    finally:
+        gate.release.set()
+        await path.stop()
+        await dp.storage.close()
+        await bot.session.close()
+
+    assert api.requests, "the bot replied"
+    row = await db.scalar(select(InboxUpdate))
+    assert row is not None and row.status == InboxStatus.DONE
 
 
 async def test_an_update_that_keeps_crashing_the_bot_is_given_up_after_three_restarts(

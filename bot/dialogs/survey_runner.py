@@ -25,13 +25,14 @@ from bot.errors import DomainError
 from bot.keyboards import short_label
 from bot.services import survey_runner
 from bot.services.scenario_schema import Kind, QuestionType
+from bot.services.survey_order import NO, YES
 from bot.services.survey_runner import Screen
 from bot.states import TakeSurvey
 from bot.texts import plain, t
 from storage.models import Person
 
 SUMMARY_PAGE = 8
-_YES_NO_KEYS = {survey_runner.YES: "surveys.button_yes", survey_runner.NO: "surveys.button_no"}
+_YES_NO_KEYS = {YES: "surveys.button_yes", NO: "surveys.button_no"}
 _TYPED = (QuestionType.NUMBER, QuestionType.TEXT, QuestionType.DATE)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from bot.services.scenario_schema import QuestionType
-from bot.services.survey_runner import readable
+from bot.services.survey_answers import readable
 from bot.services.surveys import ExportData
 from bot.services.xlsx_cells import append_row
 from bot.texts import t

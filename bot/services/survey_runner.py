@@ -14,9 +14,6 @@ or option removed, bounds moved) are dropped and the person is told how many to 
 
 from __future__ import annotations
 
-import re
-import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,7 +31,15 @@ from bot.services.scenario_schema import (
     Scenario,
 )
 from bot.services.scenarios import LoadedScenario
-from bot.services.typed_numbers import NotAWholeNumber, typed_whole_number
+from bot.services.survey_answers import parse_typed, readable, still_fits
+from bot.services.survey_order import (
+    NO,
+    YES,
+    choice_id,
+    question_of_choice,
+    question_token,
+    visible,
+)
 from storage.models import (
     CheckStage,
     Person,
@@ -45,9 +50,28 @@ from storage.models import (
 )
 from storage.repositories.responses import ResponsesRepo
 
-YES, NO = "yes", "no"
-_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
-_NUMBER_LIMIT = 10**9
+# What callers use, some of it from `survey_order` and `survey_answers`.
+__all__ = [
+    "Choice",
+    "Screen",
+    "Submitted",
+    "Summary",
+    "SummaryItem",
+    "answer_choice",
+    "answer_typed",
+    "back",
+    "begin",
+    "choice_id",
+    "finish_multi",
+    "go_to",
+    "program_year",
+    "question_token",
+    "readable",
+    "screen",
+    "skip",
+    "submit",
+    "summary",
+]
 
 
 # --- what the form shows ----------------------------------------------------------------------
@@ -104,122 +128,6 @@ class Submitted:
     scenario_id: str
     kind: Kind
     survey_id: int | None
-
-
-# --- the scenario's order ---------------------------------------------------------------------
-
-
-def _fits(condition_value: Any, answer: Any) -> bool:
-    return answer == condition_value or str(answer) == str(condition_value)
-
-
-def visible(scenario: Scenario, answers: Mapping[str, Any]) -> list[Question]:
-    """The questions this person is asked, in order, given their answers so far."""
-    shown: list[Question] = []
-    for question in scenario.questions():
-        when = question.when
-        if when is not None:
-            answer = answers.get(when.question)
-            earlier = {q.id for q in shown}
-            if when.question not in earlier or answer is None:
-                continue
-            values = answer if isinstance(answer, list) else [answer]
-            if when.equals is not None:
-                equals = YES if when.equals is True else NO if when.equals is False else when.equals
-                ok = any(_fits(equals, value) for value in values)
-            elif when.any_of is not None:
-                ok = any(_fits(option, value) for option in when.any_of for value in values)
-            elif when.at_least is not None:
-                ok = isinstance(answer, int) and answer >= when.at_least
-            else:
-                ok = isinstance(answer, int) and when.at_most is not None and answer <= when.at_most
-            if not ok:
-                continue
-        shown.append(question)
-    return shown
-
-
-def choice_id(scenario: Scenario, question: Question, value: str | int) -> str:
-    """A button's value: the question's place in the file, two check characters of its id (so
-    a button of an older file version never answers another question) and the value."""
-    index = next(i for i, q in enumerate(scenario.questions()) if q.id == question.id)
-    return f"{index}.{zlib.crc32(question.id.encode()) % 1000}.{value}"
-
-
-def question_token(scenario: Scenario, question: Question) -> str:
-    """The question's place and check characters: what «Назад», «Пропустить» and «Готово»
-    carry, so a button of an older screen acts on its own question."""
-    return choice_id(scenario, question, "").rstrip(".")
-
-
-def _question_of_token(opened: _Open, token: str) -> Question:
-    question, _value = _question_of_choice(opened.loaded.scenario, f"{token}.")
-    if question not in visible(opened.loaded.scenario, opened.answers):
-        raise DomainError("surveys.question_gone")
-    return question
-
-
-def _question_of_choice(scenario: Scenario, raw: str) -> tuple[Question, str]:
-    index, check, value = [*raw.split(".", 2), "", ""][:3]
-    questions = scenario.questions()
-    if not (index.isascii() and index.isdigit()) or int(index) >= len(questions):
-        raise DomainError("error.stale_button")
-    question = questions[int(index)]
-    if check != str(zlib.crc32(question.id.encode()) % 1000):
-        raise DomainError("error.stale_button")
-    return question, value
-
-
-# --- reading answers --------------------------------------------------------------------------
-
-
-def _option_label(question: Question, option_id: str, locale: str) -> str:
-    for option in question.options:
-        if option.id == option_id:
-            return option.label.get(locale)
-    return option_id
-
-
-def readable(scenario: Scenario, question: Question, value: Any, locale: str) -> str | None:
-    """An answer as the person sees it in the summary."""
-    if value is None:
-        return None
-    if question.type == QuestionType.SINGLE:
-        return _option_label(question, str(value), locale)
-    if question.type == QuestionType.MULTI:
-        return "; ".join(_option_label(question, str(v), locale) for v in value)
-    if question.type == QuestionType.SCALE:
-        scale = scenario.scale_of(question)
-        label = scale.labels.get(value) if scale is not None else None
-        return f"{value} — {label.get(locale)}" if label is not None else str(value)
-    if question.type == QuestionType.DATE:
-        try:
-            return date.fromisoformat(str(value)).strftime("%d.%m.%Y")
-        except ValueError:
-            return str(value)
-    return str(value)
-
-
-def _still_fits(scenario: Scenario, question: Question, value: Any) -> bool:
-    if value is None:
-        return not question.required
-    kind = question.type
-    if kind == QuestionType.SINGLE:
-        return str(value) in {o.id for o in question.options}
-    if kind == QuestionType.MULTI:
-        known = {o.id for o in question.options}
-        return isinstance(value, list) and all(str(v) in known for v in value)
-    if kind == QuestionType.SCALE:
-        scale = scenario.scale_of(question)
-        return scale is not None and isinstance(value, int) and value in scale.points()
-    if kind == QuestionType.NUMBER:
-        low, high = question.min or 0, question.max or 0
-        return isinstance(value, int) and low <= value <= high
-    if kind == QuestionType.TEXT:
-        return isinstance(value, str) and len(value) <= (question.max_length or 0)
-    if kind == QuestionType.YES_NO:
-        return value in (YES, NO)
-    return isinstance(value, str)
 
 
 # --- the runner -------------------------------------------------------------------------------
@@ -348,9 +256,7 @@ async def _read(
     response = await (repo.get_for_update(response_id) if lock else repo.get(response_id))
     if response is None:
         raise DomainError("surveys.response_gone")
-    owner = person.id if person else None
-    # Another's response, or an anonymous one the person has no draft link to.
-    if response.person_id != owner and not await _anonymous_draft_of(session, person, response):
+    if not await _may_open(session, person, response):
         raise DomainError("surveys.response_gone")
     if response.status != ResponseStatus.IN_PROGRESS:
         raise DomainError("surveys.already_sent")
@@ -365,7 +271,7 @@ async def _read(
             question_id
             for question_id, value in answers.items()
             if question_id not in by_id
-            or not _still_fits(loaded.scenario, by_id[question_id], value)
+            or not still_fits(loaded.scenario, by_id[question_id], value)
         ]
         await repo.drop_answers(response.id, stale)
         for question_id in stale:
@@ -375,13 +281,23 @@ async def _read(
     return _Open(response, loaded, answers, changed, locked=lock)
 
 
-async def _anonymous_draft_of(
-    session: AsyncSession, person: Person | None, response: Response
-) -> bool:
+async def _may_open(session: AsyncSession, person: Person | None, response: Response) -> bool:
+    """The person's own response (someone answering by link owns the ones without an owner),
+    or an anonymous survey response whose draft their invitation points to: an anonymous
+    response keeps no owner, only the invitation knows it until it is sent."""
+    if response.person_id == (person.id if person else None):
+        return True
     if person is None or response.person_id is not None or response.survey_id is None:
-        return person is None and response.person_id is None and response.survey_id is not None
+        return False
     invitee = await ResponsesRepo(session).invitee(response.survey_id, person.id)
     return invitee is not None and invitee.draft_response_id == response.id
+
+
+def _question_of_token(opened: _Open, token: str) -> Question:
+    question, _value = question_of_choice(opened.loaded.scenario, f"{token}.")
+    if question not in visible(opened.loaded.scenario, opened.answers):
+        raise DomainError("surveys.question_gone")
+    return question
 
 
 def _current(opened: _Open, shown: list[Question]) -> Question | None:
@@ -489,7 +405,7 @@ async def answer_choice(
     now = _now()
     opened = await _open(session, person, response_id, lock=True)
     scenario = opened.loaded.scenario
-    question, value = _question_of_choice(scenario, raw)
+    question, value = question_of_choice(scenario, raw)
     if question not in visible(scenario, opened.answers):
         raise DomainError("surveys.question_gone")
     stored: Any
@@ -528,8 +444,7 @@ async def finish_multi(
 ) -> None:
     """«Готово» under a multiple choice."""
     now = _now()
-    opened = await _open(session, person, response_id, lock=True)
-    question = _question_of_token(opened, token)
+    opened, question = await _under_button(session, person, response_id, token)
     if question.type != QuestionType.MULTI:
         raise DomainError("error.stale_button")
     if not opened.answers.get(question.id):
@@ -554,34 +469,6 @@ async def answer_typed(
     await _advance(session, opened, question, now)
 
 
-def parse_typed(question: Question, text: str) -> Any:
-    if question.type == QuestionType.NUMBER:
-        low, high = question.min or 0, question.max or 0
-        try:
-            if low < 0:
-                raise NotAWholeNumber(text)  # the schema's bounds start at 0 for typed numbers
-            return typed_whole_number(text, low, min(high, _NUMBER_LIMIT))
-        except ValueError as error:
-            raise DomainError("surveys.number_bounds", low=low, high=high) from error
-    if question.type == QuestionType.TEXT:
-        cleaned = " ".join(text.split())
-        limit = question.max_length or 0
-        if not cleaned:
-            raise DomainError("surveys.text_empty")
-        if len(cleaned) > limit:
-            raise DomainError("surveys.text_too_long", limit=limit, length=len(cleaned))
-        return cleaned
-    if question.type == QuestionType.DATE:
-        match = _DATE.match(text)
-        if match is None:
-            raise DomainError("surveys.date_invalid")
-        try:
-            return date(int(match[3]), int(match[2]), int(match[1])).isoformat()
-        except ValueError as error:
-            raise DomainError("surveys.date_invalid") from error
-    raise DomainError("surveys.use_buttons")
-
-
 async def _store(
     session: AsyncSession, opened: _Open, question: Question, value: Any, now: datetime
 ) -> None:
@@ -591,25 +478,37 @@ async def _store(
     opened.answers[question.id] = value
 
 
-async def skip(session: AsyncSession, person: Person | None, response_id: int, token: str) -> None:
-    now = _now()
+async def _under_button(
+    session: AsyncSession, person: Person | None, response_id: int, token: str
+) -> tuple[_Open, Question]:
+    """The response, locked, and the question a «Пропустить», «Назад» or «Готово» was shown
+    under (still shown by the conditions)."""
     opened = await _open(session, person, response_id, lock=True)
-    question = _question_of_token(opened, token)
+    return opened, _question_of_token(opened, token)
+
+
+async def skip(session: AsyncSession, person: Person | None, response_id: int, token: str) -> None:
+    """«Пропустить»: the question is left without an answer, and the next one comes."""
+    opened, question = await _under_button(session, person, response_id, token)
     if question.required:
         raise DomainError("surveys.required")
+    now = _now()
     await _store(session, opened, question, None, now)
     await _advance(session, opened, question, now)
 
 
 async def back(session: AsyncSession, person: Person | None, response_id: int, token: str) -> None:
     """«Назад»: the question before the one the button was shown under."""
-    opened = await _open(session, person, response_id, lock=True)
+    opened, question = await _under_button(session, person, response_id, token)
     shown = visible(opened.loaded.scenario, opened.answers)
-    question = _question_of_token(opened, token)
     position = shown.index(question)
     if position > 0:
-        opened.response.current_question = shown[position - 1].id
-        opened.response.updated_at = _now()
+        _show(opened, shown[position - 1])
+
+
+def _show(opened: _Open, question: Question) -> None:
+    opened.response.current_question = question.id
+    opened.response.updated_at = _now()
 
 
 async def go_to(
@@ -620,8 +519,7 @@ async def go_to(
     shown = visible(opened.loaded.scenario, opened.answers)
     if not 1 <= position <= len(shown):
         raise DomainError("error.stale_button")
-    opened.response.current_question = shown[position - 1].id
-    opened.response.updated_at = _now()
+    _show(opened, shown[position - 1])
 
 
 async def summary(

@@ -153,6 +153,10 @@ class UpdateWorkers:
         if self._marker is None:
             self._marker = asyncio.create_task(self.marks.run(), name="inbox-marks")
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     async def stop(self) -> None:
         """Finish the updates being handled; leave the queued ones stored for the next start."""
         self._stopping = True
@@ -237,15 +241,30 @@ class UpdateWorkers:
             async with self.session_pool() as session:
                 rows = await InboxRepo(session).pending_of(key, up_to=update.update_id)
             for row in rows:
+                if self._stopping:
+                    return
                 if row.update_id == update.update_id:
                     await self._handle(key, update, mark_now=True)
                 elif row.payload is not None:
                     await self._handle(key, parse(row.payload, self.bot), mark_now=True)
 
     async def _handle(self, key: int, update: Update, *, mark_now: bool) -> None:
-        async with self._slots, self.session_pool() as session:
-            token = current_session.set(session)
+        async with self._slots:
+            # From here until the update is marked done (in its commit or in the next batch), a
+            # stop waits for it: cut short after the reply, while its session closes, it would
+            # stay pending and the next start would answer the person a second time.
             self._handling.add(key)
+            try:
+                if await self._run(update, mark_now=mark_now):
+                    self.marks.add(update.update_id)
+            finally:
+                self._handling.discard(key)
+
+    async def _run(self, update: Update, *, mark_now: bool) -> bool:
+        """Feed the update to the dispatcher in its own session; True if it still needs its
+        "done" mark (it wrote nothing, so the mark waits for the next batch)."""
+        async with self.session_pool() as session:
+            token = current_session.set(session)
             try:
                 if self.preload is not None:
                     await self.preload(session, update)
@@ -255,8 +274,9 @@ class UpdateWorkers:
                 if wrote_anything(session) or mark_now:
                     await InboxRepo(session).finish([update.update_id], InboxStatus.DONE)
                     await session.commit()
-                    return
+                    return False
                 await session.commit()
+                return True
             except TRANSIENT_ERRORS:
                 await session.rollback()
                 raise
@@ -267,11 +287,9 @@ class UpdateWorkers:
                 await session.rollback()
                 async with self.session_pool.begin() as marking:
                     await InboxRepo(marking).finish([update.update_id], InboxStatus.FAILED)
-                return
+                return False
             finally:
                 current_session.reset(token)
-                self._handling.discard(key)
-        self.marks.add(update.update_id)
 
 
 def parse(payload: dict[str, Any], bot: Bot) -> Update:
