@@ -13,8 +13,10 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bot.logging_setup import setup_logging
-from bot.services import route_materials, scenarios
+from bot.services import event_reports, event_types, route_materials, scenarios
 from bot.services.scenarios import SCENARIOS_DIR
 from bot.texts import LOCALES_DIR, Texts, plain, t
 from config.settings import Settings, SettingsError, load_settings
@@ -65,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_SETTINGS
         with texts.use_locale(settings.default_locale):
             setup_logging(settings.log_level)
-            if args.command in ("run", "webhook") and check_scenarios([SCENARIOS_DIR]):
+            if args.command in ("run", "webhook") and (
+                check_scenarios([SCENARIOS_DIR]) or check_event_files()
+            ):
                 print(plain(t("scenarios.refused")), file=sys.stderr)
                 return EXIT_SCENARIOS
             try:
@@ -97,6 +101,27 @@ def check_scenarios(paths: list[Path]) -> int:
     files = sum(len(list(p.glob("*.yaml"))) if p.is_dir() else 1 for p in paths)
     print(plain(t("scenarios.checked", files=files, good=len(loaded), problems=len(problems))))
     return EXIT_SCENARIOS if problems else 0
+
+
+def check_event_files() -> int:
+    """The event kinds and the program's targets are read when first needed; read them now,
+    so a broken file stops the start with its reason instead of failing a coordinator's tap."""
+    checks = (
+        (event_types.EVENT_TYPES_FILE, event_types.catalogue),
+        (event_reports.TARGETS_FILE, event_reports.targets),
+    )
+    failed = 0
+    for path, load in checks:
+        try:
+            load()
+        except (OSError, ValueError, yaml.YAMLError) as error:
+            failed += 1
+            reason = " ".join(str(error).split())
+            print(
+                plain(t("scenarios.problem.line", file=path, line=0, reason=reason)),
+                file=sys.stderr,
+            )
+    return EXIT_SCENARIOS if failed else 0
 
 
 def _check_before_start(settings: Settings, command: str) -> None:

@@ -601,3 +601,26 @@ def test_loading_a_bad_materials_file_names_the_file_and_the_reason(tmp_path: Pa
         route_materials.load(path)
 
     assert f"{path}:{line}: scenarios.problem.url_not_https" in str(raised.value)
+
+
+def test_a_broken_event_file_stops_the_start_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import check_event_files
+    from bot.services import event_reports, event_types
+    from bot.texts import LOCALES_DIR, Texts
+
+    broken = tmp_path / "event_types.yaml"
+    broken.write_text("types:\n  - id: Webinar!\n    title: {ru: Вебинар}\n", encoding="utf-8")
+    monkeypatch.setattr(event_types, "EVENT_TYPES_FILE", broken)
+    event_types.catalogue.cache_clear()
+    with Texts(path=LOCALES_DIR, default_locale="ru").context():
+        try:
+            assert check_event_files() == EXIT_SCENARIOS
+        finally:
+            event_types.catalogue.cache_clear()
+        _, err = capsys.readouterr()
+        assert err.startswith(f"{broken}:0: ") and "id" in err
+        monkeypatch.undo()
+        event_reports.targets.cache_clear()
+        assert check_event_files() == 0
