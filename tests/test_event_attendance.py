@@ -10,7 +10,7 @@ from aiogram.methods import AnswerCallbackQuery
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import AttendanceCb
+from bot.callbacks import AttendanceCb, EventCb
 from bot.services import event_attendance
 from storage.models import (
     AttendanceMethod,
@@ -231,6 +231,31 @@ async def test_check_in_with_the_right_code_within_the_window(
     await harness.send(TEACHERS[0], CODE)
     assert "Вы уже отмечены" in harness.last_text(TEACHERS[0])
     assert len(await attendance(db, event.id)) == 1
+
+
+async def test_the_card_offers_i_am_here_only_while_the_code_is_accepted(
+    harness: Harness, db: AsyncSession
+) -> None:
+    ids = await arrange(db)
+    event = await running_event(db, ids)
+    await harness.callback(TEACHERS[0], EventCb(action="card", event_id=event.id).pack())
+    assert "✅ Я на месте" in harness.buttons(TEACHERS[0])
+    await harness.press(TEACHERS[0], "✅ Я на месте")
+    assert "шестизначный код" in harness.last_text(TEACHERS[0])
+    await harness.send(TEACHERS[0], CODE)
+    assert "✅ Вы отмечены" in harness.last_text(TEACHERS[0])
+    # A day before the start the card has no such button.
+    await db.execute(
+        update(Event)
+        .where(Event.id == event.id)
+        .values(
+            starts_at=datetime.now(UTC) + timedelta(days=1),
+            ends_at=datetime.now(UTC) + timedelta(days=1, hours=4),
+        )
+    )
+    await db.commit()
+    await harness.callback(TEACHERS[0], EventCb(action="card", event_id=event.id).pack())
+    assert "✅ Я на месте" not in harness.buttons(TEACHERS[0])
 
 
 async def test_a_walk_in_counts_as_attended(harness: Harness, db: AsyncSession) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import EventCb
+from bot.callbacks import AttendanceCb, EventCb
 from bot.keyboards import paged_rows, short_label
 from bot.services.event_registration import CardView
 from bot.texts import plain, t
@@ -19,7 +19,7 @@ MARKS = {
 }
 
 
-def _button(text: str, data: EventCb) -> InlineKeyboardButton:
+def _button(text: str, data: EventCb | AttendanceCb) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=plain(text), callback_data=data.pack())
 
 
@@ -103,6 +103,10 @@ def card_keyboard(view: CardView) -> InlineKeyboardMarkup:
             rows.append([_action("events.leave_line", "decline", event_id)])
         else:
             rows.append([_action("events.register", "register", event_id)])
+    if view.checkin_open and view.status is not RegistrationStatus.DECLINED:
+        rows.append(
+            [_button(t("events.checkin"), AttendanceCb(action="checkin", event_id=event_id))]
+        )
     if view.status in (RegistrationStatus.REGISTERED, RegistrationStatus.OFFERED):
         rows.append([_action("events.ics", "ics", event_id)])
     rows.append(

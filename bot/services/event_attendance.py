@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.outbox import recipient_timezones
 from bot.errors import DomainError
 from bot.services import event_registration
+from bot.services.event_cards import checkin_window
 from bot.services.scope import Scope, scope_of
 from config.settings import Settings
 from storage.models import AttendanceMethod, Event, EventSession, EventStatus, Person
@@ -39,7 +40,6 @@ SEARCH_MIN = 2
 SEARCH_MAX = 60
 CODE_DIGITS = 6
 # The code is accepted from this long before the start until the end.
-OPENS_BEFORE = timedelta(minutes=30)
 # Events around now a typed code is looked up among (for «not yet» and «already over»).
 LOOKUP_SPAN = timedelta(days=7)
 # A new code differs from the codes of events running within this span of the event.
@@ -205,7 +205,7 @@ class CodeView:
 def _window(event: Event, part: EventSession | None) -> tuple[datetime, datetime]:
     starts = aware(part.starts_at if part else event.starts_at)
     ends = aware(part.ends_at if part else event.ends_at)
-    return starts - OPENS_BEFORE, ends
+    return checkin_window(starts, ends)
 
 
 async def new_code(

@@ -5,13 +5,20 @@ what teachers will see) and the card after a change all render `event_card.html`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import event_types
 from storage.models import Event, EventForm, EventScope, EventStatus, SessionKind
 from storage.repositories.events import EventsRepo
+
+# People may check in with the venue's code from half an hour before the start to the end.
+CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
+
+
+def checkin_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    return starts_at - CHECKIN_OPENS_BEFORE, ends_at
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from bot.delivery.outbox import recipient_timezones
 from bot.errors import DomainError
 from bot.services import audience as audiences
 from bot.services.event_calendar import ics_bytes
-from bot.services.event_cards import EventCard, card_of
+from bot.services.event_cards import EventCard, card_of, checkin_window
 from bot.services.scope import Scope
 from config.settings import Settings
 from storage.models import (
@@ -540,6 +540,8 @@ class CardView:
     offer_expires_at: datetime | None
     open: bool  # registering and declining are possible now
     sessions: tuple[SessionChoice, ...]
+    # The venue's code is accepted now: the card offers «✅ Я на месте».
+    checkin_open: bool = False
 
     @property
     def show_link(self) -> bool:
@@ -567,6 +569,7 @@ async def view(
         raise DomainError("events.refused.audience")
     await session.refresh(event)
     card = await card_of(session, event)
+    opens_at, closes_at = checkin_window(event.starts_at, event.ends_at)
     own = {r.session_id: r.status for r in await repo.sessions_of_person(event.id, person.id)}
     sessions = tuple(
         SessionChoice(
@@ -587,6 +590,7 @@ async def view(
         offer_expires_at=mine.offer_expires_at if mine is not None else None,
         open=_refusal(event, now, registering=False) is None,
         sessions=sessions,
+        checkin_open=event.status is EventStatus.PUBLISHED and opens_at <= now <= closes_at,
     )
 
 
