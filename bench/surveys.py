@@ -621,8 +621,15 @@ async def throwaway_postgres(url: str) -> Any:
 
 # --- the whole benchmark --------------------------------------------------------------------------
 async def benchmark(
-    scale: Scale, directory: Path, *, postgres: str | None, redis: str | None
+    scale: Scale,
+    directory: Path,
+    *,
+    postgres: str | None,
+    redis: str | None,
+    sqlite: bool = True,
 ) -> tuple[list[Row], dict[str, float | None]]:
+    """The table's rows and the machine's background load per database; `sqlite=False` (with
+    `postgres`) measures PostgreSQL alone."""
     # What the process holds once the bot's modules are imported (aiogram's models alone are
     # about 165 MB): the part of the peak the measurements themselves add is above it.
     gc.collect()
@@ -634,9 +641,11 @@ async def benchmark(
         texts.context(),
         texts.use_locale("ru"),
     ):
-        load["sqlite"] = await background_load()
-        database = sqlite_url(directory / "surveys.sqlite3")
-        rows = await measure("SQLite", database, scale, scenario_dir)
+        rows: list[Row] = []
+        if sqlite or not postgres:
+            load["sqlite"] = await background_load()
+            database = sqlite_url(directory / "surveys.sqlite3")
+            rows += await measure("SQLite", database, scale, scenario_dir)
         if postgres:
             load["postgresql"] = await background_load()
             async with throwaway_postgres(postgres) as url:

@@ -215,7 +215,7 @@ async def test_a_stop_while_a_handled_update_closes_its_session_still_marks_it_d
         await path.intake.accept([update_with(message=make_message(make_user(TEACHER), "/help"))])
         async with asyncio.timeout(30):
             await gate.closing.wait()
-        stopping = asyncio.create_task(path.stop())
+        stopping = asyncio.create_task(path.workers.stop())
         await asyncio.sleep(0)  # the stop's first step: it decides which updates to cut short
         assert path.workers.stopping
         gate.release.set()

@@ -10,6 +10,9 @@ were, so a double tap or a second device never skips a question.
 
 A scenario file changed while a response was half-way: answers that no longer fit (a question
 or option removed, bounds moved) are dropped and the person is told how many to give again.
+
+Which questions are shown and how a button names one: `survey_order`; typed text read into an
+answer, a stored answer shown again, and whether it still fits: `survey_answers`.
 """
 
 from __future__ import annotations
