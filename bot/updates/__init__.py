@@ -21,6 +21,7 @@ from bot.updates.pacing import LocalRateCounter, PersonPacing, RateCounter, Redi
 from bot.updates.requests import CommitBeforeSend, KeepResponseModels, RetryReplies
 from bot.updates.workers import RedisPersonLocks, UpdateWorkers
 from config.settings import Settings
+from storage.db import worker_connections
 
 ABUSE_WINDOW_SECONDS = 60.0
 
@@ -46,7 +47,7 @@ class UpdatePath:
             bot,
             session_pool,
             PersonPacing(settings.flood_messages, settings.flood_window_seconds),
-            concurrency=settings.update_concurrency,
+            concurrency=worker_concurrency(settings, session_pool),
             locks=RedisPersonLocks(redis) if redis is not None else None,
             preload=partial(preload_sender, bot=bot, storage=dp.storage),
         )
@@ -88,6 +89,17 @@ class UpdatePath:
 
     async def idle(self) -> None:
         await self.workers.idle()
+
+
+def worker_concurrency(settings: Settings, session_pool: async_sessionmaker[AsyncSession]) -> int:
+    """`update_concurrency`, but no more updates at once than pooled connections for them: past
+    that, handlers queued for a connection while holding their slot, and the intake (which must
+    store an update before it is acknowledged) queued behind them (PostgreSQL: a pool of 20
+    for 64 workers timed out under the registration rush)."""
+    connections = worker_connections(session_pool)
+    if connections is None:
+        return settings.update_concurrency
+    return min(settings.update_concurrency, connections)
 
 
 def install_request_rules(bot: Bot) -> None:

@@ -5,10 +5,11 @@ Each person with work has one drainer task that takes their updates one by one; 
 file, a 429 wait) delays only themselves.
 
 Handling an update: open the update's session (the FSM storage and every middleware use it),
-feed the dispatcher, then mark the inbox row done. If the update wrote anything, the mark goes
-into its final commit; an update that wrote nothing is marked in the next batch (a crash just
-before re-runs a read: harmless). A crash in the middle of an update re-runs it whole: what it
-committed before a Bot API call may then be done twice (at least once, never lost).
+feed the dispatcher, then mark the inbox row done. If the update ends with writes not yet
+committed, the mark goes into their commit; otherwise (it wrote nothing, or committed all it
+wrote before its reply) it is marked in the next batch, a few milliseconds later. A crash in the
+middle of an update, or before its batched mark, re-runs it whole: what it committed before a
+Bot API call may then be done twice (at least once, never lost).
 
 Transient failures (Telegram unreachable or refusing with 429 past the reply's patience, the
 database momentarily away) leave the update stored: the drainer waits and runs it again, and
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.updates.keys import media_group
 from bot.updates.pacing import PersonPacing
-from storage.db import current_session, wrote_anything
+from storage.db import current_session, has_writes
 from storage.models import InboxStatus
 from storage.repositories.inbox import InboxRepo
 
@@ -269,9 +270,11 @@ class UpdateWorkers:
                 if self.preload is not None:
                     await self.preload(session, update)
                 await self.dp.feed_update(self.bot, update)
-                # An update that changed anything is marked done in its final commit, not in a
-                # later batch: once that commit is made, no crash can make it run again.
-                if wrote_anything(session) or mark_now:
+                # An update with writes still open is marked done in their commit: once that
+                # commit is made, no crash can make it run again. One whose writes were all
+                # committed before a reply (the usual read → write → send) has nothing left to
+                # commit: its mark joins the next batch rather than cost a write of its own.
+                if has_writes(session) or mark_now:
                     await InboxRepo(session).finish([update.update_id], InboxStatus.DONE)
                     await session.commit()
                     return False
