@@ -34,6 +34,7 @@ from storage.models import (
     SurveyInvitee,
     SurveyStatus,
 )
+from storage.repositories.places import PlacesRepo
 
 # A named segment from another feature: given its argument (an event id, a survey id), the
 # ids of the people in it.
@@ -270,11 +271,7 @@ def _survey_nonresponders(survey_id: int) -> Select[int]:
 
 async def _survey_owned(session: AsyncSession, scope: Scope, survey_id: int) -> bool:
     survey = await session.get(Survey, survey_id)
-    return survey is not None and (
-        survey.author_id == scope.person_id
-        or scope.covers_municipality(survey.municipality_id)
-        or survey.region_id in scope.region_ids
-    )
+    return survey is not None and scope.owns(survey)
 
 
 async def _open_surveys(session: AsyncSession, scope: Scope, chosen: Audience) -> list[Choice]:
@@ -413,3 +410,17 @@ def toggle(chosen: Audience, kind: str, value: int, offered: Sequence[Choice]) -
         # Schools and communities belong to municipalities: a new set of those starts afresh.
         chosen.school_ids.clear()
         chosen.community_ids.clear()
+
+
+async def home_of(
+    session: AsyncSession, scope: Scope, target: Audience
+) -> tuple[int | None, int | None]:
+    """Whose a survey or an event is, by its audience: one municipality's, or (an admin's,
+    several municipalities) the region's."""
+    municipalities = target.municipality_ids or list(scope.municipality_ids)
+    if len(municipalities) == 1:
+        return municipalities[0], None
+    if scope.region_ids:
+        return None, scope.region_ids[0]
+    place = await PlacesRepo(session).municipality(municipalities[0])
+    return None, place.region_id if place is not None else None

@@ -28,7 +28,7 @@ from bot.delivery.outbox import recipient_timezones
 from bot.errors import DomainError
 from bot.services import event_registration
 from bot.services.event_cards import checkin_window
-from bot.services.scope import Scope, scope_of
+from bot.services.scope import scope_of
 from config.settings import Settings
 from storage.models import AttendanceMethod, Event, EventSession, EventStatus, Person
 from storage.repositories.event_attendance import AttendanceRepo, ListedPerson
@@ -58,21 +58,12 @@ def aware(moment: datetime) -> datetime:
 # --- whose event ------------------------------------------------------------------------------
 
 
-def organiser_sees(scope: Scope, viewer: Person, event: Event) -> bool:
-    """The author, a coordinator of the event's municipality, an admin of its region."""
-    return (
-        event.author_id == viewer.id
-        or scope.covers_municipality(event.municipality_id)
-        or (event.region_id is not None and event.region_id in scope.region_ids)
-    )
-
-
 async def organiser_event(session: AsyncSession, viewer: Person, event_id: int) -> Event:
     """The event if the viewer organises it (their scope); otherwise «not found», whatever
     the reason, so a foreign id tells nothing."""
     event = await session.get(Event, event_id)
     scope = await scope_of(session, viewer)
-    if event is None or scope.is_empty or not organiser_sees(scope, viewer, event):
+    if event is None or scope.is_empty or not scope.owns(event):
         raise DomainError("event_attendance.not_found")
     return event
 

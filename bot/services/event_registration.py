@@ -655,11 +655,7 @@ async def _segment_choices(
 
 async def _segment_owned(session: AsyncSession, scope: Scope, event_id: int) -> bool:
     event = await EventsRepo(session).get(event_id)
-    return event is not None and (
-        event.author_id == scope.person_id
-        or scope.covers_municipality(event.municipality_id)
-        or event.region_id in scope.region_ids
-    )
+    return event is not None and scope.owns(event)
 
 
 audiences.register_segment_kind(

@@ -45,7 +45,6 @@ from storage.models import (
 from storage.repositories.event_admin import EventAdminRepo, Listener
 from storage.repositories.event_reminders import EventRemindersRepo
 from storage.repositories.events import EventsRepo
-from storage.repositories.places import PlacesRepo
 
 TITLE_MIN, TITLE_MAX = 3, 200
 DESCRIPTION_MAX = 2000
@@ -341,21 +340,13 @@ async def organiser_scope(session: AsyncSession, person: Person) -> Scope:
     return scope
 
 
-def _sees(scope: Scope, viewer: Person, event: Event) -> bool:
-    return (
-        event.author_id == viewer.id
-        or scope.covers_municipality(event.municipality_id)
-        or (event.region_id is not None and event.region_id in scope.region_ids)
-    )
-
-
 async def visible_event(
     session: AsyncSession, viewer: Person, event_id: int, *, lock: bool = False
 ) -> Event:
     scope = await organiser_scope(session, viewer)
     repo = EventAdminRepo(session)
     event = await (repo.get_for_update(event_id) if lock else EventsRepo(session).get(event_id))
-    if event is None or not _sees(scope, viewer, event):
+    if event is None or not scope.owns(event):
         raise DomainError("events_admin.not_found")
     return event
 
@@ -436,7 +427,7 @@ async def check_draft(
     target = audiences.Audience.from_dict(draft.audience)
     await audiences.validate(session, scope, target)
     parts = _checked_parts(draft, start, end) if kind.sessions else []
-    municipality_id, region_id = await _home_of(session, scope, target)
+    municipality_id, region_id = await audiences.home_of(session, scope, target)
     values = {
         "type": kind.id,
         "scope": scope_value,
@@ -487,19 +478,6 @@ def _checked_parts(draft: Draft, start: datetime, end: datetime) -> list[dict[st
             }
         )
     return parts
-
-
-async def _home_of(
-    session: AsyncSession, scope: Scope, target: audiences.Audience
-) -> tuple[int | None, int | None]:
-    """Whose event it is: one municipality's, or (an admin's, several) the region's."""
-    municipalities = target.municipality_ids or list(scope.municipality_ids)
-    if len(municipalities) == 1:
-        return municipalities[0], None
-    if scope.region_ids:
-        return None, scope.region_ids[0]
-    place = await PlacesRepo(session).municipality(municipalities[0])
-    return None, place.region_id if place is not None else None
 
 
 async def audience_count(session: AsyncSession, person: Person, draft: Draft) -> int:

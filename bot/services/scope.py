@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +52,17 @@ async def coordinators_of(session: AsyncSession, municipality_id: int | None) ->
     return await PeopleRepo(session).with_role(Role.COORDINATOR, municipality_id=municipality_id)
 
 
+class Organised(Protocol):
+    """What a survey or an event says about whose it is."""
+
+    @property
+    def author_id(self) -> int | None: ...
+    @property
+    def municipality_id(self) -> int | None: ...
+    @property
+    def region_id(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class Scope:
     """The municipalities a person's grants reach: those they coordinate and every one in the
@@ -66,6 +78,15 @@ class Scope:
 
     def covers_municipality(self, municipality_id: int | None) -> bool:
         return municipality_id in self.municipality_ids
+
+    def owns(self, item: Organised) -> bool:
+        """Whether an organiser's item (a survey, an event) is this person's to see: its
+        author, a coordinator of its municipality or an admin of its region."""
+        return (
+            (item.author_id is not None and item.author_id == self.person_id)
+            or self.covers_municipality(item.municipality_id)
+            or (item.region_id is not None and item.region_id in self.region_ids)
+        )
 
 
 async def scope_of(session: AsyncSession, person: Person) -> Scope:

@@ -31,7 +31,6 @@ from bot.services.scope import Scope, scope_of
 from bot.services.survey_runner import readable
 from config.settings import Settings
 from storage.models import Person, Survey, SurveyStatus
-from storage.repositories.places import PlacesRepo
 from storage.repositories.surveys import InviteeRow, SurveysRepo
 
 DEADLINE_MAX_DAYS = 180
@@ -175,7 +174,7 @@ async def launch(
     await audiences.validate(session, scope, target)
     if _aware(deadline) <= now or _aware(deadline) > now + timedelta(days=DEADLINE_MAX_DAYS + 1):
         raise DomainError("surveys_admin.deadline_past")
-    municipality_id, region_id = await _home_of(session, scope, target)
+    municipality_id, region_id = await audiences.home_of(session, scope, target)
     survey = await repo.add(
         Survey(
             scenario_id=scenario.id,
@@ -196,19 +195,6 @@ async def launch(
     if survey.invited == 0:
         raise DomainError("surveys_admin.nobody")
     return Launched(survey, title, description, await repo.reachable_invitees(survey.id))
-
-
-async def _home_of(
-    session: AsyncSession, scope: Scope, target: audiences.Audience
-) -> tuple[int | None, int | None]:
-    """Whose survey it is: one municipality's, or (an admin's, several) the region's."""
-    municipalities = target.municipality_ids or list(scope.municipality_ids)
-    if len(municipalities) == 1:
-        return municipalities[0], None
-    if scope.region_ids:
-        return None, scope.region_ids[0]
-    place = await PlacesRepo(session).municipality(municipalities[0])
-    return None, place.region_id if place is not None else None
 
 
 # --- the public link ----------------------------------------------------------------------------
@@ -308,20 +294,12 @@ async def _scope(session: AsyncSession, viewer: Person) -> Scope:
     return scope
 
 
-def _sees(scope: Scope, viewer: Person, survey: Survey) -> bool:
-    return (
-        survey.author_id == viewer.id
-        or scope.covers_municipality(survey.municipality_id)
-        or (survey.region_id is not None and survey.region_id in scope.region_ids)
-    )
-
-
 async def _visible_survey(
     session: AsyncSession, viewer: Person, survey_id: int, *, lock: bool = False
 ) -> Survey:
     repo = SurveysRepo(session)
     survey = await (repo.get_for_update(survey_id) if lock else repo.get(survey_id))
-    if survey is None or not _sees(await _scope(session, viewer), viewer, survey):
+    if survey is None or not (await _scope(session, viewer)).owns(survey):
         raise DomainError("surveys_admin.not_found")
     return survey
 
