@@ -67,7 +67,7 @@ def next_weekday_text() -> tuple[str, datetime]:
     return f"{day:%d.%m}", datetime(day.year, day.month, day.day, 10, 0, tzinfo=TZ)
 
 
-async def webinar_to_preview(harness: Harness) -> datetime:
+async def webinar_to_preview(harness: Harness, seats: str = "100") -> datetime:
     day, start = next_weekday_text()
     await harness.send(COORDINATOR, "🗓 Мероприятия (организатор)")
     await harness.press(COORDINATOR, "Новое мероприятие")
@@ -84,7 +84,7 @@ async def webinar_to_preview(harness: Harness) -> datetime:
     await harness.press(COORDINATOR, "Ссылка для подключения")
     await harness.send(COORDINATOR, "https://meet.example.org/room-1")
     await harness.press(COORDINATOR, "Далее")
-    await harness.send(COORDINATOR, "100")
+    await harness.send(COORDINATOR, seats)
     await harness.press(COORDINATOR, "До начала")
     await harness.press(COORDINATOR, "Далее")  # the audience: everyone in the scope
     await harness.send(COORDINATOR, "Как читать тексты с учениками")
