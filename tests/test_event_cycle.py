@@ -54,7 +54,7 @@ async def test_create_announce_register_wait_remind_check_in_feedback_report(
     # The only seat is taken: the next teacher waits, first in line.
     await harness.press(SECOND, "Записаться")
     assert await status_of(db, event_id, SECOND) is RegistrationStatus.WAITING
-    assert "1" in harness.last_text(SECOND)
+    assert "листе ожидания, место 1" in harness.last_text(SECOND)
 
     # The first withdraws; the seat is offered to the second, who confirms.
     await harness.callback(FIRST, EventCb(action="card", event_id=event_id).pack())
