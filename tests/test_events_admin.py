@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import EventAdminCb, EventCb
 from bot.errors import DomainError
-from bot.services import events
+from bot.services import event_fields
 from storage.models import (
     Delivery,
     Event,
@@ -436,20 +436,20 @@ async def test_more_seats_move_the_waiting_list_up(harness: Harness, db: AsyncSe
 def test_every_field_refuses_bad_input() -> None:
     for bad in ("ab", "x" * 201, "Заголовок\x07"):
         with pytest.raises(DomainError):
-            events.check_title(bad)
+            event_fields.check_title(bad)
     with pytest.raises(DomainError):
-        events.check_description("я" * 2001)
+        event_fields.check_description("я" * 2001)
     for bad_hours in ("0", "-1", "501", "два", "1,555"):
         with pytest.raises(DomainError):
-            events.read_hours(bad_hours)
-    assert events.read_hours("1,5") == 1.5 and events.read_hours("4") == 4
+            event_fields.read_hours(bad_hours)
+    assert event_fields.read_hours("1,5") == 1.5 and event_fields.read_hours("4") == 4
     for url in ("ftp://x.org", "javascript:alert(1)", "meet.example.org", "https://a b.org"):
         with pytest.raises(DomainError):
-            events.check_url(url)
+            event_fields.check_url(url)
     with pytest.raises(DomainError):
-        events.check_type("picnic")
+        event_fields.check_type("picnic")
     with pytest.raises(DomainError):
-        events.check_scope("galactic")
+        event_fields.check_scope("galactic")
 
 
 async def test_a_yekaterinburg_coordinator_types_local_time_and_sees_the_zone(

@@ -37,7 +37,7 @@ from bot.dialogs.widgets import T, Template, render
 from bot.errors import DomainError
 from bot.keyboards.events_admin import card_keyboard
 from bot.services import audience as audiences
-from bot.services import event_types, events
+from bot.services import event_fields, event_types, events
 from bot.states import EventEditor
 from bot.states import EventEditor as S
 from bot.texts import t
@@ -216,7 +216,7 @@ async def kind_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 async def on_kind(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, type_id: str
 ) -> None:
-    kind = events.check_type(type_id)
+    kind = event_fields.check_type(type_id)
     draft = draft_of(manager)
     if draft.type_id != kind.id:
         draft.type_id = kind.id
@@ -229,7 +229,7 @@ async def on_kind(
 
 
 async def on_title(message: Message, _widget: Any, manager: DialogManager) -> None:
-    await _answer(manager, S.title, title=events.check_title(message.text or ""))
+    await _answer(manager, S.title, title=event_fields.check_title(message.text or ""))
 
 
 # --- moments: typed, written back, confirmed -----------------------------------------------------
@@ -245,7 +245,9 @@ async def zone_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         same = (start + timedelta(minutes=draft.length_minutes)).astimezone(tz).strftime("%H:%M")
     return {
         "zone": str(tz),
-        "start": events.describe(start, tz, _locale(dialog_manager), settings) if start else "",
+        "start": event_fields.describe(start, tz, _locale(dialog_manager), settings)
+        if start
+        else "",
         "same_end": same or "",
         "has_same_end": same is not None,
     }
@@ -264,7 +266,10 @@ async def _pending(
 
 async def on_start_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
     await _pending(
-        manager, "starts_at", events.read_start(message.text or "", await _zone(manager)), S.start
+        manager,
+        "starts_at",
+        event_fields.read_start(message.text or "", await _zone(manager)),
+        S.start,
     )
 
 
@@ -276,7 +281,7 @@ def _start_of(manager: DialogManager) -> datetime:
 
 
 async def on_end_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    end = events.read_end(message.text or "", _start_of(manager), await _zone(manager))
+    end = event_fields.read_end(message.text or "", _start_of(manager), await _zone(manager))
     await _pending(manager, "ends_at", end, S.end)
 
 
@@ -289,7 +294,9 @@ async def on_same_length(callback: CallbackQuery, _button: Any, manager: DialogM
 
 
 async def on_deadline_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    deadline = events.read_deadline(message.text or "", _start_of(manager), await _zone(manager))
+    deadline = event_fields.read_deadline(
+        message.text or "", _start_of(manager), await _zone(manager)
+    )
     await _pending(manager, "deadline", deadline, S.deadline)
 
 
@@ -305,7 +312,9 @@ async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     moment = datetime.fromisoformat(raw) if raw else None
     return {
         "what": t(f"events_admin.moment.{pending.get('field', 'starts_at')}"),
-        "moment": events.describe(moment, tz, _locale(dialog_manager), settings) if moment else "",
+        "moment": event_fields.describe(moment, tz, _locale(dialog_manager), settings)
+        if moment
+        else "",
     }
 
 
@@ -343,7 +352,7 @@ async def hours_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
 
 
 async def on_hours_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    await _answer(manager, S.hours, duration_hours=events.read_hours(message.text or ""))
+    await _answer(manager, S.hours, duration_hours=event_fields.read_hours(message.text or ""))
 
 
 async def on_default_hours(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
@@ -368,13 +377,13 @@ async def form_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 async def on_form(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
 ) -> None:
-    await _answer(manager, S.form, form=events.check_form(value).value)
+    await _answer(manager, S.form, form=event_fields.check_form(value).value)
 
 
 async def on_scope(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
 ) -> None:
-    await _answer(manager, S.scope, scope=events.check_scope(value).value)
+    await _answer(manager, S.scope, scope=event_fields.check_scope(value).value)
 
 
 # --- the place -----------------------------------------------------------------------------------
@@ -437,7 +446,7 @@ async def on_address(message: Message, _widget: Any, manager: DialogManager) -> 
     await _answer(
         manager,
         S.place,
-        address=events.check_line(message.text or "", events.ADDRESS_MAX),
+        address=event_fields.check_line(message.text or "", event_fields.ADDRESS_MAX),
         advancing=False,
     )
 
@@ -448,7 +457,7 @@ async def on_no_address(callback: CallbackQuery, _button: Any, manager: DialogMa
 
 async def on_url(message: Message, _widget: Any, manager: DialogManager) -> None:
     await _answer(
-        manager, S.place, online_url=events.check_url(message.text or ""), advancing=False
+        manager, S.place, online_url=event_fields.check_url(message.text or ""), advancing=False
     )
 
 
@@ -460,7 +469,7 @@ async def on_no_url(callback: CallbackQuery, _button: Any, manager: DialogManage
 
 
 async def on_capacity(message: Message, _widget: Any, manager: DialogManager) -> None:
-    await _answer(manager, S.capacity, capacity=events.read_capacity(message.text or ""))
+    await _answer(manager, S.capacity, capacity=event_fields.read_capacity(message.text or ""))
 
 
 async def on_unlimited(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
@@ -529,7 +538,7 @@ async def session_kind_getter(dialog_manager: DialogManager, **_: Any) -> dict[s
 async def on_session_kind(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
 ) -> None:
-    manager.dialog_data["part"] = {"kind": events.check_session_kind(value).value}
+    manager.dialog_data["part"] = {"kind": event_fields.check_session_kind(value).value}
     await manager.switch_to(S.session_title)
 
 
@@ -541,12 +550,12 @@ def _part(manager: DialogManager) -> dict[str, Any]:
 
 
 async def on_session_title(message: Message, _widget: Any, manager: DialogManager) -> None:
-    _part(manager)["title"] = events.check_title(message.text or "")
+    _part(manager)["title"] = event_fields.check_title(message.text or "")
     await manager.switch_to(S.session_presenter)
 
 
 async def on_session_presenter(message: Message, _widget: Any, manager: DialogManager) -> None:
-    _part(manager)["presenter"] = events.check_line(message.text or "", events.NAME_MAX)
+    _part(manager)["presenter"] = event_fields.check_line(message.text or "", event_fields.NAME_MAX)
     await manager.switch_to(S.session_time)
 
 
@@ -571,13 +580,15 @@ async def on_session_time(message: Message, _widget: Any, manager: DialogManager
     start, end = draft.moment("starts_at"), draft.moment("ends_at")
     if start is None or end is None:
         raise DomainError("events_admin.date_unreadable")
-    offset, length = events.read_session_time(message.text or "", start, end, await _zone(manager))
+    offset, length = event_fields.read_session_time(
+        message.text or "", start, end, await _zone(manager)
+    )
     _part(manager).update(offset=offset, length=length)
     await manager.switch_to(S.session_capacity)
 
 
 async def on_session_capacity(message: Message, _widget: Any, manager: DialogManager) -> None:
-    _part(manager)["capacity"] = events.read_capacity(message.text or "")
+    _part(manager)["capacity"] = event_fields.read_capacity(message.text or "")
     await manager.switch_to(S.session_place)
 
 
@@ -610,7 +621,7 @@ async def _add_part(manager: DialogManager, place: str | None) -> None:
 
 
 async def on_session_place(message: Message, _widget: Any, manager: DialogManager) -> None:
-    await _add_part(manager, events.check_line(message.text or "", events.NAME_MAX))
+    await _add_part(manager, event_fields.check_line(message.text or "", event_fields.NAME_MAX))
 
 
 async def on_no_place(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
@@ -625,7 +636,9 @@ async def on_program_done(callback: CallbackQuery, _button: Any, manager: Dialog
 
 
 async def on_description(message: Message, _widget: Any, manager: DialogManager) -> None:
-    await _answer(manager, S.description, description=events.check_description(message.text or ""))
+    await _answer(
+        manager, S.description, description=event_fields.check_description(message.text or "")
+    )
 
 
 async def on_no_description(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
@@ -634,7 +647,9 @@ async def on_no_description(callback: CallbackQuery, _button: Any, manager: Dial
 
 async def on_organiser(message: Message, _widget: Any, manager: DialogManager) -> None:
     await _answer(
-        manager, S.organiser, organiser=events.check_line(message.text or "", events.NAME_MAX)
+        manager,
+        S.organiser,
+        organiser=event_fields.check_line(message.text or "", event_fields.NAME_MAX),
     )
 
 
@@ -647,7 +662,7 @@ async def topics_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     return {
         "topics": [
             (topic.id, ("✅ " if topic.id in chosen else "▫️ ") + topic.title)
-            for topic in events.topics(_locale(dialog_manager))
+            for topic in event_fields.topics(_locale(dialog_manager))
         ]
     }
 
@@ -656,7 +671,7 @@ async def on_topic(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, topic_id: str
 ) -> None:
     draft = draft_of(manager)
-    draft.topics = events.toggle_topic(draft.topics, topic_id)
+    draft.topics = event_fields.toggle_topic(draft.topics, topic_id)
     keep(manager, draft)
 
 
@@ -1015,7 +1030,7 @@ def dialog() -> Dialog:
 
 
 async def _limits(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    return {"limit": events.DESCRIPTION_MAX}
+    return {"limit": event_fields.DESCRIPTION_MAX}
 
 
 def _go(state: State) -> Any:

@@ -11,12 +11,10 @@ surveys). Registration itself, the waiting list and «Мероприятия» o
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -26,11 +24,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.outbox import Recipient, recipient_timezones
 from bot.errors import DomainError
 from bot.services import audience as audiences
-from bot.services import event_dates, event_registration, event_types, scenarios
+from bot.services import event_registration, event_types
 from bot.services.event_cards import EventCard, SessionLine, card_of
-from bot.services.event_dates import Refusal
+from bot.services.event_fields import (
+    ADDRESS_MAX,
+    CAPACITY_MAX,
+    CAPACITY_MIN,
+    HOURS_MAX,
+    NAME_MAX,
+    check_description,
+    check_form,
+    check_line,
+    check_scope,
+    check_session_kind,
+    check_title,
+    check_type,
+    check_url,
+    topics,
+)
 from bot.services.scope import Scope, scope_of
-from bot.services.typed_numbers import NotAWholeNumber, typed_whole_number
 from config.settings import Settings
 from storage.models import (
     Event,
@@ -40,22 +52,12 @@ from storage.models import (
     EventStatus,
     Municipality,
     Person,
-    SessionKind,
 )
 from storage.repositories.event_admin import EventAdminRepo, Listener
 from storage.repositories.event_reminders import EventRemindersRepo
 from storage.repositories.events import EventsRepo
 
-TITLE_MIN, TITLE_MAX = 3, 200
-DESCRIPTION_MAX = 2000
-ADDRESS_MAX = 300
-NAME_MAX = 200  # organiser, presenter, a session's place
-URL_MAX = 500
-CAPACITY_MIN, CAPACITY_MAX = 1, 10_000
-HOURS_MAX = 500
 SESSIONS_MAX = 12
-SELF_CHECK = "self_check_teacher"
-_HOURS = re.compile(r"^\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*(?:ч|h|час|часа|часов)?\.?\s*$")
 
 
 def _now() -> datetime:
@@ -121,199 +123,6 @@ _DRAFT_FIELDS = set(Draft.__dataclass_fields__)
 
 def iso(moment: datetime) -> str:
     return _aware(moment).astimezone(UTC).isoformat()
-
-
-# --- each field, as typed --------------------------------------------------------------------
-
-
-def _no_controls(text: str, *, lines: bool) -> bool:
-    allowed = {"\n", "\t"} if lines else set()
-    return not any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in allowed for ch in text)
-
-
-def check_title(raw: str, key: str = "events_admin.title_length") -> str:
-    text = " ".join((raw or "").split())
-    if not TITLE_MIN <= len(text) <= TITLE_MAX:
-        raise DomainError(key, low=TITLE_MIN, high=TITLE_MAX)
-    if not _no_controls(raw.strip(), lines=False):
-        raise DomainError("events_admin.control_characters")
-    return text
-
-
-def check_line(raw: str, limit: int) -> str:
-    """A one-line text (an address, the organiser, a presenter, a place)."""
-    text = " ".join((raw or "").split())
-    if not text or len(text) > limit:
-        raise DomainError("events_admin.line_length", limit=limit)
-    if not _no_controls(raw.strip(), lines=False):
-        raise DomainError("events_admin.control_characters")
-    return text
-
-
-def check_description(raw: str) -> str:
-    text = (raw or "").strip()
-    if not text or len(text) > DESCRIPTION_MAX:
-        raise DomainError("events_admin.description_length", limit=DESCRIPTION_MAX)
-    if not _no_controls(text, lines=True):
-        raise DomainError("events_admin.control_characters")
-    return text
-
-
-def read_capacity(raw: str) -> int:
-    """A whole number of seats, 1…10 000."""
-    try:
-        return typed_whole_number(raw, CAPACITY_MIN, CAPACITY_MAX)
-    except NotAWholeNumber as error:
-        raise DomainError(
-            "events_admin.capacity_number", low=CAPACITY_MIN, high=CAPACITY_MAX
-        ) from error
-    except ValueError as error:
-        raise DomainError(
-            "events_admin.capacity_range", low=CAPACITY_MIN, high=CAPACITY_MAX
-        ) from error
-
-
-def read_hours(raw: str) -> float:
-    """Academic hours: more than 0, at most 500; «1,5» and «1.5» alike."""
-    match = _HOURS.match(raw or "")
-    if match is None or not all(part.isascii() for part in match.groups() if part):
-        raise DomainError("events_admin.hours_format", high=HOURS_MAX)
-    hours = float(f"{match[1]}.{match[2] or 0}")
-    if not 0 < hours <= HOURS_MAX:
-        raise DomainError("events_admin.hours_format", high=HOURS_MAX)
-    return hours
-
-
-def check_url(raw: str) -> str:
-    text = (raw or "").strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError as error:
-        raise DomainError("events_admin.url_format") from error
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.netloc
-        or len(text) > URL_MAX
-        or any(ch.isspace() for ch in text)
-        or not _no_controls(text, lines=False)
-    ):
-        raise DomainError("events_admin.url_format")
-    return text
-
-
-def check_type(type_id: str) -> event_types.EventType:
-    kind = event_types.get(type_id)
-    if kind is None:
-        raise DomainError("error.stale_button")
-    return kind
-
-
-def check_form(value: str) -> EventForm:
-    try:
-        return EventForm(value)
-    except ValueError as error:
-        raise DomainError("error.stale_button") from error
-
-
-def check_scope(value: str) -> EventScope:
-    try:
-        return EventScope(value)
-    except ValueError as error:
-        raise DomainError("error.stale_button") from error
-
-
-def check_session_kind(value: str) -> SessionKind:
-    try:
-        return SessionKind(value)
-    except ValueError as error:
-        raise DomainError("error.stale_button") from error
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    title: str
-
-
-def topics(locale: str) -> list[Topic]:
-    """The self-check's blocks (an event's topics; a teacher's route matches its deficits)."""
-    found = scenarios.catalogue().get(SELF_CHECK)
-    if found is None:
-        return []
-    return [
-        Topic(section.id, section.title.get(locale))
-        for section in found.scenario.sections
-        if section.scored
-    ]
-
-
-def toggle_topic(chosen: Sequence[str], topic_id: str) -> list[str]:
-    if topic_id not in {t.id for t in topics("ru")}:
-        raise DomainError("error.stale_button")
-    return [t for t in chosen if t != topic_id] if topic_id in chosen else [*chosen, topic_id]
-
-
-# --- moments -----------------------------------------------------------------------------------
-
-
-def _refused(refusal: Refusal) -> DomainError:
-    return DomainError(f"events_admin.date_{refusal.reason}")
-
-
-def read_start(text: str, tz: ZoneInfo, now: datetime | None = None) -> datetime:
-    reading = event_dates.parse_moment(text, tz, now or _now())
-    if isinstance(reading, Refusal):
-        raise _refused(reading)
-    return reading.at
-
-
-def read_end(text: str, start: datetime, tz: ZoneInfo, now: datetime | None = None) -> datetime:
-    reading = event_dates.parse_end(text, start, tz, now or _now())
-    if isinstance(reading, Refusal):
-        if reading.reason == "past":
-            raise DomainError("events_admin.end_before_start")
-        raise _refused(reading)
-    return reading.at
-
-
-def read_deadline(
-    text: str, start: datetime, tz: ZoneInfo, now: datetime | None = None
-) -> datetime:
-    reading = event_dates.parse_moment(text, tz, now or _now())
-    if isinstance(reading, Refusal):
-        raise _refused(reading)
-    if reading.at >= start:
-        raise DomainError("events_admin.deadline_after_start")
-    return reading.at
-
-
-def read_session_time(text: str, start: datetime, end: datetime, tz: ZoneInfo) -> tuple[int, int]:
-    """«10:00–11:30» (on the event's first day) or «26.03 10:00–11:30» (a day of a longer
-    event): minutes from the event's start and the length; inside the event."""
-    raw = " ".join((text or "").split())
-    day: date = start.astimezone(tz).date()
-    match = re.match(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?\s+(.+)$", raw)
-    if match:
-        try:
-            day = date(int(match[3] or day.year), int(match[2]), int(match[1]))
-        except ValueError as error:
-            raise DomainError("events_admin.date_impossible") from error
-        raw = match[4]
-    found = event_dates.parse_range(raw, day, tz)
-    if isinstance(found, Refusal):
-        if found.reason == "past":
-            raise DomainError("events_admin.end_before_start")
-        raise DomainError("events_admin.session_time_format")
-    begin, finish = found
-    if begin < start or finish > end:
-        raise DomainError("events_admin.session_outside")
-    return int((begin - start).total_seconds() // 60), int((finish - begin).total_seconds() // 60)
-
-
-def describe(moment: datetime, tz: ZoneInfo, locale: str, settings: Settings) -> str:
-    """A moment written back for confirmation: weekday, day, time, and the zone when it is
-    not the deployment's."""
-    return event_dates.describe(moment, tz, locale, home=settings.tz)
 
 
 # --- whose events ---------------------------------------------------------------------------
