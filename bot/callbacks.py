@@ -146,3 +146,54 @@ class EventReportCb(CallbackData, prefix="er"):
     event_id: RowId = 0
     year: RowId = 0
     page: RowId = 0
+
+
+class TaskCb(CallbackData, prefix="dt"):
+    """A responsible person's answer to a deadline task: «Выполнено» (with a comment or a file
+    when the item asks for one), «Нужна помощь», the task's card."""
+
+    action: str
+    task_id: RowId = 0
+
+
+class DeadlineAdminCb(CallbackData, prefix="da"):
+    """The coordinator's deadlines: list, card, removal, evidence download, adding an item,
+    applying a plan-graph template to a year, the monitoring stages and their reports."""
+
+    action: str
+    deadline_id: RowId = 0
+    task_id: RowId = 0
+    year: RowId = 0
+    page: RowId = 0
+    value: str = ""
+
+
+class BoardCb(CallbackData, prefix="bd"):
+    """The status board: deadlines × schools or people, with a filter and paging; admins pick
+    a municipality first; the grid as a picture."""
+
+    action: str
+    municipality_id: RowId = 0
+    year: RowId = 0
+    page: RowId = 0
+    value: str = ""
+
+
+class KpiCb(CallbackData, prefix="kp"):
+    """The KPI report: a municipality (or the region) and a program year; the message, the
+    chart, the .xlsx; admins' table by municipality."""
+
+    action: str
+    municipality_id: RowId = 0
+    year: RowId = 0
+
+
+class ProgramCb(CallbackData, prefix="pg"):
+    """The program year's schools: the year kind, which schools take part in a year, their
+    categories (НРО / НСУ) and program (regional / municipal)."""
+
+    action: str
+    school_id: RowId = 0
+    year: RowId = 0
+    page: RowId = 0
+    value: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import true as sql_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -21,6 +22,10 @@ class Community(Base):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Counts toward the «горизонтальное обучение» community targets (seeds-extract §1.6 CM-*).
+    horizontal_learning: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sql_true()
+    )
 
 
 class CommunityMembership(Base):

@@ -31,6 +31,10 @@ class Municipality(Base):
     sla_remind_hours: Mapped[int | None] = mapped_column(Integer)
     sla_escalate_hours: Mapped[int | None] = mapped_column(Integer)
     thread_autoclose_days: Mapped[int | None] = mapped_column(Integer)
+    # How the program counts its years: calendar (default) or school year September–August.
+    year_kind: Mapped[str] = mapped_column(
+        String(16), default="calendar", server_default="calendar"
+    )
 
     region: Mapped[Region] = relationship(lazy="raise")
 
