@@ -9,15 +9,17 @@ every deadline sweep, so reminders never nag about something already done.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Deadline, DeadlineTask, DoneBy, TaskStatus
 from storage.repositories.deadlines import DeadlinesRepo
 
-# (session, deadline, its pending tasks) → ids of the tasks the records satisfy.
-Rule = Callable[[AsyncSession, Deadline, Sequence[DeadlineTask]], Awaitable[set[int]]]
+# (session, deadline, its pending tasks) → the tasks the records satisfy, each with the moment
+# the record that did it was made (a report submitted, an event held): «done on time» is judged
+# by that moment, not by when the sweep noticed.
+Rule = Callable[[AsyncSession, Deadline, Sequence[DeadlineTask]], Awaitable[dict[int, datetime]]]
 
 RULES: dict[str, Rule] = {}
 
@@ -36,17 +38,15 @@ def known_rules() -> set[str]:
 
 async def satisfied(
     session: AsyncSession, deadline: Deadline, tasks: Sequence[DeadlineTask]
-) -> set[int]:
+) -> dict[int, datetime]:
     check = deadline.check or {}
     found = RULES.get(str(check.get("records", "")))
     if found is None or not tasks:
-        return set()
+        return {}
     return await found(session, deadline, tasks)
 
 
-async def refresh_from_records(
-    session: AsyncSession, today: date, *, now: datetime | None = None
-) -> int:
+async def refresh_from_records(session: AsyncSession, today: date) -> int:
     """Marks done the pending tasks of live record-checked deadlines that have started;
     returns how many."""
     repo = DeadlinesRepo(session)
@@ -56,7 +56,6 @@ async def refresh_from_records(
         if d.done_by == DoneBy.RECORDS and d.starts_on <= today
     ]
     marked = 0
-    moment = now or datetime.now(UTC)
     tasks = await repo.tasks_of(d.id for d in deadlines)
     by_deadline: dict[int, list[DeadlineTask]] = {}
     for task in tasks:
@@ -67,7 +66,7 @@ async def refresh_from_records(
         done = await satisfied(session, deadline, pending)
         for task in pending:
             if task.id in done:
-                task.status, task.done_at = TaskStatus.DONE, moment
+                task.status, task.done_at = TaskStatus.DONE, done[task.id]
                 marked += 1
     await session.flush()
     return marked
