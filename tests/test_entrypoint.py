@@ -23,8 +23,11 @@ pytestmark = pytest.mark.database_independent
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "123456:AAE-fake-token-for-the-local-stub-0000"
 ANNA = 700_001
-START_SECONDS = 30
-STOP_SECONDS = 10
+# Generous: a child process imports the whole bot, which takes a few seconds on a quiet machine
+# and many more while CI runs the two suites side by side. These are waits, not timings: each
+# returns as soon as what it waits for happens.
+START_SECONDS = 90
+STOP_SECONDS = 20
 # Settings the outer environment may carry that must not leak into the child.
 OUTER_SETTINGS = ("BOT_TOKEN", "DATABASE_URL", "REDIS_URL", "TELEGRAM_API_URL", "TIMEZONE")
 
