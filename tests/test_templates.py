@@ -105,6 +105,7 @@ _SETTINGS_VIEW = NS(
     escalate=NS(number=48, is_default=True, default=48),
     autoclose=NS(number=7, is_default=False, default=14),
     timezone_is_default=True,
+    year_kind="school",
 )
 _SETTINGS_DEFAULTS = NS(
     municipality=NS(name="Кировский район"),
@@ -112,7 +113,33 @@ _SETTINGS_DEFAULTS = NS(
     escalate=NS(number=12, is_default=False, default=48),
     autoclose=NS(number=1, is_default=True, default=1),
     timezone_is_default=False,
+    year_kind="calendar",
 )
+_PROGRAM_SCHOOL = NS(
+    name="СОШ № 2",
+    takes_part=True,
+    low_results=True,
+    unfavourable_conditions=True,
+    level="municipal",
+    joined_on=date(2027, 3, 2),
+)
+_PROGRAM_VIEW = NS(
+    municipality_name="Грачёвский МО",
+    starts_on=date(2027, 1, 1),
+    ends_on=date(2027, 12, 31),
+    taking_part=1,
+    schools=[_PROGRAM_SCHOOL, NS(name="СОШ № 1", takes_part=False)],
+)
+_PROGRAM_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("program_schools.html", "marked", {"view": _PROGRAM_VIEW, "year_name": "2027"}),
+    (
+        "program_schools.html",
+        "empty",
+        {"view": NS(municipality_name="Иваново", starts_on=date(2027, 9, 1),
+                    ends_on=date(2028, 8, 31), taking_part=0, schools=[]),
+         "year_name": "2027/2028"},
+    ),
+]  # fmt: skip
 _ROSTER_CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "check",
@@ -1036,6 +1063,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "defaults",
         {"view": _SETTINGS_DEFAULTS, "zone": "Europe/Kirov", "quiet": None},
     ),
+    *_PROGRAM_CASES,
     (
         "my_teachers.html",
         "some",
