@@ -140,6 +140,68 @@ _PROGRAM_CASES: list[tuple[str, str, dict[str, Any]]] = [
          "year_name": "2027/2028"},
     ),
 ]  # fmt: skip
+_DIGEST_FULL = NS(
+    monday=date(2027, 3, 1),
+    sunday=date(2027, 3, 7),
+    places=["Грачёвский МО", "Иваново"],
+    is_empty=False,
+    new_questions=3,
+    overdue_questions=1,
+    deadlines_this_week=[NS(title="Входной <мониторинг>", due_on=date(2027, 3, 3), done=1, total=2)]
+    * 2,
+    deadlines_overdue=[NS(title="План", due_on=date(2027, 2, 26), done=0, total=5)],
+    events=[
+        NS(
+            title="Семинар",
+            starts_at=datetime(2027, 3, 4, 7, tzinfo=UTC),
+            registered=12,
+            capacity=30,
+        ),
+        NS(
+            title="Вебинар",
+            starts_at=datetime(2027, 3, 5, 7, tzinfo=UTC),
+            registered=4,
+            capacity=None,
+        ),
+    ],
+    surveys=[
+        NS(
+            title="Опрос",
+            answered=4,
+            invited=10,
+            percent=40,
+            deadline=datetime(2027, 3, 10, 17, tzinfo=UTC),
+        )
+    ],
+    kpis=[
+        NS(
+            title="Вебинары",
+            place="Грачёвский МО",
+            fact=1.0,
+            expected=1.5,
+            target=9.0,
+            unit="count",
+        ),
+        NS(title="Школы", place="Иваново", fact=10.0, expected=16.2, target=100.0, unit="percent"),
+    ],
+)
+_DIGEST_EMPTY = NS(
+    monday=date(2027, 3, 1),
+    sunday=date(2027, 3, 7),
+    places=["Грачёвский МО"],
+    is_empty=True,
+    new_questions=0,
+    overdue_questions=0,
+    deadlines_this_week=[],
+    deadlines_overdue=[],
+    events=[],
+    surveys=[],
+    kpis=[],
+)
+_DIGEST_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("weekly_digest.html", "full", {"d": _DIGEST_FULL, "tz": TZ, "most": 1}),
+    ("weekly_digest.html", "empty", {"d": _DIGEST_EMPTY, "tz": TZ, "most": 10}),
+]  # fmt: skip
 _ROSTER_CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "check",
@@ -1064,6 +1126,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         {"view": _SETTINGS_DEFAULTS, "zone": "Europe/Kirov", "quiet": None},
     ),
     *_PROGRAM_CASES,
+    *_DIGEST_CASES,
     (
         "my_teachers.html",
         "some",
