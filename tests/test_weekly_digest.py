@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import JobContext
-from bot.scheduler.digest import run
-from bot.services import kpi
+from bot.scheduler.digest import run, send_digest
+from bot.services import kpi, weekly_digest
 from bot.services.kpi_lines import KpiLine, KpiReport
 from storage.models import (
     Deadline,
@@ -341,3 +341,19 @@ async def test_a_blocked_coordinator_gets_nothing_and_no_mark(
     marks = await db.scalars(select(DigestSent).where(DigestSent.person_id == blocked.id))
     assert marks.all() == []
     assert all(d.chat_id != BLOCKED_COORDINATOR for d in await digests(db))
+
+
+async def test_two_passes_at_once_queue_one_digest(harness: Harness, db: AsyncSession) -> None:
+    """Two processes that both found the digest due: the week's row admits only the first."""
+    ids = await world(db, busy=False)
+    job = context(harness)
+    async with harness.session_pool() as session:
+        due = await weekly_digest.due_now(session, job.settings, at(MONDAY, 8))
+    mine = next(d for d in due if d.person_id == ids["coordinator"])
+    async with harness.session_pool.begin() as session:
+        with job.texts.context():
+            assert await send_digest(session, job, mine, at(MONDAY, 8)) == 1
+    async with harness.session_pool.begin() as session:
+        with job.texts.context():
+            assert await send_digest(session, job, mine, at(MONDAY, 8)) == 0
+    assert [d.chat_id for d in await digests(db)] == [COORDINATOR]
