@@ -6,7 +6,8 @@ The world (Грачёвка, Moscow time; the clock is Monday 1 March 2027, ISO 
 - deadlines: «Входной мониторинг» due Wednesday 3 March, 1 of 2 schools done (this week);
   «План мероприятий» due Friday 26 February, 1 of 2 done (overdue); «Отчёт за январь» due
   in February, all done (left out); «Итоговый отчёт» due in December (left out);
-- events: a seminar Thursday 4 March 10:00 MSK, 12 of 30 seats taken (shown); a webinar in
+- events: a seminar Thursday 4 March 10:00 MSK, 12 of 30 seats taken, and the region's own
+  webinar on 9 March, 40 registered (shown); a webinar in
   20 days, a draft and another municipality's event (left out);
 - surveys: «Какая помощь вам нужна» open, 4 of 10 answered (40 %), until 10 March;
 - KPIs: only `test_the_kpi_section_lists_the_lines_behind_pro_rata` reports any (the KPI
@@ -166,6 +167,16 @@ async def world(db: AsyncSession, *, busy: bool = True) -> dict[str, int]:
                 seats_taken=12,
             )
         )  # fmt: skip
+    # The region's own webinar (no municipality): shown to the region's coordinators.
+    starts = at(date(2027, 3, 9), 15)
+    db.add(
+        Event(
+            type="webinar", scope=EventScope.REGIONAL, form=EventForm.ONLINE,
+            title="Краевой вебинар", topics=[], starts_at=starts,
+            ends_at=starts + timedelta(hours=2), timezone="Europe/Moscow", duration_hours=2,
+            audience={}, status=EventStatus.PUBLISHED, region_id=mun.region_id, seats_taken=40,
+        )
+    )  # fmt: skip
     survey = Survey(
         scenario_id="needs_assessment", author_id=coordinator.id, municipality_id=mun.id,
         audience={}, deadline=at(date(2027, 3, 10), 20), invited=10,
@@ -222,6 +233,7 @@ async def test_the_digest_says_what_the_week_holds(harness: Harness, db: AsyncSe
     assert "План мероприятий — до 26.02.2027: выполнено 1 из 2" in text
     assert "Отчёт за январь" not in text and "Итоговый отчёт" not in text
     assert "04.03.2027 10:00 Семинар «Смысловое чтение» — записались 12 из 30" in text
+    assert "09.03.2027 15:00 Краевой вебинар — записались 40" in text
     assert "Вебинар через 20 дней" not in text and "Черновик" not in text
     assert "Чужой десант" not in text
     assert "Какая помощь вам нужна — ответили 4 из 10 (40 %), до 10.03.2027 20:00" in text
@@ -231,6 +243,7 @@ async def test_the_digest_says_what_the_week_holds(harness: Harness, db: AsyncSe
     assert "Digest of the week 01.03 – 07.03.2027" in foreign
     assert "Answer overdue: 1" in foreign and "New this week: 1" in foreign
     assert "Семинар" not in foreign and "Входной" not in foreign
+    assert "Краевой" not in foreign
     assert harness.texts_to(BLOCKED_COORDINATOR) == []
 
 
