@@ -306,3 +306,21 @@ async def test_an_admin_picks_a_municipality_of_the_region_first(
         ).pack(),
     )
     assert await participation(db, ids["foreign_school"], THIS_YEAR) is None
+
+
+async def test_a_long_list_of_schools_turns_pages(harness: Harness, db: AsyncSession) -> None:
+    ids = await arrange(db)
+    for n in range(10, 17):
+        db.add(School(municipality_id=ids["mun"], name=f"МКОУ СОШ № {n}", short_name=f"СОШ № {n}"))
+    await db.commit()
+    await harness.send(COORDINATOR, "/programschools")
+    first = harness.buttons(COORDINATOR)
+    assert "▶" in first and "◀" not in first
+    assert sum(b.startswith("▫️") for b in first) == 6
+    await harness.press(COORDINATOR, "▶")
+    second = harness.buttons(COORDINATOR)
+    assert "◀" in second and sum(b.startswith("▫️") for b in second) == 4
+    # A mark pressed on the second page keeps the page.
+    await harness.press(COORDINATOR, "▫️ СОШ № 16")
+    assert "✅ СОШ № 16" in harness.buttons(COORDINATOR)
+    assert "◀" in harness.buttons(COORDINATOR)

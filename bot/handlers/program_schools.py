@@ -20,7 +20,7 @@ from bot.services.typed_numbers import INT32_MAX, whole_number_or_none
 from bot.texts import plain, t
 from bot.ui import show_instead
 from bot.update_context import UpdateContext
-from storage.models import Municipality, Role
+from storage.models import Role
 
 
 def build_router() -> Router:
@@ -64,17 +64,13 @@ def _municipality_in(value: str) -> int:
     return found
 
 
-async def _first(ctx: UpdateContext) -> tuple[list[Municipality], str, InlineKeyboardMarkup]:
+async def cmd_schools(message: Message, ctx: UpdateContext) -> None:
     municipalities = await service.managed_municipalities(ctx.session, ctx.me)
     if len(municipalities) == 1:
         text, markup = await _screen(ctx, municipalities[0].id, None, 0)
-        return municipalities, text, markup
-    return municipalities, t("program.pick_municipality"), municipalities_keyboard(municipalities)
-
-
-async def cmd_schools(message: Message, ctx: UpdateContext) -> None:
-    _, text, markup = await _first(ctx)
-    await ctx.reply(text, markup)
+        await ctx.reply(text, markup)
+        return
+    await ctx.reply(t("program.pick_municipality"), municipalities_keyboard(municipalities))
 
 
 async def cb_municipalities(
