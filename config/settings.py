@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     sla_escalate_hours: int = Field(default=48, ge=1, le=24 * 60)
     thread_autoclose_days: int = Field(default=7, ge=1, le=365)
 
+    # The coordinators' weekly digest goes out on Monday from this hour, local time.
+    digest_hour: int = Field(default=8, ge=0, le=23)
+
     # Events: reminders to registrants, minutes before the start (an event may set its own);
     # how long a seat offered from the waiting list is held; check-in code guessing.
     event_reminder_minutes: list[ReminderMinutes] = Field(

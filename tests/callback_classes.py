@@ -30,6 +30,7 @@ from bot.callbacks import (
     LanguageCb,
     MunicipalitySettingsCb,
     PrivacyCb,
+    ProgramCb,
     QuestionCb,
     RosterCb,
     SelfCheckCb,
@@ -98,7 +99,10 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         "action",
         ("list", "new", "card", "remind", "summary", "xlsx", "link", "close", "answer", "guest"),
     ),
-    MunicipalitySettingsCb: ("action", ("list", "page", "show", "ask", "zones", "zone", "reset")),
+    MunicipalitySettingsCb: (
+        "action",
+        ("list", "page", "show", "ask", "zones", "zone", "reset", "year_kind"),
+    ),
     EventAdminCb: (
         "action",
         ("list", "new", "card", "publish", "edit", "field", "cancel", "cancel_yes", "copy"),
@@ -108,6 +112,7 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "all", "toggle", "search", "code", "regen", "checkin", "pick"),
     ),
     EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
+    ProgramCb: ("action", ("muns", "year", "mark", "copy")),
     EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
     SelfCheckCb: (
         "action",

@@ -46,6 +46,7 @@ from bot.callbacks import (
     LanguageCb,
     MunicipalitySettingsCb,
     PrivacyCb,
+    ProgramCb,
     QuestionCb,
     RosterCb,
     SelfCheckCb,
@@ -437,6 +438,7 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
     MunicipalitySettingsCb: lambda v: [
         {"municipality_id": v.municipality, "value": "remind"},
         {"municipality_id": v.municipality, "value": "Asia/Yekaterinburg"},
+        {"municipality_id": v.municipality, "value": "school"},
     ],
     SelfCheckCb: lambda v: [{"value": v.teacher}, {"value": v.municipality}],
     EventAdminCb: lambda v: [
@@ -450,6 +452,12 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"event_id": v.event, "session_id": v.event_session, "person_id": v.teacher},
     ],
     EventReportCb: lambda v: [{"event_id": v.event}, {"year": datetime.now(UTC).year}],
+    # A school of the victims' municipality marked, its year's list, last year copied.
+    ProgramCb: lambda v: [
+        {"school_id": v.school, "year": datetime.now(UTC).year, "value": "part"},
+        {"school_id": v.leader, "year": datetime.now(UTC).year, "value": "nro"},
+        {"year": datetime.now(UTC).year, "value": str(v.municipality)},
+    ],
     EventCb: lambda v: [
         {"event_id": v.webinar},
         {"event_id": v.webinar, "session_id": v.event_session},

@@ -105,6 +105,7 @@ _SETTINGS_VIEW = NS(
     escalate=NS(number=48, is_default=True, default=48),
     autoclose=NS(number=7, is_default=False, default=14),
     timezone_is_default=True,
+    year_kind="school",
 )
 _SETTINGS_DEFAULTS = NS(
     municipality=NS(name="Кировский район"),
@@ -112,7 +113,95 @@ _SETTINGS_DEFAULTS = NS(
     escalate=NS(number=12, is_default=False, default=48),
     autoclose=NS(number=1, is_default=True, default=1),
     timezone_is_default=False,
+    year_kind="calendar",
 )
+_PROGRAM_SCHOOL = NS(
+    name="СОШ № 2",
+    takes_part=True,
+    low_results=True,
+    unfavourable_conditions=True,
+    level="municipal",
+    joined_on=date(2027, 3, 2),
+)
+_PROGRAM_VIEW = NS(
+    municipality_name="Грачёвский МО",
+    starts_on=date(2027, 1, 1),
+    ends_on=date(2027, 12, 31),
+    taking_part=1,
+    schools=[_PROGRAM_SCHOOL, NS(name="СОШ № 1", takes_part=False)],
+)
+_PROGRAM_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("program_schools.html", "marked", {"view": _PROGRAM_VIEW, "year_name": "2027"}),
+    (
+        "program_schools.html",
+        "empty",
+        {"view": NS(municipality_name="Иваново", starts_on=date(2027, 9, 1),
+                    ends_on=date(2028, 8, 31), taking_part=0, schools=[]),
+         "year_name": "2027/2028"},
+    ),
+]  # fmt: skip
+_DIGEST_FULL = NS(
+    monday=date(2027, 3, 1),
+    sunday=date(2027, 3, 7),
+    places=["Грачёвский МО", "Иваново"],
+    is_empty=False,
+    new_questions=3,
+    overdue_questions=1,
+    deadlines_this_week=[NS(title="Входной <мониторинг>", due_on=date(2027, 3, 3), done=1, total=2)]
+    * 2,
+    deadlines_overdue=[NS(title="План", due_on=date(2027, 2, 26), done=0, total=5)],
+    events=[
+        NS(
+            title="Семинар",
+            starts_at=datetime(2027, 3, 4, 7, tzinfo=UTC),
+            registered=12,
+            capacity=30,
+        ),
+        NS(
+            title="Вебинар",
+            starts_at=datetime(2027, 3, 5, 7, tzinfo=UTC),
+            registered=4,
+            capacity=None,
+        ),
+    ],
+    surveys=[
+        NS(
+            title="Опрос",
+            answered=4,
+            invited=10,
+            percent=40,
+            deadline=datetime(2027, 3, 10, 17, tzinfo=UTC),
+        )
+    ],
+    kpis=[
+        NS(
+            title="Вебинары",
+            place="Грачёвский МО",
+            fact=1.0,
+            expected=1.5,
+            target=9.0,
+            unit="count",
+        ),
+        NS(title="Школы", place="Иваново", fact=10.0, expected=16.2, target=100.0, unit="percent"),
+    ],
+)
+_DIGEST_EMPTY = NS(
+    monday=date(2027, 3, 1),
+    sunday=date(2027, 3, 7),
+    places=["Грачёвский МО"],
+    is_empty=True,
+    new_questions=0,
+    overdue_questions=0,
+    deadlines_this_week=[],
+    deadlines_overdue=[],
+    events=[],
+    surveys=[],
+    kpis=[],
+)
+_DIGEST_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("weekly_digest.html", "full", {"d": _DIGEST_FULL, "tz": TZ, "most": 1}),
+    ("weekly_digest.html", "empty", {"d": _DIGEST_EMPTY, "tz": TZ, "most": 10}),
+]  # fmt: skip
 _ROSTER_CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "check",
@@ -1036,6 +1125,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "defaults",
         {"view": _SETTINGS_DEFAULTS, "zone": "Europe/Kirov", "quiet": None},
     ),
+    *_PROGRAM_CASES,
+    *_DIGEST_CASES,
     (
         "my_teachers.html",
         "some",

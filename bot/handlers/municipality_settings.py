@@ -43,6 +43,9 @@ def build_router() -> Router:
     router.callback_query.register(cb_zone, MunicipalitySettingsCb.filter(F.action == "zone"))
     router.message.register(on_zone_name, DeadlinesFlow.zone, typed_answer)
     router.callback_query.register(cb_reset, MunicipalitySettingsCb.filter(F.action == "reset"))
+    router.callback_query.register(
+        cb_year_kind, MunicipalitySettingsCb.filter(F.action == "year_kind")
+    )
     router.callback_query.register(cb_unknown, MunicipalitySettingsCb.filter())
     return router
 
@@ -56,7 +59,7 @@ async def _show(ctx: UpdateContext, municipality: Municipality) -> None:
             zone=zone_label(current.timezone),
             quiet=service.quiet_hours(ctx.settings),
         ),
-        deadlines_keyboard(municipality.id),
+        deadlines_keyboard(municipality.id, current.year_kind),
     )
 
 
@@ -203,6 +206,19 @@ async def cb_reset(
     await callback.answer()
     await ctx.reply(t("deadlines.reset_done"))
     await _show(ctx, municipality)
+
+
+async def cb_year_kind(
+    callback: CallbackQuery,
+    callback_data: MunicipalitySettingsCb,
+    state: FSMContext,
+    ctx: UpdateContext,
+) -> None:
+    municipality = await service.set_year_kind(
+        ctx.session, ctx.me, callback_data.municipality_id, callback_data.value
+    )
+    await callback.answer()
+    await _saved(ctx, state, municipality)
 
 
 async def cb_unknown(callback: CallbackQuery) -> None:

@@ -10,7 +10,7 @@ from bot.callbacks import MunicipalitySettingsCb
 from bot.keyboards import paged_rows
 from bot.services.municipality_settings import COMMON_ZONES, Deadline
 from bot.texts import t
-from storage.models import Municipality
+from storage.models import Municipality, YearKind
 
 
 def _button(
@@ -37,13 +37,24 @@ def municipalities_keyboard(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def deadlines_keyboard(municipality_id: int) -> InlineKeyboardMarkup:
+def deadlines_keyboard(
+    municipality_id: int, kind: YearKind = YearKind.CALENDAR
+) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [_button(t("deadlines.remind_button"), "ask", municipality_id, Deadline.REMIND)],
             [_button(t("deadlines.escalate_button"), "ask", municipality_id, Deadline.ESCALATE)],
             [_button(t("deadlines.autoclose_button"), "ask", municipality_id, Deadline.AUTOCLOSE)],
             [_button(t("deadlines.timezone_button"), "zones", municipality_id)],
+            [
+                _button(
+                    t("program.year_kind_button", kind=t(f"program.kind_{kind}")),
+                    "year_kind",
+                    municipality_id,
+                    # The button offers the other kind.
+                    YearKind.SCHOOL if kind == YearKind.CALENDAR else YearKind.CALENDAR,
+                )
+            ],
             [_button(t("deadlines.reset_button"), "reset", municipality_id)],
         ]
     )

@@ -16,10 +16,11 @@ from zoneinfo import available_timezones
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
+from bot.services import program_years
 from bot.services.scope import scope_of
 from bot.services.typed_numbers import NotAWholeNumber, OutOfRange, typed_whole_number
 from config.settings import Settings
-from storage.models import Municipality, Person
+from storage.models import Municipality, Person, YearKind
 from storage.repositories.places import PlacesRepo
 
 # The zones offered as buttons, west to east; any other IANA zone may be typed.
@@ -76,6 +77,7 @@ class DeadlinesView:
     autoclose: Value
     timezone: str
     timezone_is_default: bool
+    year_kind: YearKind = YearKind.CALENDAR
 
 
 def _value(own: int | None, default: int) -> Value:
@@ -90,6 +92,7 @@ def view(municipality: Municipality, settings: Settings) -> DeadlinesView:
         autoclose=_value(municipality.thread_autoclose_days, settings.thread_autoclose_days),
         timezone=municipality.timezone or settings.timezone,
         timezone_is_default=municipality.timezone is None,
+        year_kind=program_years.kind_of(municipality),
     )
 
 
@@ -201,4 +204,17 @@ async def reset_deadlines(
     municipality.sla_remind_hours = None
     municipality.sla_escalate_hours = None
     municipality.thread_autoclose_days = None
+    return municipality
+
+
+async def set_year_kind(
+    session: AsyncSession, person: Person, municipality_id: int, raw: str
+) -> Municipality:
+    """How the municipality's program counts its years (calendar or school year); the years
+    already marked keep their numbers, so a change is for a program that starts anew."""
+    municipality = await managed_municipality(session, person, municipality_id)
+    try:
+        municipality.year_kind = YearKind(raw)
+    except ValueError:
+        raise DomainError("deadlines.stale") from None
     return municipality

@@ -16,6 +16,7 @@ from storage.models import (
     Person,
     PersonRole,
     PersonStatus,
+    Responsible,
     Role,
     SchoolParticipation,
 )
@@ -138,5 +139,29 @@ class DeadlinesRepo:
             select(DeadlineTask)
             .where(DeadlineTask.deadline_id.in_(ids))
             .order_by(DeadlineTask.deadline_id, DeadlineTask.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    # --- the program's schools screen (added with «Школы программы») ---------------------------
+
+    async def remove_participation(self, school_id: int, year: int) -> bool:
+        row = await self.participation(school_id, year)
+        if row is None:
+            return False
+        await self.session.delete(row)
+        await self.session.flush()
+        return True
+
+    async def school_leader_deadlines(self, municipality_id: int, year: int) -> Sequence[Deadline]:
+        """The year's live deadlines of a municipality that fan out to its schools' leaders."""
+        query = (
+            select(Deadline)
+            .where(
+                Deadline.removed_at.is_(None),
+                Deadline.municipality_id == municipality_id,
+                Deadline.year == year,
+                Deadline.responsible == Responsible.SCHOOL_LEADERS,
+            )
+            .order_by(Deadline.id)
         )
         return (await self.session.scalars(query)).all()
