@@ -38,7 +38,9 @@ class SchoolRow:
     school_id: int
     name: str
     submitted_at: datetime | None
-    percents: tuple[float | None, ...]  # per object, in the config's order
+    percents: tuple[float | None, ...]  # per object, in the config's order, rounded
+    # Unrounded, for the averages (the mean of 0 and 66.7 is 33.3, not 33.4).
+    exact: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ async def _rows(session: AsyncSession, deadline: Deadline) -> list[SchoolRow]:
     for school_id in school_ids:
         submitted = latest.get(school_id)
         percents: tuple[float | None, ...] = tuple(None for _ in config().objects)
+        exact = percents
         if submitted is not None:
             given = answers.get(submitted[0], {})
             results = [
@@ -118,12 +121,14 @@ async def _rows(session: AsyncSession, deadline: Deadline) -> list[SchoolRow]:
                 for o in config().objects
             ]
             percents = tuple(r.percent if r is not None else None for r in results)
+            exact = tuple(100.0 * r.score / r.max_score if r is not None else None for r in results)
         rows.append(
             SchoolRow(
                 school_id,
                 names.get(school_id, str(school_id)),
                 submitted[1] if submitted else None,
                 percents,
+                exact,
             )
         )
     return sorted(rows, key=lambda row: row.name)
@@ -132,10 +137,8 @@ async def _rows(session: AsyncSession, deadline: Deadline) -> list[SchoolRow]:
 def _averages(rows: Sequence[SchoolRow]) -> list[float | None]:
     found: list[float | None] = []
     for index in range(len(config().objects)):
-        values = [row.percents[index] for row in rows if row.percents[index] is not None]
-        found.append(
-            round(sum(v for v in values if v is not None) / len(values), 1) if values else None
-        )
+        values = [v for row in rows if (v := row.exact[index]) is not None]
+        found.append(round(sum(values) / len(values), 1) if values else None)
     return found
 
 
