@@ -40,12 +40,12 @@ def grid_png(
     if len(states) != len(rows) or any(len(row) != len(columns) for row in states):
         raise ValueError("states must have one row per row label and one cell per column")
     cell = 0.28  # inches a cell
-    width = max(6.0, 3.2 + cell * max(len(columns), 1))
+    width = max(8.0, 3.2 + cell * max(len(columns), 1))
     height = 3.8 + cell * max(len(rows), 1)
     figure = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(figure)
     left, right = 3.0 / width, 1 - 0.2 / width
-    top, bottom = 1 - 2.4 / height, 0.6 / height
+    top, bottom = 1 - 2.4 / height, 0.8 / height
     axes = figure.add_axes((left, bottom, right - left, top - bottom))
     figure.suptitle(title, fontsize=12, x=0.02, ha="left")
     if rows and columns:
@@ -66,8 +66,9 @@ def grid_png(
     else:
         axes.set_axis_off()
     handles = [Patch(color=STATE_COLOURS[state], label=label) for state, label in legend]
+    columns_of_legend = len(handles) if width >= 10 else 3
     figure.legend(
-        handles=handles, loc="lower left", ncol=len(handles), fontsize=8, frameon=False,
+        handles=handles, loc="lower left", ncol=columns_of_legend, fontsize=8, frameon=False,
         bbox_to_anchor=(0.01, 0.0),
     )  # fmt: skip
     out = io.BytesIO()
