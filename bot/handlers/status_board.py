@@ -136,7 +136,7 @@ async def cb_picture(callback: CallbackQuery, callback_data: BoardCb, ctx: Updat
         await ctx.reply(t("board.png_empty"))
         return
     title = plain(t("board.png_title", municipality=found.municipality, year=year))
-    legend = [(state, plain(t(f"board.state_{state}"))) for state in STATE_ORDER]
+    legend = [(state, plain(t(f"board.state.{state}"))) for state in STATE_ORDER]
     photos: list[InputMediaPhoto] = []
     for part in found.parts:
         png = await asyncio.to_thread(grid_png, title, part.rows, part.columns, part.states, legend)

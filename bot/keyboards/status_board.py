@@ -33,7 +33,7 @@ def board_keyboard(board: Board) -> InlineKeyboardMarkup:
     action = "who" if board.view == "who" else "open"
     filters = [
         _bd(
-            ("• " if name == board.filter else "") + t(f"board.filter_{name}"),
+            ("• " if name == board.filter else "") + t(f"board.filter.{name}"),
             action,
             **where,
             value=name,
@@ -51,7 +51,7 @@ def board_keyboard(board: Board) -> InlineKeyboardMarkup:
     other = "open" if board.view == "who" else "who"
     rows.append(
         [
-            _bd(t(f"board.button_{other}"), other, **where, value=board.filter),
+            _bd(t(f"board.button.{other}"), other, **where, value=board.filter),
             _bd(t("board.button_png"), "png", **where, value=board.filter),
         ]
     )
