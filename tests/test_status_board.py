@@ -281,7 +281,7 @@ async def test_paging_keeps_each_message_within_telegram_limits(
     for n in range(20):
         deadline = await _deadline(
             db, mun, year=year, kind=DeadlineKind.PLAN, item_code=f"2.{n}",
-            title=f"Пункт {n} " + "очень длинное название пункта плана " * 10,
+            title=f"Пункт {n} " + "очень длинное название пункта плана " * 8,
             responsible=Responsible.SCHOOL_LEADERS, starts_on=date(year, 1, 1),
             due_on=date(year, 1, 2),  # overdue for everyone: every name is listed
         )  # fmt: skip
