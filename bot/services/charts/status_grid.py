@@ -56,13 +56,21 @@ def grid_png(
             matrix, cmap=colours, vmin=-0.5, vmax=len(STATE_ORDER) - 0.5, aspect="auto",
             interpolation="nearest",
         )  # fmt: skip
-        axes.set_xticks(range(len(columns)), labels=list(columns), rotation=90, fontsize=7)
-        axes.set_yticks(range(len(rows)), labels=list(rows), fontsize=7)
-        axes.set_xticks(np.arange(-0.5, len(columns), 1), minor=True)
-        axes.set_yticks(np.arange(-0.5, len(rows), 1), minor=True)
-        axes.grid(which="minor", color="white", linewidth=0.8)
-        axes.tick_params(which="minor", length=0)
-        axes.xaxis.tick_top()
+        # Labels as plain texts and the white rules as two line collections: matplotlib's
+        # ticks cost a line and a text each and made a 100 × 60 part take seconds.
+        axes.set_xticks([])
+        axes.set_yticks([])
+        for spine in axes.spines.values():
+            spine.set_visible(False)
+        for index, label in enumerate(rows):
+            axes.text(-0.55, index, label, ha="right", va="center", fontsize=7, clip_on=False)
+        for index, label in enumerate(columns):
+            axes.text(
+                index, -0.55, label, ha="center", va="bottom", rotation=90, fontsize=7,
+                clip_on=False,
+            )  # fmt: skip
+        axes.hlines(np.arange(-0.5, len(rows)), -0.5, len(columns) - 0.5, color="white", lw=0.8)
+        axes.vlines(np.arange(-0.5, len(columns)), -0.5, len(rows) - 0.5, color="white", lw=0.8)
     else:
         axes.set_axis_off()
     handles = [Patch(color=STATE_COLOURS[state], label=label) for state, label in legend]
@@ -72,5 +80,6 @@ def grid_png(
         bbox_to_anchor=(0.01, 0.0),
     )  # fmt: skip
     out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=DPI)
+    # A fast, lighter compression: the flat colours still pack small.
+    figure.savefig(out, format="png", dpi=DPI, pil_kwargs={"compress_level": 3})
     return out.getvalue()
