@@ -49,8 +49,8 @@ def grid_png(
     axes = figure.add_axes((left, bottom, right - left, top - bottom))
     figure.suptitle(title, fontsize=12, x=0.02, ha="left")
     if rows and columns:
-        index = {state: n for n, state in enumerate(STATE_ORDER)}
-        matrix = np.array([[index.get(s, index["none"]) for s in row] for row in states])
+        order = {state: n for n, state in enumerate(STATE_ORDER)}
+        matrix = np.array([[order.get(s, order["none"]) for s in row] for row in states])
         colours = ListedColormap([STATE_COLOURS[s] for s in STATE_ORDER])
         axes.imshow(
             matrix, cmap=colours, vmin=-0.5, vmax=len(STATE_ORDER) - 0.5, aspect="auto",
