@@ -97,6 +97,7 @@ def create_dispatcher(
     scheduler.every("bot.scheduler.event_offers:sweep", timedelta(minutes=1))
     scheduler.every("bot.scheduler.events:sweep", EVENT_SWEEP_INTERVAL, at_start=True)
     scheduler.every("bot.scheduler.digest:sweep", DIGEST_INTERVAL)
+    scheduler.every("bot.scheduler.monitoring:sweep", timedelta(days=1), at_start=True)
 
     outbox_limiter = create_outbox_limiter(settings, redis)
     context = AppContext(

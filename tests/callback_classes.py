@@ -17,10 +17,12 @@ import bot.callbacks
 from bot.callbacks import (
     AdminCb,
     AttendanceCb,
+    BoardCb,
     BroadcastCb,
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    DeadlineAdminCb,
     EventAdminCb,
     EventCb,
     EventReportCb,
@@ -35,6 +37,7 @@ from bot.callbacks import (
     RosterCb,
     SelfCheckCb,
     SurveyCb,
+    TaskCb,
 )
 
 # For each class, the field that says what a button does, and every value a handler takes.
@@ -133,6 +136,10 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
             "xlsx",
         ),
     ),
+    # The status board and the monitoring stages (issue 12: board).
+    BoardCb: ("action", ("open", "who", "muns", "png")),
+    DeadlineAdminCb: ("action", ("mon_year", "mon_report", "mon_xlsx")),
+    TaskCb: ("action", ("stage",)),
 }
 
 

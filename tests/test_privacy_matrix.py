@@ -33,10 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import (
     AdminCb,
     AttendanceCb,
+    BoardCb,
     BroadcastCb,
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    DeadlineAdminCb,
     EventAdminCb,
     EventCb,
     EventReportCb,
@@ -51,8 +53,10 @@ from bot.callbacks import (
     RosterCb,
     SelfCheckCb,
     SurveyCb,
+    TaskCb,
 )
 from bot.keyboards.menus import COMMANDS_BY_ROLE, COMMON_COMMANDS, GUEST_COMMANDS
+from bot.services import monitoring, program_years
 from config.settings import Settings
 from storage.models import (
     AttendanceMethod,
@@ -65,6 +69,8 @@ from storage.models import (
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
+    Deadline,
+    DeadlineTask,
     Event,
     EventAttendance,
     EventForm,
@@ -73,6 +79,7 @@ from storage.models import (
     EventSession,
     EventStatus,
     Person,
+    ProgramLevel,
     RegistrationStatus,
     Role,
     SessionKind,
@@ -169,6 +176,8 @@ class Victims:
     event_session: int = 0
     draft_event: int = 0
     webinar: int = 0
+    stage_deadline: int = 0  # a monitoring stage of the victims' municipality
+    stage_task: int = 0  # its task for the victims' school
 
 
 @pytest.fixture
@@ -346,6 +355,19 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         school=leader,
         telegram_id=ACTOR_IDS[NEIGHBOUR],
     )
+    # A monitoring stage of this year with its task for the victims' school.
+    this_year = datetime.now(UTC).year
+    await program_years.set_participation(
+        db, school, this_year, low_results=True, unfavourable_conditions=False,
+        level=ProgramLevel.REGIONAL,
+    )  # fmt: skip
+    await monitoring.ensure_stages(db, mun.id, this_year)
+    stage = await db.scalar(select(Deadline).where(Deadline.municipality_id == mun.id))
+    assert stage is not None
+    stage_task = await db.scalar(
+        select(DeadlineTask.id).where(DeadlineTask.deadline_id == stage.id)
+    )
+    assert stage_task is not None
     await db.commit()
 
     # What the victims do themselves, as they would.
@@ -398,6 +420,8 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         event_session=event_session.id,
         draft_event=draft_event.id,
         webinar=webinar.id,
+        stage_deadline=stage.id,
+        stage_task=stage_task,
     )
 
 
@@ -458,6 +482,17 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"school_id": v.leader, "year": datetime.now(UTC).year, "value": "nro"},
         {"year": datetime.now(UTC).year, "value": str(v.municipality)},
     ],
+    BoardCb: lambda v: [
+        {"municipality_id": v.municipality},
+        {"municipality_id": v.municipality, "value": "overdue"},
+        {"municipality_id": 0},
+    ],
+    DeadlineAdminCb: lambda v: [
+        {"deadline_id": v.stage_deadline},
+        {"value": str(v.municipality)},
+        {"task_id": v.stage_task, "deadline_id": v.stage_deadline},
+    ],
+    TaskCb: lambda v: [{"task_id": v.stage_task}],
     EventCb: lambda v: [
         {"event_id": v.webinar},
         {"event_id": v.webinar, "session_id": v.event_session},

@@ -733,6 +733,56 @@ def _evattend_cases() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+def _board_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    from dataclasses import replace
+
+    from bot.services.monitoring_report import (
+        ObjectAverage,
+        SchoolRow,
+        StageRef,
+        StageReport,
+        YearStages,
+    )
+    from bot.services.status_board import Board, DeadlineLine, MunicipalityLine, Overview
+    from bot.services.status_board import TargetLine as BoardTarget
+    from storage.repositories.status_board import Counts
+
+    counts = Counts(3, 1, 2, 4)
+    line = DeadlineLine(1, "1.11", USER_TEXT, "plan", date(2027, 3, 31), counts, (USER_TEXT,), 2)
+    board = Board(
+        7, USER_TEXT, 2027, date(2027, 4, 2), "overdue", "deadlines", 1, 3, counts, 12,
+        (line, DeadlineLine(2, None, "Свой", "own", date(2027, 5, 1), Counts(), (), 0)), (), True,
+    )  # fmt: skip
+    who = replace(
+        board, view="who", deadlines=(), pages=1,
+        targets=(BoardTarget(USER_TEXT, True, counts), BoardTarget("Иванова", False, Counts())),
+    )  # fmt: skip
+    empty = replace(board, deadlines=(), pages=1, totals=Counts())
+    overview = Overview(2027, 0, 2, counts, (MunicipalityLine(7, USER_TEXT, counts),))
+    stage = StageRef(
+        5, 2027, "interim", "Промежуточный мониторинг", date(2027, 9, 1), date(2027, 9, 30)
+    )
+    entry = StageRef(4, 2027, "entry", "Входной мониторинг", date(2027, 3, 1), date(2027, 3, 31))
+    report = StageReport(
+        USER_TEXT, stage, entry, 3, 2,
+        (ObjectAverage("Преподавание", 62.5, 50.0), ObjectAverage("Среда", None, 40.0),
+         ObjectAverage("Управление", 40.0, 45.5)),
+        (SchoolRow(1, USER_TEXT, None, (None, None, None)),
+         SchoolRow(2, "СОШ № 1", datetime(2027, 9, 3, tzinfo=UTC), (62.5, None, 40.0))),
+    )  # fmt: skip
+    bare = StageReport(USER_TEXT, entry, None, 0, 0, (ObjectAverage("Среда", None, None),), ())
+    return [
+        ("status_board.html", "overdue page", {"b": board}),
+        ("status_board.html", "by school", {"b": who}),
+        ("status_board.html", "nothing", {"b": empty}),
+        ("status_board_overview.html", "municipalities", {"o": overview}),
+        ("monitoring_stages.html", "year", {"s": YearStages(7, USER_TEXT, 2027, (entry, stage))}),
+        ("monitoring_stages.html", "none", {"s": YearStages(7, USER_TEXT, 2027, ())}),
+        ("monitoring_report.html", "with previous", {"r": report}),
+        ("monitoring_report.html", "no schools", {"r": bare}),
+    ]
+
+
 _EVATTEND_CASES = _evattend_cases()
 
 
@@ -1460,6 +1510,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *_EVENT_CASES,
     *_event_admin_cases(),
     *_EVATTEND_CASES,
+    *_board_cases(),
     *_EVENT_REGISTRATION_CASES,
     *_event_reminder_cases(),
 ]

@@ -33,6 +33,7 @@ def get_routers() -> list[Router]:
         roster,
         self_check,
         start,
+        status_board,
         surveys,
         surveys_taking,
     )
@@ -53,6 +54,7 @@ def get_routers() -> list[Router]:
         # Who came (its search and /checkin modes) and the event reports.
         event_attendance.build_router(),
         event_reports.build_router(),
+        status_board.build_router(),  # the status board and the monitoring stages
         # The forms: after the plain modes, whose state filters take their own text first; before
         # the roster upload, so a document sent to the broadcast composer is its attachment.
         build_forms_router(),

@@ -39,6 +39,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.manage_communities",
         "menu.self_check_summary",
         "menu.program_schools",
+        "menu.board",
     ),
     Role.ADMIN: (
         "menu.broadcasts",
@@ -47,6 +48,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.municipalities",
         "menu.self_check_summary",
         "menu.program_schools",
+        "menu.board",
     ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
@@ -63,8 +65,18 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "deadlines",
         "eventreport",
         "programschools",
+        "board",
+        "monitoring",
     ),
-    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport", "programschools"),
+    Role.ADMIN: (
+        "broadcast",
+        "municipalities",
+        "deadlines",
+        "eventreport",
+        "programschools",
+        "board",
+        "monitoring",
+    ),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
 GUEST_COMMANDS = ("start", "privacy", "help")
