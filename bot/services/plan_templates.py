@@ -1,0 +1,510 @@
+"""Plan-graph templates: a program's plan (Grachevka's «план-график», seeds-extract §2.1) as a
+YAML file of items with months, not dates, applied to any program year of a municipality.
+
+Templates come from `config/plan_templates/*.yaml` (shipped) and from a region's own uploads
+(`PlanTemplate` rows, the same format). Every problem of a file names its line, so the person
+who wrote it can fix it. Applying creates one deadline per occurrence (a window, a month, each
+listed month, each monitoring stage), keyed by origin so applying twice adds nothing, and fans
+each out as tasks.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import DomainError
+from bot.services import deadline_checks, deadline_tasks, event_types, program_years
+from bot.services.scenarios import Problem, line_of, schema_problem
+from bot.services.scope import scope_of
+from storage.models import (
+    Deadline,
+    DeadlineKind,
+    DoneBy,
+    EventScope,
+    MonitoringStage,
+    Municipality,
+    Person,
+    PlanTemplate,
+    Recurrence,
+    Responsible,
+    YearKind,
+)
+from storage.repositories.deadlines import DeadlinesRepo
+from storage.repositories.plan_templates import PlanTemplatesRepo
+
+PLAN_TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "config" / "plan_templates"
+MAX_FILE_BYTES = 200 * 1024
+TITLE_MAX = 300
+PARTS = (1, 2, 3)
+DEFAULT_PART = 2  # the 2022 cycle: the cleanest year of the Grachevka plan (seeds-extract §2.1)
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+_P = "plan.problem."
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+class Period(BaseModel):
+    """One of four shapes; which one is checked after the schema, so the error names the line."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: int | None = Field(default=None, alias="from")
+    to: int | None = None
+    month: int | None = None
+    months: list[int] | None = None
+    stages: dict[str, int] | None = None
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    records: str
+    types: list[str] = Field(default_factory=list)
+    scopes: list[EventScope] = Field(default_factory=list)
+    min: int = Field(default=1, ge=1, le=1000)
+    per_school: bool = False
+    hours_min: float | None = Field(default=None, gt=0, le=1000)
+    topic: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=20)
+    part: Literal[1, 2, 3]
+    title: str = Field(min_length=1, max_length=2000)
+    result: str = Field(default="", max_length=2000)
+    period_text: str | None = Field(default=None, max_length=300)
+    period: Period
+    responsible: Literal["coordinators", "school_leaders", "tutors"]
+    done_by: DoneBy = DoneBy.CONFIRM
+    check: Check | None = None
+    managed_by: Literal["monitoring"] | None = None
+    reminder_days: list[int] | None = Field(default=None, max_length=6)
+    source: str | None = Field(default=None, max_length=200)
+
+
+class Template(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=CODE_PATTERN)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    items: list[Item] = Field(min_length=1, max_length=500)
+
+
+class PlanTemplateError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.file}:{p.line}: {p.key} {p.params}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One deadline an item makes: its number within the item, months and monitoring stage."""
+
+    n: int
+    first_month: int
+    last_month: int
+    stage: MonitoringStage | None = None
+
+
+def occurrences(item: Item) -> list[Occurrence]:
+    period = item.period
+    if period.stages:
+        return [
+            Occurrence(n, month, month, MonitoringStage(stage))
+            for n, (stage, month) in enumerate(period.stages.items(), start=1)
+        ]
+    if period.months:
+        return [Occurrence(n, m, m) for n, m in enumerate(period.months, start=1)]
+    if period.month is not None:
+        return [Occurrence(1, period.month, period.month)]
+    assert period.from_ is not None and period.to is not None
+    return [Occurrence(1, period.from_, period.to)]
+
+
+def parse(text: str, name: str) -> tuple[Template | None, list[Problem]]:
+    """The template in `text`, or None, with every problem found (each naming its line)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        return None, [Problem(name, line, "scenarios.problem.syntax", {"error": error.problem})]
+    except yaml.YAMLError as error:
+        return None, [Problem(name, 0, "scenarios.problem.syntax", {"error": str(error)})]
+    if not isinstance(data, dict) or root is None:
+        return None, [Problem(name, 1, _P + "not_a_mapping")]
+    try:
+        template = Template.model_validate(data)
+    except ValidationError as error:
+        return None, [schema_problem(name, root, item) for item in error.errors()]
+    problems = [
+        Problem(name, line_of(root, loc), key, params) for loc, key, params in _rules(template)
+    ]
+    return (None, problems) if problems else (template, [])
+
+
+def parse_file(path: Path) -> tuple[Template | None, list[Problem]]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [Problem(str(path), 0, "scenarios.problem.unreadable", {"error": str(error)})]
+    return parse(text, str(path))
+
+
+Rule = tuple[tuple[str | int, ...], str, dict[str, Any]]
+
+
+def _rules(template: Template) -> list[Rule]:
+    found: list[Rule] = []
+    seen: set[str] = set()
+    known_types = {kind.id for kind in event_types.catalogue()}
+    for i, item in enumerate(template.items):
+        at: tuple[str | int, ...] = ("items", i)
+        if item.code in seen:
+            found.append(((*at, "code"), _P + "duplicate_code", {"code": item.code}))
+        seen.add(item.code)
+        found += _period_rules(item, (*at, "period"))
+        check = item.check
+        if item.done_by == DoneBy.RECORDS and check is None:
+            found.append((at, _P + "check_missing", {"code": item.code}))
+        if check is None:
+            continue
+        if item.done_by != DoneBy.RECORDS:
+            found.append(((*at, "check"), _P + "check_not_records", {"code": item.code}))
+        if check.records not in deadline_checks.known_rules():
+            names = ", ".join(sorted(deadline_checks.known_rules()))
+            found.append(
+                (
+                    (*at, "check", "records"),
+                    _P + "unknown_check",
+                    {"value": check.records, "known": names},
+                )
+            )
+        for j, type_id in enumerate(check.types):
+            if type_id not in known_types:
+                found.append(
+                    ((*at, "check", "types", j), _P + "unknown_event_type", {"value": type_id})
+                )
+        if check.records == "monitoring" and not item.period.stages:
+            found.append(((*at, "period"), _P + "monitoring_stages", {"code": item.code}))
+    return found
+
+
+def _period_rules(item: Item, at: tuple[str | int, ...]) -> list[Rule]:
+    period = item.period
+    shapes = [
+        period.from_ is not None or period.to is not None,
+        period.month is not None,
+        period.months is not None,
+        period.stages is not None,
+    ]
+    window_whole = period.from_ is not None and period.to is not None
+    if sum(shapes) != 1 or (shapes[0] and not window_whole):
+        return [(at, _P + "period", {"code": item.code})]
+    months: list[tuple[tuple[str | int, ...], int]] = []
+    if shapes[0]:
+        assert period.from_ is not None and period.to is not None
+        months = [((*at, "from"), period.from_), ((*at, "to"), period.to)]
+    elif period.month is not None:
+        months = [((*at, "month"), period.month)]
+    elif period.months is not None:
+        if not period.months:
+            return [(at, _P + "period", {"code": item.code})]
+        months = [((*at, "months", j), m) for j, m in enumerate(period.months)]
+    elif period.stages is not None:
+        if not period.stages:
+            return [(at, _P + "period", {"code": item.code})]
+        stage_names = {s.value for s in MonitoringStage}
+        for stage, month in period.stages.items():
+            if stage not in stage_names:
+                names = ", ".join(s.value for s in MonitoringStage)
+                return [((*at, "stages"), _P + "unknown_stage", {"value": stage, "known": names})]
+            months.append(((*at, "stages", stage), month))
+    return [(loc, _P + "month", {"value": m}) for loc, m in months if not 1 <= m <= 12]
+
+
+# --- where templates come from ----------------------------------------------------------------
+
+
+@cache
+def shipped() -> dict[str, Template]:
+    """The config directory's templates; a broken one stops the bot at start with its lines."""
+    found: dict[str, Template] = {}
+    problems: list[Problem] = []
+    for path in sorted(PLAN_TEMPLATES_DIR.glob("*.yaml")):
+        template, trouble = parse_file(path)
+        problems += trouble
+        if template is not None:
+            found[template.code] = template
+    if problems:
+        raise PlanTemplateError(problems)
+    return found
+
+
+def check_shipped() -> list[Problem]:
+    shipped.cache_clear()
+    try:
+        shipped()
+    except PlanTemplateError as error:
+        return error.problems
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateInfo:
+    code: str
+    title: str
+    region_own: bool
+    items_by_part: dict[int, int]
+    template_id: int | None = None  # the region's row, for the download
+
+
+def _info(template: Template, row: PlanTemplate | None = None) -> TemplateInfo:
+    counts: Counter[int] = Counter(item.part for item in template.items)
+    return TemplateInfo(
+        template.code,
+        template.title,
+        row is not None,
+        {part: counts.get(part, 0) for part in PARTS},
+        row.id if row is not None else None,
+    )
+
+
+def _from_row(row: PlanTemplate) -> Template | None:
+    template, _ = parse(row.body, row.code)
+    return template
+
+
+async def available(session: AsyncSession, region_id: int | None) -> list[TemplateInfo]:
+    """The shipped templates and the region's own (a region's template of the same code wins)."""
+    found = {code: _info(template) for code, template in shipped().items()}
+    if region_id is not None:
+        for row in await PlanTemplatesRepo(session).of_region(region_id):
+            template = _from_row(row)
+            if template is not None:
+                found[template.code] = _info(template, row)
+    return list(found.values())
+
+
+async def template_for(session: AsyncSession, region_id: int | None, code: str) -> Template:
+    if region_id is not None:
+        row = await PlanTemplatesRepo(session).by_code(region_id, code)
+        if row is not None and (template := _from_row(row)) is not None:
+            return template
+    template = shipped().get(code)
+    if template is None:
+        raise DomainError("plan.unknown_template")
+    return template
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    template_code: str
+    title: str
+    year: int
+    part: int
+    items: int
+    deadlines: int
+    managed: int  # occurrences left to the monitoring module
+
+
+@dataclass(slots=True)
+class Applied:
+    created: int = 0
+    already: int = 0
+    skipped_past: int = 0
+    managed: int = 0
+    tasks: int = 0
+    by_responsible: dict[str, int] = field(default_factory=dict)
+
+
+def check_part(part: int) -> int:
+    if part not in PARTS:
+        raise DomainError("plan.bad_part")
+    return part
+
+
+def window(kind: YearKind, year: int, first_month: int, last_month: int) -> tuple[date, date]:
+    """Starts on the 1st of the first month, due on the last day of the last month; the last
+    month is the first such month on or after the start (a school year's March is next spring)."""
+    start_year = program_years.calendar_year_of_month(kind, year, first_month)
+    due_year = start_year if last_month >= first_month else start_year + 1
+    last_day = calendar.monthrange(due_year, last_month)[1]
+    return date(start_year, first_month, 1), date(due_year, last_month, last_day)
+
+
+def origin_key(municipality_id: int, template: str, item: str, year: int, n: int) -> str:
+    return f"{municipality_id}:{template}:{item}:{year}:{n}"
+
+
+def _short(title: str) -> str:
+    if len(title) <= TITLE_MAX:
+        return title
+    cut = title[: TITLE_MAX - 1]
+    return re.sub(r"\s+\S*$", "", cut).rstrip(" ,.;:") + "…"
+
+
+def _description(item: Item) -> str | None:
+    parts = [item.title] if len(item.title) > TITLE_MAX else []
+    if item.result:
+        parts.append(item.result)
+    return "\n\n".join(parts) or None
+
+
+def _check_of(item: Item, occurrence: Occurrence) -> dict[str, Any] | None:
+    if item.check is None:
+        return None
+    check = item.check.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    check["records"] = item.check.records
+    if occurrence.stage is not None:
+        check["stage"] = occurrence.stage.value
+    return check
+
+
+async def _municipality_in_scope(
+    session: AsyncSession, viewer: Person, municipality_id: int
+) -> Municipality:
+    scope = await scope_of(session, viewer)
+    if not scope.covers_municipality(municipality_id):
+        raise DomainError("plan.not_yours")
+    municipality = await PlanTemplatesRepo(session).municipality(municipality_id)
+    if municipality is None:
+        raise DomainError("plan.not_yours")
+    return municipality
+
+
+async def preview(
+    session: AsyncSession,
+    viewer: Person,
+    template_code: str,
+    municipality_id: int,
+    year: int,
+    *,
+    part: int = DEFAULT_PART,
+) -> Preview:
+    municipality = await _municipality_in_scope(session, viewer, municipality_id)
+    program_years.check_year(year)
+    template = await template_for(session, municipality.region_id, template_code)
+    items = [item for item in template.items if item.part == check_part(part)]
+    managed = sum(len(occurrences(i)) for i in items if i.managed_by is not None)
+    total = sum(len(occurrences(i)) for i in items)
+    return Preview(template.code, template.title, year, part, len(items), total - managed, managed)
+
+
+async def apply(
+    session: AsyncSession,
+    viewer: Person,
+    template_code: str,
+    municipality_id: int,
+    year: int,
+    *,
+    part: int = DEFAULT_PART,
+    today: date,
+) -> Applied:
+    """Creates the year's deadlines from a part of a template and fans them out; items already
+    past due on `today` are skipped (and counted), items already applied are left as they are."""
+    municipality = await _municipality_in_scope(session, viewer, municipality_id)
+    program_years.check_year(year)
+    check_part(part)
+    template = await template_for(session, municipality.region_id, template_code)
+    kind = program_years.kind_of(municipality)
+    repo = DeadlinesRepo(session)
+    result = Applied()
+    for item in template.items:
+        if item.part != part:
+            continue
+        for occurrence in occurrences(item):
+            if item.managed_by is not None:
+                result.managed += 1
+                continue
+            key = origin_key(municipality_id, template.code, item.code, year, occurrence.n)
+            if await repo.deadline_by_origin(key) is not None:
+                result.already += 1
+                continue
+            starts_on, due_on = window(kind, year, occurrence.first_month, occurrence.last_month)
+            if due_on < today:
+                result.skipped_past += 1
+                continue
+            deadline = Deadline(
+                municipality_id=municipality_id,
+                region_id=None,
+                year=year,
+                kind=DeadlineKind.PLAN,
+                title=_short(item.title),
+                description=_description(item),
+                responsible=Responsible(item.responsible),
+                starts_on=starts_on,
+                due_on=due_on,
+                recurrence=Recurrence.NONE,
+                done_by=item.done_by,
+                check=_check_of(item, occurrence),
+                stage=occurrence.stage,
+                template_code=template.code,
+                item_code=item.code,
+                origin_key=key,
+                author_id=viewer.id,
+            )
+            if item.reminder_days is not None:
+                deadline.reminder_days = sorted(set(item.reminder_days), reverse=True)
+            session.add(deadline)
+            await session.flush()
+            result.created += 1
+            result.by_responsible[item.responsible] = (
+                result.by_responsible.get(item.responsible, 0) + 1
+            )
+            result.tasks += await deadline_tasks.fan_out(session, deadline)
+    return result
+
+
+# --- a region's own templates -----------------------------------------------------------------
+
+
+async def save_region_template(
+    session: AsyncSession, viewer: Person, region_id: int, file_name: str, data: bytes
+) -> tuple[TemplateInfo | None, list[Problem]]:
+    """Validates an uploaded file and stores it as the region's template of its code (replacing
+    the previous one); returns the problems instead when there are any."""
+    scope = await scope_of(session, viewer)
+    if region_id not in scope.region_ids:
+        raise DomainError("plan.not_yours")
+    if not file_name.lower().endswith((".yaml", ".yml")):
+        raise DomainError("plan.upload_not_yaml")
+    if len(data) > MAX_FILE_BYTES:
+        raise DomainError("plan.upload_too_big", limit=MAX_FILE_BYTES // 1024)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DomainError("plan.upload_not_text") from None
+    template, problems = parse(text, file_name)
+    if template is None:
+        return None, problems
+    row = await PlanTemplatesRepo(session).save(
+        region_id, template.code, template.title, text, viewer.id
+    )
+    return _info(template, row), []
+
+
+async def region_template(session: AsyncSession, viewer: Person, template_id: int) -> PlanTemplate:
+    row = await PlanTemplatesRepo(session).get(template_id)
+    scope = await scope_of(session, viewer)
+    if row is None or row.region_id not in scope.region_ids:
+        raise DomainError("plan.not_yours")
+    return row
