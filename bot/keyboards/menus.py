@@ -53,8 +53,16 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.TEACHER: ("ask", "communities", "selfcheck", "events", "checkin"),
     Role.SCHOOL_LEADER: ("events", "checkin"),
     Role.TUTOR: ("questions", "consult", "teachers", "events", "checkin"),
-    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines", "eventreport"),
-    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport"),
+    Role.COORDINATOR: (
+        "broadcast",
+        "roster",
+        "invite",
+        "requests",
+        "deadlines",
+        "eventreport",
+        "plan",
+    ),
+    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport", "plan"),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
 GUEST_COMMANDS = ("start", "privacy", "help")

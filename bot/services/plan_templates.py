@@ -14,10 +14,11 @@ import calendar
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import DomainError
 from bot.services import deadline_checks, deadline_tasks, event_types, program_years
 from bot.services.scenarios import Problem, line_of, schema_problem
-from bot.services.scope import scope_of
+from bot.services.scope import coordinated_municipalities, scope_of
 from storage.models import (
     Deadline,
     DeadlineKind,
@@ -48,7 +49,7 @@ MAX_FILE_BYTES = 200 * 1024
 TITLE_MAX = 300
 PARTS = (1, 2, 3)
 DEFAULT_PART = 2  # the 2022 cycle: the cleanest year of the Grachevka plan (seeds-extract §2.1)
-CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,29}$"  # fits a button's 64 bytes
 _P = "plan.problem."
 
 
@@ -147,7 +148,7 @@ def parse(text: str, name: str) -> tuple[Template | None, list[Problem]]:
     except yaml.YAMLError as error:
         return None, [Problem(name, 0, "scenarios.problem.syntax", {"error": str(error)})]
     if not isinstance(data, dict) or root is None:
-        return None, [Problem(name, 1, _P + "not_a_mapping")]
+        return None, [Problem(name, 1, "plan.problem.not_a_mapping")]
     try:
         template = Template.model_validate(data)
     except ValidationError as error:
@@ -176,32 +177,36 @@ def _rules(template: Template) -> list[Rule]:
     for i, item in enumerate(template.items):
         at: tuple[str | int, ...] = ("items", i)
         if item.code in seen:
-            found.append(((*at, "code"), _P + "duplicate_code", {"code": item.code}))
+            found.append(((*at, "code"), "plan.problem.duplicate_code", {"code": item.code}))
         seen.add(item.code)
         found += _period_rules(item, (*at, "period"))
         check = item.check
         if item.done_by == DoneBy.RECORDS and check is None:
-            found.append((at, _P + "check_missing", {"code": item.code}))
+            found.append((at, "plan.problem.check_missing", {"code": item.code}))
         if check is None:
             continue
         if item.done_by != DoneBy.RECORDS:
-            found.append(((*at, "check"), _P + "check_not_records", {"code": item.code}))
+            found.append(((*at, "check"), "plan.problem.check_not_records", {"code": item.code}))
         if check.records not in deadline_checks.known_rules():
             names = ", ".join(sorted(deadline_checks.known_rules()))
             found.append(
                 (
                     (*at, "check", "records"),
-                    _P + "unknown_check",
+                    "plan.problem.unknown_check",
                     {"value": check.records, "known": names},
                 )
             )
         for j, type_id in enumerate(check.types):
             if type_id not in known_types:
                 found.append(
-                    ((*at, "check", "types", j), _P + "unknown_event_type", {"value": type_id})
+                    (
+                        (*at, "check", "types", j),
+                        "plan.problem.unknown_event_type",
+                        {"value": type_id},
+                    )
                 )
         if check.records == "monitoring" and not item.period.stages:
-            found.append(((*at, "period"), _P + "monitoring_stages", {"code": item.code}))
+            found.append(((*at, "period"), "plan.problem.monitoring_stages", {"code": item.code}))
     return found
 
 
@@ -215,7 +220,7 @@ def _period_rules(item: Item, at: tuple[str | int, ...]) -> list[Rule]:
     ]
     window_whole = period.from_ is not None and period.to is not None
     if sum(shapes) != 1 or (shapes[0] and not window_whole):
-        return [(at, _P + "period", {"code": item.code})]
+        return [(at, "plan.problem.period", {"code": item.code})]
     months: list[tuple[tuple[str | int, ...], int]] = []
     if shapes[0]:
         assert period.from_ is not None and period.to is not None
@@ -224,18 +229,24 @@ def _period_rules(item: Item, at: tuple[str | int, ...]) -> list[Rule]:
         months = [((*at, "month"), period.month)]
     elif period.months is not None:
         if not period.months:
-            return [(at, _P + "period", {"code": item.code})]
+            return [(at, "plan.problem.period", {"code": item.code})]
         months = [((*at, "months", j), m) for j, m in enumerate(period.months)]
     elif period.stages is not None:
         if not period.stages:
-            return [(at, _P + "period", {"code": item.code})]
+            return [(at, "plan.problem.period", {"code": item.code})]
         stage_names = {s.value for s in MonitoringStage}
         for stage, month in period.stages.items():
             if stage not in stage_names:
                 names = ", ".join(s.value for s in MonitoringStage)
-                return [((*at, "stages"), _P + "unknown_stage", {"value": stage, "known": names})]
+                return [
+                    (
+                        (*at, "stages"),
+                        "plan.problem.unknown_stage",
+                        {"value": stage, "known": names},
+                    )
+                ]
             months.append(((*at, "stages", stage), month))
-    return [(loc, _P + "month", {"value": m}) for loc, m in months if not 1 <= m <= 12]
+    return [(loc, "plan.problem.month", {"value": m}) for loc, m in months if not 1 <= m <= 12]
 
 
 # --- where templates come from ----------------------------------------------------------------
@@ -336,6 +347,15 @@ class Applied:
     by_responsible: dict[str, int] = field(default_factory=dict)
 
 
+def check_year(year: int) -> int:
+    # Its own key: the program module's message is worded for its screens.
+    if not program_years.EARLIEST_YEAR <= year <= program_years.LATEST_YEAR:
+        raise DomainError(
+            "plan.bad_year", first=program_years.EARLIEST_YEAR, last=program_years.LATEST_YEAR
+        )
+    return year
+
+
 def check_part(part: int) -> int:
     if part not in PARTS:
         raise DomainError("plan.bad_part")
@@ -401,7 +421,7 @@ async def preview(
     part: int = DEFAULT_PART,
 ) -> Preview:
     municipality = await _municipality_in_scope(session, viewer, municipality_id)
-    program_years.check_year(year)
+    check_year(year)
     template = await template_for(session, municipality.region_id, template_code)
     items = [item for item in template.items if item.part == check_part(part)]
     managed = sum(len(occurrences(i)) for i in items if i.managed_by is not None)
@@ -422,7 +442,7 @@ async def apply(
     """Creates the year's deadlines from a part of a template and fans them out; items already
     past due on `today` are skipped (and counted), items already applied are left as they are."""
     municipality = await _municipality_in_scope(session, viewer, municipality_id)
-    program_years.check_year(year)
+    check_year(year)
     check_part(part)
     template = await template_for(session, municipality.region_id, template_code)
     kind = program_years.kind_of(municipality)
@@ -508,3 +528,58 @@ async def region_template(session: AsyncSession, viewer: Person, template_id: in
     if row is None or row.region_id not in scope.region_ids:
         raise DomainError("plan.not_yours")
     return row
+
+
+# --- the coordinator's screen -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """What the «План-график» screen offers: the templates, whose municipality they would be
+    applied to (a coordinator's first), the years to choose and whether the region's own can be
+    managed (admins)."""
+
+    templates: list[TemplateInfo]
+    municipality_id: int | None
+    municipality_name: str | None
+    region_id: int | None
+    admin: bool
+    today: date
+    years: tuple[int, int]
+
+
+async def home(session: AsyncSession, viewer: Person, default_zone: str, now: datetime) -> Home:
+    scope = await scope_of(session, viewer)
+    if scope.is_empty and not scope.region_ids:
+        raise DomainError("plan.not_yours")
+    coordinated = coordinated_municipalities(viewer)
+    repo = PlanTemplatesRepo(session)
+    municipality = await repo.municipality(coordinated[0]) if coordinated else None
+    region_id = municipality.region_id if municipality is not None else None
+    if region_id is None and scope.region_ids:
+        region_id = scope.region_ids[0]
+    zone_name = (municipality.timezone if municipality else None) or default_zone
+    today = now.astimezone(ZoneInfo(zone_name)).date()
+    current = program_years.year_of(program_years.kind_of(municipality), today)
+    return Home(
+        await available(session, region_id),
+        municipality.id if municipality else None,
+        municipality.name if municipality else None,
+        region_id,
+        bool(scope.region_ids),
+        today,
+        (current, current + 1),
+    )
+
+
+async def region_templates(session: AsyncSession, viewer: Person) -> list[TemplateInfo]:
+    """An admin's region's own templates (for the list and the download)."""
+    scope = await scope_of(session, viewer)
+    if not scope.region_ids:
+        raise DomainError("plan.not_yours")
+    found = []
+    for row in await PlanTemplatesRepo(session).of_region(scope.region_ids[0]):
+        template = _from_row(row)
+        if template is not None:
+            found.append(_info(template, row))
+    return found
