@@ -21,6 +21,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    DeadlineAdminCb,
     EventAdminCb,
     EventCb,
     EventReportCb,
@@ -108,6 +109,18 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "all", "toggle", "search", "code", "regen", "checkin", "pick"),
     ),
     EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
+    DeadlineAdminCb: (
+        "action",
+        (
+            "tpl_list",
+            "tpl_pick",
+            "tpl_preview",
+            "tpl_apply",
+            "tpl_upload",
+            "tpl_region",
+            "tpl_get",
+        ),
+    ),
     EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
     SelfCheckCb: (
         "action",

@@ -10,9 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiogram.methods import SendDocument
+from aiogram.types import BufferedInputFile
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import DeadlineAdminCb
 from bot.errors import DomainError
 from bot.services import deadline_checks, deadline_tasks, plan_templates, program_years
 from storage.models import (
@@ -42,6 +45,7 @@ from storage.models import (
     YearKind,
 )
 from tests import seed
+from tests.harness import Harness
 
 YEAR = 2027
 BEFORE_YEAR = date(2026, 12, 1)
@@ -419,3 +423,72 @@ async def test_a_submitted_self_evaluation_checks_the_monitoring_stage_off(
     assert tasks[f"s{w.low.id}"].status == TaskStatus.DONE
     assert tasks[f"s{w.low.id}"].done_at == submitted
     assert tasks[f"s{w.leader.id}"].status == TaskStatus.PENDING
+
+
+# --- the screens --------------------------------------------------------------------------------
+
+COORDINATOR_CHAT, ADMIN_CHAT = 9401, 9402
+
+
+async def screens_world(db: AsyncSession) -> World:
+    w = await world(db)
+    w.coordinator.telegram_id = COORDINATOR_CHAT
+    w.coordinator.consent_at = datetime.now(UTC)
+    await seed.person(
+        db, name="Админ Краевой", roles=[Role.ADMIN], municipality=w.municipality,
+        telegram_id=ADMIN_CHAT,
+    )  # fmt: skip
+    await db.commit()
+    return w
+
+
+async def test_a_coordinator_applies_the_plan_through_the_buttons(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await screens_world(db)
+    this_year = datetime.now(UTC).year
+    await harness.send(COORDINATOR_CHAT, "/plan")
+    assert "27 / 22 / 21" in harness.last_text(COORDINATOR_CHAT)
+    await harness.press(COORDINATOR_CHAT, "Грачёвский округ")
+    next_year = this_year + 1
+    await harness.press(COORDINATOR_CHAT, f"{next_year}: год 2")
+    assert "сроков будет создано до 25" in harness.last_text(COORDINATOR_CHAT)
+    await harness.press(COORDINATOR_CHAT, "Создать сроки")
+    summary = harness.last_text(COORDINATOR_CHAT)
+    assert "Создано сроков: 25" in summary and "модуль мониторинга" in summary
+    async with harness.session_pool() as session:
+        made = await session.scalars(select(Deadline.year).where(Deadline.item_code == "2.6"))
+        assert list(made.all()) == [next_year] * 4
+    # The same press again: nothing new.
+    data = DeadlineAdminCb(action="tpl_apply", value="grachevka", year=next_year, page=2)
+    await harness.callback(COORDINATOR_CHAT, data.pack())
+    assert "Уже были созданы раньше: 25" in harness.last_text(COORDINATOR_CHAT)
+
+
+async def test_an_admin_uploads_lists_and_downloads_the_regions_template(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await screens_world(db)
+    await harness.send(ADMIN_CHAT, "/plan")
+    await harness.press(ADMIN_CHAT, "Загрузить шаблон")
+    await harness.upload(ADMIN_CHAT, "plan.txt", b"code: x")
+    assert ".yaml" in harness.last_text(ADMIN_CHAT)
+    await harness.upload(ADMIN_CHAT, "big.yaml", b"#" * (plan_templates.MAX_FILE_BYTES + 1))
+    assert "200 КБ" in harness.last_text(ADMIN_CHAT)
+    await harness.upload(ADMIN_CHAT, "stav.yaml", _broken("responsible", "directors").encode())
+    refused = harness.last_text(ADMIN_CHAT)
+    assert "строка 8" in refused and "directors" in refused
+    good = GOOD_ITEM.replace("title: Демо", "title: Ставропольский план")
+    await harness.upload(ADMIN_CHAT, "stav.yaml", good.encode())
+    assert "сохранён" in harness.last_text(ADMIN_CHAT)
+
+    await harness.send(ADMIN_CHAT, "/plan")
+    await harness.press(ADMIN_CHAT, "Шаблоны региона")
+    assert "Ставропольский план (demo)" in harness.last_text(ADMIN_CHAT)
+    await harness.press(ADMIN_CHAT, "⬇️ Ставропольский план")
+    (sent,) = [r for r in harness.sent_to(ADMIN_CHAT) if isinstance(r, SendDocument)]
+    assert isinstance(sent.document, BufferedInputFile)
+    assert sent.document.data.decode() == good and sent.document.filename == "demo.yaml"
+    # The coordinator of the region sees it beside the shipped one.
+    await harness.send(COORDINATOR_CHAT, "/plan")
+    assert "Ставропольский план" in harness.last_text(COORDINATOR_CHAT)

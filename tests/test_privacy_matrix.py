@@ -37,6 +37,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    DeadlineAdminCb,
     EventAdminCb,
     EventCb,
     EventReportCb,
@@ -71,7 +72,9 @@ from storage.models import (
     EventScope,
     EventSession,
     EventStatus,
+    Municipality,
     Person,
+    PlanTemplate,
     RegistrationStatus,
     Role,
     SessionKind,
@@ -104,6 +107,7 @@ SCHOOL = "Школа-Маркер № 1 с. Тайное"
 LEADER_SCHOOL = "Школа-Маркер № 2 с. Скрытое"
 EVENT_TITLE = "МЕРОПРИЯТИЕ-МАРКЕР-3318 десант"
 EVENT_CODE = "731904"
+PLAN_TEMPLATE = "ШАБЛОН-МАРКЕР-6620"
 
 TEACHER_ID = 6101
 TUTOR_ID = 6201
@@ -136,6 +140,7 @@ MUNICIPAL_MARKERS = (
     SCHOOL,
     LEADER_SCHOOL,
     EVENT_TITLE,
+    PLAN_TEMPLATE,
 )
 
 # --- the outsiders ----------------------------------------------------------------------------
@@ -168,6 +173,7 @@ class Victims:
     event_session: int = 0
     draft_event: int = 0
     webinar: int = 0
+    plan_template: int = 0
 
 
 @pytest.fixture
@@ -374,6 +380,19 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         thread = await session.scalar(select(Thread.id))
         request = await session.scalar(text("SELECT id FROM join_requests"))
         upload = await session.scalar(text("SELECT id FROM roster_uploads"))
+        # The region's own plan-graph template, which only its admins may download.
+        plan = PlanTemplate(
+            region_id=await session.scalar(
+                select(Municipality.region_id).where(Municipality.name == MUNICIPALITY)
+            ),
+            code="marker",
+            title=PLAN_TEMPLATE,
+            body=f"code: marker\ntitle: {PLAN_TEMPLATE}\nitems:\n  - code: '1'\n    part: 1\n"
+            f"    title: {PLAN_TEMPLATE}\n    period: {{month: 3}}\n    responsible: tutors\n",
+        )
+        session.add(plan)
+        await session.commit()
+        plan_template = plan.id
     assert thread and request and upload, "the victims' own steps did not make their rows"
     harness.clear()
     return Victims(
@@ -397,6 +416,7 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         event_session=event_session.id,
         draft_event=draft_event.id,
         webinar=webinar.id,
+        plan_template=plan_template,
     )
 
 
@@ -450,6 +470,13 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"event_id": v.event, "session_id": v.event_session, "person_id": v.teacher},
     ],
     EventReportCb: lambda v: [{"event_id": v.event}, {"year": datetime.now(UTC).year}],
+    # A template is applied to the presser's own municipality (none is carried): a foreign
+    # one is reachable only as the region's template to download; a year out of range is refused.
+    DeadlineAdminCb: lambda v: [
+        {"page": v.plan_template},
+        {"value": "grachevka", "year": 1999, "page": 2},
+        {"value": "marker", "year": 1999, "page": 1},
+    ],
     EventCb: lambda v: [
         {"event_id": v.webinar},
         {"event_id": v.webinar, "session_id": v.event_session},
