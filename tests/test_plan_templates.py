@@ -452,7 +452,7 @@ async def test_a_coordinator_applies_the_plan_through_the_buttons(
     await harness.press(COORDINATOR_CHAT, "Грачёвский округ")
     next_year = this_year + 1
     await harness.press(COORDINATOR_CHAT, f"{next_year}: год 2")
-    assert "сроков будет создано до 25" in harness.last_text(COORDINATOR_CHAT)
+    assert "Сроков будет создано: до 25" in harness.last_text(COORDINATOR_CHAT)
     await harness.press(COORDINATOR_CHAT, "Создать сроки")
     summary = harness.last_text(COORDINATOR_CHAT)
     assert "Создано сроков: 25" in summary and "модуль мониторинга" in summary
