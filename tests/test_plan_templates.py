@@ -492,3 +492,23 @@ async def test_an_admin_uploads_lists_and_downloads_the_regions_template(
     # The coordinator of the region sees it beside the shipped one.
     await harness.send(COORDINATOR_CHAT, "/plan")
     assert "Ставропольский план" in harness.last_text(COORDINATOR_CHAT)
+
+
+def test_a_broken_shipped_template_stops_the_start_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import EXIT_SCENARIOS, check_plan_templates
+    from bot.texts import LOCALES_DIR, Texts
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(_broken("period", "{from: 3, to: 13}"), encoding="utf-8")
+    monkeypatch.setattr(plan_templates, "PLAN_TEMPLATES_DIR", tmp_path)
+    with Texts(path=LOCALES_DIR, default_locale="ru").context():
+        try:
+            assert check_plan_templates() == EXIT_SCENARIOS
+        finally:
+            monkeypatch.undo()
+            plan_templates.shipped.cache_clear()
+        _, err = capsys.readouterr()
+        assert err.startswith(f"{broken}:7: ") and "13" in err
+        assert check_plan_templates() == 0
