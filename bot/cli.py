@@ -16,7 +16,14 @@ from typing import Any
 import yaml
 
 from bot.logging_setup import setup_logging
-from bot.services import event_reports, event_types, plan_templates, route_materials, scenarios
+from bot.services import (
+    event_reports,
+    event_types,
+    plan_template_format,
+    plan_templates,
+    route_materials,
+    scenarios,
+)
 from bot.services.scenarios import SCENARIOS_DIR
 from bot.texts import LOCALES_DIR, Texts, plain, t
 from config.settings import Settings, SettingsError, load_settings
@@ -142,7 +149,7 @@ def _print_problems(problems: list[scenarios.Problem]) -> None:
 
 def check_plan_file(path: Path) -> int:
     """`nastavnik plan check FILE`: each problem of a plan-graph template as `file:line: reason`."""
-    template, problems = plan_templates.parse_file(path)
+    template, problems = plan_template_format.parse_file(path)
     _print_problems(problems)
     if template is None:
         return EXIT_PLAN

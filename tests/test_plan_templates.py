@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DeadlineAdminCb
 from bot.errors import DomainError
-from bot.services import deadline_checks, deadline_tasks, plan_templates, program_years
+from bot.services import (
+    deadline_checks,
+    deadline_tasks,
+    plan_template_format,
+    plan_templates,
+    program_years,
+)
 from storage.models import (
     Community,
     CommunityMembership,
@@ -252,13 +258,13 @@ def _broken(field: str, value: str) -> str:
     ],
 )
 def test_a_bad_file_is_refused_with_the_line(text: str, line: int, key: str) -> None:
-    template, problems = plan_templates.parse(text, "demo.yaml")
+    template, problems = plan_template_format.parse(text, "demo.yaml")
     assert template is None
     assert [(p.file, p.line, p.key) for p in problems][:1] == [("demo.yaml", line, key)]
 
 
 def test_a_good_file_parses() -> None:
-    template, problems = plan_templates.parse(GOOD_ITEM, "demo.yaml")
+    template, problems = plan_template_format.parse(GOOD_ITEM, "demo.yaml")
     assert problems == [] and template is not None and template.items[0].code == "1.1"
 
 

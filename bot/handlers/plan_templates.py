@@ -15,6 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import DeadlineAdminCb
+from bot.dialogs.leaving import meant_for_form
 from bot.errors import DomainError
 from bot.filters import HasRole
 from bot.keyboards.plan_templates import (
@@ -48,7 +49,9 @@ def build_router() -> Router:
     on_callback(cb_region, DeadlineAdminCb.filter(F.action == "tpl_region"), admins)
     on_callback(cb_get, DeadlineAdminCb.filter(F.action == "tpl_get"), admins)
     router.message.register(on_upload, StateFilter(PlanTemplateFlow.upload), F.document, admins)
-    router.message.register(on_not_a_file, StateFilter(PlanTemplateFlow.upload), admins)
+    router.message.register(
+        on_not_a_file, StateFilter(PlanTemplateFlow.upload), meant_for_form, admins
+    )
     return router
 
 
