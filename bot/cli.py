@@ -1,5 +1,5 @@
 """Command line: `nastavnik run | webhook | jobs | migrate | import-roster FILE | demo-data |
-check-scenarios [PATH...]`.
+check-scenarios [PATH...] | plan check FILE`.
 
 Settings problems end the program with one line saying what to fix, never a traceback.
 """
@@ -16,7 +16,14 @@ from typing import Any
 import yaml
 
 from bot.logging_setup import setup_logging
-from bot.services import event_reports, event_types, route_materials, scenarios
+from bot.services import (
+    event_reports,
+    event_types,
+    plan_template_format,
+    plan_templates,
+    route_materials,
+    scenarios,
+)
 from bot.services.scenarios import SCENARIOS_DIR
 from bot.texts import LOCALES_DIR, Texts, plain, t
 from config.settings import Settings, SettingsError, load_settings
@@ -27,6 +34,7 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 EXPLAINED_PROBLEMS = ("missing", "malformed", "weak", "public_url", "unreachable")
 EXIT_SETTINGS = 2
 EXIT_SCENARIOS = 3
+EXIT_PLAN = 1
 EXIT_INTERRUPTED = 130
 
 
@@ -49,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
         "check-scenarios", help="check scenario files (default: the shipped bot/scenarios/)"
     )
     check.add_argument("paths", nargs="*", type=Path, help="YAML files or folders")
+    plan = commands.add_parser("plan", help="plan-graph templates")
+    plan_commands = plan.add_subparsers(dest="plan_command", required=True)
+    plan_check = plan_commands.add_parser("check", help="check a plan-graph template file")
+    plan_check.add_argument("file", type=Path)
     return parser
 
 
@@ -59,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-scenarios":
             # A methodologist checks a file without a token or a database.
             return check_scenarios(args.paths or [SCENARIOS_DIR])
+        if args.command == "plan":
+            return check_plan_file(args.file)
         try:
             settings = load_settings()
             _check_before_start(settings, args.command)
@@ -68,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         with texts.use_locale(settings.default_locale):
             setup_logging(settings.log_level)
             if args.command in ("run", "webhook") and (
-                check_scenarios([SCENARIOS_DIR]) or check_event_files()
+                check_scenarios([SCENARIOS_DIR]) or check_event_files() or check_plan_templates()
             ):
                 print(plain(t("scenarios.refused")), file=sys.stderr)
                 return EXIT_SCENARIOS
@@ -122,6 +136,32 @@ def check_event_files() -> int:
                 file=sys.stderr,
             )
     return EXIT_SCENARIOS if failed else 0
+
+
+def _print_problems(problems: list[scenarios.Problem]) -> None:
+    for problem in problems:
+        reason = plain(t(problem.key, **problem.params))
+        print(
+            plain(t("scenarios.problem.line", file=problem.file, line=problem.line, reason=reason)),
+            file=sys.stderr,
+        )
+
+
+def check_plan_file(path: Path) -> int:
+    """`nastavnik plan check FILE`: each problem of a plan-graph template as `file:line: reason`."""
+    template, problems = plan_template_format.parse_file(path)
+    _print_problems(problems)
+    if template is None:
+        return EXIT_PLAN
+    print(plain(t("plan.cli_checked", file=path, items=len(template.items))))
+    return 0
+
+
+def check_plan_templates() -> int:
+    """The shipped plan-graph templates, read at start like the event files."""
+    problems = plan_templates.check_shipped()
+    _print_problems(problems)
+    return EXIT_SCENARIOS if problems else 0
 
 
 def _check_before_start(settings: Settings, command: str) -> None:

@@ -140,3 +140,8 @@ class EventEditor(StatesGroup):
 class AttendanceFlow(StatesGroup):
     search = State()
     code = State()
+
+
+# An admin sends the region's plan-graph template (.yaml) after «Загрузить шаблон»
+class PlanTemplateFlow(StatesGroup):
+    upload = State()

@@ -116,6 +116,21 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
     ),
     EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
     ProgramCb: ("action", ("muns", "year", "mark", "copy")),
+    DeadlineAdminCb: (
+        "action",
+        (
+            "tpl_list",
+            "tpl_pick",
+            "tpl_preview",
+            "tpl_apply",
+            "tpl_upload",
+            "tpl_region",
+            "tpl_get",
+            "mon_year",
+            "mon_report",
+            "mon_xlsx",
+        ),
+    ),
     EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
     SelfCheckCb: (
         "action",
@@ -138,7 +153,6 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
     ),
     # The status board and the monitoring stages (issue 12: board).
     BoardCb: ("action", ("open", "who", "muns", "png")),
-    DeadlineAdminCb: ("action", ("mon_year", "mon_report", "mon_xlsx")),
     TaskCb: ("action", ("stage",)),
 }
 

@@ -570,6 +570,9 @@ REACH: dict[str, Reach] = {
     bot.states.QuestionFlow.away_until.state: Reach(TUTOR, _tutor_goes_away),
     bot.states.AttendanceFlow.search.state: Reach(COORDINATOR, _attendance_search),
     bot.states.AttendanceFlow.code.state: Reach(TEACHER, send(TEACHER, "/checkin")),
+    bot.states.PlanTemplateFlow.upload.state: Reach(
+        ADMIN, steps(send(ADMIN, "/plan"), press_k(ADMIN, "plan.button_upload"))
+    ),
     bot.states.SelfCheckFlow.tutor_note.state: Reach(
         TUTOR,
         steps(

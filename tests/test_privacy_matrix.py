@@ -78,7 +78,9 @@ from storage.models import (
     EventScope,
     EventSession,
     EventStatus,
+    Municipality,
     Person,
+    PlanTemplate,
     ProgramLevel,
     RegistrationStatus,
     Role,
@@ -112,6 +114,7 @@ SCHOOL = "Школа-Маркер № 1 с. Тайное"
 LEADER_SCHOOL = "Школа-Маркер № 2 с. Скрытое"
 EVENT_TITLE = "МЕРОПРИЯТИЕ-МАРКЕР-3318 десант"
 EVENT_CODE = "731904"
+PLAN_TEMPLATE = "ШАБЛОН-МАРКЕР-6620"
 
 TEACHER_ID = 6101
 TUTOR_ID = 6201
@@ -144,6 +147,7 @@ MUNICIPAL_MARKERS = (
     SCHOOL,
     LEADER_SCHOOL,
     EVENT_TITLE,
+    PLAN_TEMPLATE,
 )
 
 # --- the outsiders ----------------------------------------------------------------------------
@@ -178,6 +182,7 @@ class Victims:
     webinar: int = 0
     stage_deadline: int = 0  # a monitoring stage of the victims' municipality
     stage_task: int = 0  # its task for the victims' school
+    plan_template: int = 0
 
 
 @pytest.fixture
@@ -397,6 +402,19 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         thread = await session.scalar(select(Thread.id))
         request = await session.scalar(text("SELECT id FROM join_requests"))
         upload = await session.scalar(text("SELECT id FROM roster_uploads"))
+        # The region's own plan-graph template, which only its admins may download.
+        plan = PlanTemplate(
+            region_id=await session.scalar(
+                select(Municipality.region_id).where(Municipality.name == MUNICIPALITY)
+            ),
+            code="marker",
+            title=PLAN_TEMPLATE,
+            body=f"code: marker\ntitle: {PLAN_TEMPLATE}\nitems:\n  - code: '1'\n    part: 1\n"
+            f"    title: {PLAN_TEMPLATE}\n    period: {{month: 3}}\n    responsible: tutors\n",
+        )
+        session.add(plan)
+        await session.commit()
+        plan_template = plan.id
     assert thread and request and upload, "the victims' own steps did not make their rows"
     harness.clear()
     return Victims(
@@ -422,6 +440,7 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         webinar=webinar.id,
         stage_deadline=stage.id,
         stage_task=stage_task,
+        plan_template=plan_template,
     )
 
 
@@ -491,6 +510,12 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"deadline_id": v.stage_deadline},
         {"value": str(v.municipality)},
         {"task_id": v.stage_task, "deadline_id": v.stage_deadline},
+        # A template is applied to the presser's own municipality (none is carried): a foreign
+        # one is reachable only as the region's template to download; a year out of range is
+        # refused.
+        {"page": v.plan_template},
+        {"value": "grachevka", "year": 1999, "page": 2},
+        {"value": "marker", "year": 1999, "page": 1},
     ],
     TaskCb: lambda v: [{"task_id": v.stage_task}],
     EventCb: lambda v: [

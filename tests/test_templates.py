@@ -882,6 +882,34 @@ def _event_reminder_cases() -> list[tuple[str, str, dict[str, Any]]]:
 
 _SELF_CHECK_CASES = _self_check_cases()
 
+
+def _plan_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    from bot.services.plan_templates import Applied, Home, Preview, TemplateInfo
+
+    shipped = TemplateInfo(
+        "grachevka", "Грачёвский округ: план-график", False, {1: 27, 2: 22, 3: 21}
+    )
+    own = TemplateInfo("stav-2027", "Ставрополь <2027>", True, {1: 5, 2: 0, 3: 0}, 7)
+    home = Home([shipped, own], 1, "Грачёвский округ", 1, False, date(2027, 1, 10), (2027, 2028))
+    admin = Home([shipped], None, None, 1, True, date(2027, 1, 10), (2027, 2028))
+    preview = Preview("grachevka", "Грачёвский округ: план-график", 2027, 2, 22, 25, 3)
+    applied = Applied(25, 0, 2, 3, 31, {"coordinators": 15, "school_leaders": 6, "tutors": 4})
+    return [
+        ("plan_templates.html", "coordinator", {"home": home}),
+        ("plan_templates.html", "admin", {"home": admin}),
+        ("plan_applied.html", "created", {"p": preview, "a": applied}),
+        ("plan_applied.html", "again", {"p": preview, "a": Applied(0, 25, 0, 3)}),
+        (
+            "plan_upload_problems.html",
+            "many",
+            {"lines": ["строка 8: «responsible»: <директор>", "строка 12: месяц 13"], "more": 4},
+        ),
+        ("plan_upload_problems.html", "one", {"lines": ["строка 3: ошибка"], "more": 0}),
+        ("plan_region_templates.html", "some", {"templates": [own]}),
+        ("plan_region_templates.html", "none", {"templates": []}),
+    ]
+
+
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "admin_municipalities.html",
@@ -1513,6 +1541,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *_board_cases(),
     *_EVENT_REGISTRATION_CASES,
     *_event_reminder_cases(),
+    *_plan_cases(),
 ]
 
 

@@ -27,6 +27,7 @@ def get_routers() -> list[Router]:
         municipality_settings,
         navigation,
         people,
+        plan_templates,
         privacy,
         program_schools,
         questions,
@@ -55,6 +56,8 @@ def get_routers() -> list[Router]:
         event_attendance.build_router(),
         event_reports.build_router(),
         status_board.build_router(),  # the status board and the monitoring stages
+        # /plan; the admin's template upload mode takes its document before the roster does.
+        plan_templates.build_router(),
         # The forms: after the plain modes, whose state filters take their own text first; before
         # the roster upload, so a document sent to the broadcast composer is its attachment.
         build_forms_router(),

@@ -67,6 +67,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "programschools",
         "board",
         "monitoring",
+        "plan",
     ),
     Role.ADMIN: (
         "broadcast",
@@ -76,6 +77,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "programschools",
         "board",
         "monitoring",
+        "plan",
     ),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
