@@ -15,6 +15,7 @@ def get_routers() -> list[Router]:
         broadcasts,
         communities,
         consultations,
+        deadlines,
         errors,
         event_attendance,
         event_reports,
@@ -52,6 +53,8 @@ def get_routers() -> list[Router]:
         # Who came (its search and /checkin modes) and the event reports.
         event_attendance.build_router(),
         event_reports.build_router(),
+        # Deadlines: the coordinator's items and the answers to tasks (its comment/file mode).
+        deadlines.build_router(),
         # The forms: after the plain modes, whose state filters take their own text first; before
         # the roster upload, so a document sent to the broadcast composer is its attachment.
         build_forms_router(),

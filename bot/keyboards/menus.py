@@ -18,7 +18,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.my_surveys",
         "menu.events",
     ),
-    Role.SCHOOL_LEADER: ("menu.my_surveys", "menu.events"),
+    Role.SCHOOL_LEADER: ("menu.my_surveys", "menu.events", "menu.my_tasks"),
     Role.TUTOR: (
         "menu.tutor_questions",
         "menu.tutor_consultations",
@@ -26,6 +26,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.teacher_profiles",
         "menu.my_surveys",
         "menu.events",
+        "menu.my_tasks",
     ),
     Role.COORDINATOR: (
         "menu.questions_overview",
@@ -38,6 +39,8 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.join_requests",
         "menu.manage_communities",
         "menu.self_check_summary",
+        "menu.deadline_items",
+        "menu.my_tasks",
     ),
     Role.ADMIN: (
         "menu.broadcasts",
@@ -45,16 +48,26 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.events_admin",
         "menu.municipalities",
         "menu.self_check_summary",
+        "menu.deadline_items",
     ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.TEACHER: ("ask", "communities", "selfcheck", "events", "checkin"),
-    Role.SCHOOL_LEADER: ("events", "checkin"),
-    Role.TUTOR: ("questions", "consult", "teachers", "events", "checkin"),
-    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines", "eventreport"),
-    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport"),
+    Role.SCHOOL_LEADER: ("events", "checkin", "mytasks"),
+    Role.TUTOR: ("questions", "consult", "teachers", "events", "checkin", "mytasks"),
+    Role.COORDINATOR: (
+        "broadcast",
+        "roster",
+        "invite",
+        "requests",
+        "deadlines",
+        "eventreport",
+        "duedates",
+        "mytasks",
+    ),
+    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport", "duedates"),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
 GUEST_COMMANDS = ("start", "privacy", "help")
