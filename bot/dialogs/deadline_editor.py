@@ -192,6 +192,8 @@ async def summary_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         "person": dialog_manager.dialog_data.get("person"),
         "start": shown(draft.starts_on),
         "due": shown(draft.due_on),
+        "responsible_label": t(f"dl.responsible_{draft.responsible}"),
+        "done_by_label": t(f"dl.done_by_{draft.done_by}"),
     }
 
 

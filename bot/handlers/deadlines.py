@@ -85,6 +85,14 @@ async def _list_view(
     return ctx.render("deadline_items.html", page=found), items_keyboard(found)
 
 
+def labels(responsible: str, done_by: str) -> dict[str, str]:
+    """Who answers for an item and what counts as done, in words."""
+    return {
+        "responsible_label": t(f"dl.responsible_{responsible}"),
+        "done_by_label": t(f"dl.done_by_{done_by}"),
+    }
+
+
 def _number(raw: str) -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
 
@@ -120,7 +128,8 @@ async def _card_view(ctx: UpdateContext, deadline_id: int) -> tuple[str, InlineK
         ctx.session, ctx.me.municipality_id, ctx.settings.timezone, datetime.now(UTC)
     )
     card = await deadline_views.item_card(ctx.session, ctx.me, deadline_id, today)
-    return ctx.render("deadline_card.html", card=card), card_keyboard(card)
+    text = ctx.render("deadline_card.html", card=card, **labels(card.responsible, card.done_by))
+    return text, card_keyboard(card)
 
 
 async def cb_card(
