@@ -21,6 +21,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    DeadlineAdminCb,
     EventAdminCb,
     EventCb,
     EventReportCb,
@@ -34,6 +35,7 @@ from bot.callbacks import (
     RosterCb,
     SelfCheckCb,
     SurveyCb,
+    TaskCb,
 )
 
 # For each class, the field that says what a button does, and every value a handler takes.
@@ -109,6 +111,8 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
     ),
     EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
     EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
+    TaskCb: ("action", ("card", "done", "comment", "help")),
+    DeadlineAdminCb: ("action", ("list", "new", "card", "file", "remove", "remove_yes")),
     SelfCheckCb: (
         "action",
         (

@@ -37,6 +37,7 @@ from bot.callbacks import (
     CommunityCb,
     ConsentCb,
     ConsultationCb,
+    DeadlineAdminCb,
     EventAdminCb,
     EventCb,
     EventReportCb,
@@ -50,6 +51,7 @@ from bot.callbacks import (
     RosterCb,
     SelfCheckCb,
     SurveyCb,
+    TaskCb,
 )
 from bot.keyboards.menus import COMMANDS_BY_ROLE, COMMON_COMMANDS, GUEST_COMMANDS
 from config.settings import Settings
@@ -64,6 +66,9 @@ from storage.models import (
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
+    Deadline,
+    DeadlineTask,
+    DoneBy,
     Event,
     EventAttendance,
     EventForm,
@@ -73,6 +78,7 @@ from storage.models import (
     EventStatus,
     Person,
     RegistrationStatus,
+    Responsible,
     Role,
     SessionKind,
     Survey,
@@ -104,6 +110,9 @@ SCHOOL = "Школа-Маркер № 1 с. Тайное"
 LEADER_SCHOOL = "Школа-Маркер № 2 с. Скрытое"
 EVENT_TITLE = "МЕРОПРИЯТИЕ-МАРКЕР-3318 десант"
 EVENT_CODE = "731904"
+DEADLINE = "СРОК-МАРКЕР-6620 отчёт"
+DEADLINE_COMMENT = "КОММЕНТАРИЙ-МАРКЕР-6621"
+EVIDENCE = "ФАЙЛ-МАРКЕР-6622.pdf"
 
 TEACHER_ID = 6101
 TUTOR_ID = 6201
@@ -128,6 +137,9 @@ PRIVATE_MARKERS = (
     EVENT,
     EVENT_CODE,
     EVENT_LINK,
+    DEADLINE,
+    DEADLINE_COMMENT,
+    EVIDENCE,
 )
 MUNICIPAL_MARKERS = (
     COORDINATOR_NAME,
@@ -168,6 +180,8 @@ class Victims:
     event_session: int = 0
     draft_event: int = 0
     webinar: int = 0
+    deadline: int = 0
+    deadline_task: int = 0
 
 
 @pytest.fixture
@@ -326,6 +340,22 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
             school_id=school.id,
         )
     )
+    # A deadline item of the municipality, its school's task done with a comment and a file.
+    deadline = Deadline(
+        municipality_id=mun.id, year=datetime.now(UTC).year, title=DEADLINE,
+        responsible=Responsible.SCHOOL_LEADERS, starts_on=datetime.now(UTC).date(),
+        due_on=datetime.now(UTC).date() + timedelta(days=10), done_by=DoneBy.FILE,
+        author_id=coordinator.id,
+    )  # fmt: skip
+    db.add(deadline)
+    await db.flush()
+    deadline_task = DeadlineTask(
+        deadline_id=deadline.id, target_key=f"s{school.id}", school_id=school.id,
+        comment=DEADLINE_COMMENT, evidence_file_id="evidence-file", evidence_name=EVIDENCE,
+        evidence_size=100,
+    )  # fmt: skip
+    db.add(deadline_task)
+    await db.flush()
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
     for role in OUTSIDER_ROLES:
@@ -397,6 +427,8 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         event_session=event_session.id,
         draft_event=draft_event.id,
         webinar=webinar.id,
+        deadline=deadline.id,
+        deadline_task=deadline_task.id,
     )
 
 
@@ -455,6 +487,11 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"event_id": v.webinar, "session_id": v.event_session},
         {"event_id": v.event, "session_id": v.event_session},
         {"event_id": v.draft_event},
+    ],
+    TaskCb: lambda v: [{"task_id": v.deadline_task}],
+    DeadlineAdminCb: lambda v: [
+        {"deadline_id": v.deadline, "task_id": v.deadline_task, "value": str(v.municipality)},
+        {"deadline_id": v.deadline, "page": 1},
     ],
 }
 
