@@ -69,8 +69,9 @@ def items_keyboard(page: ItemPage) -> InlineKeyboardMarkup:
     if nav:
         rows.append(nav)
     rows.append([_admin(t("dl.button_add"), "new", value=mun)])
+    # An admin of a large region: the first municipalities by name (a keyboard holds 100).
     rows.extend(
-        [_admin(f"↪ {short_label(name)}", "list", value=str(mid))] for mid, name in page.others
+        [_admin(f"↪ {short_label(name)}", "list", value=str(mid))] for mid, name in page.others[:40]
     )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
