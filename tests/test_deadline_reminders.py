@@ -31,6 +31,7 @@ from storage.models import (
     ProgramLevel,
     Role,
     School,
+    SchoolParticipation,
     TaskStatus,
 )
 from tests import seed
@@ -301,3 +302,18 @@ async def test_a_school_task_is_for_its_school_only(harness: Harness, db: AsyncS
         names = (await session.scalars(select(School.short_name))).all()
     assert sorted(s for s in schools if s) == sorted([ids["school"], ids["other"]])
     assert "СОШ № 2" in names
+
+
+async def test_a_school_dropped_from_the_year_is_not_reminded(
+    harness: Harness, db: AsyncSession
+) -> None:
+    ids = await world(db)
+    async with harness.session_pool.begin() as session:
+        dropped = await session.scalar(
+            select(SchoolParticipation).where(SchoolParticipation.school_id == ids["other"])
+        )
+        assert dropped is not None
+        await session.delete(dropped)
+    days = await sweep_days(harness, date(2027, 3, 17), date(2027, 3, 17))
+    assert days == {date(2027, 3, 17): 1}
+    assert [d.person_id for d in await queued(db)] == [ids["leader"]]

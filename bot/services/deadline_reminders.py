@@ -9,9 +9,10 @@ For a pending task of a live deadline, on the municipality's local day:
   alert to the coordinators («alert»; to the region's admins for the coordinators' own items).
 A school's task whose school has no active leader tells the coordinators once («no_leader»).
 
-Nothing goes before the item starts. People who left (forgotten, role removed, school left) or
-blocked the bot are skipped. Rows are written in the transaction that queues the messages
-(`bot.scheduler.deadlines`), so a restart neither repeats nor loses one.
+Nothing goes before the item starts. People who left (forgotten, role removed, school left),
+schools dropped from the year's program and people who blocked the bot are skipped. Rows are
+written in the transaction that queues the messages (`bot.scheduler.deadlines`), so a restart
+neither repeats nor loses one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import deadline_checks
+from bot.services import deadline_checks, program_years
 from bot.services.deadlines import renew_yearly, supervisors
 from storage.models import Deadline, DeadlineTask, Recurrence, Responsible, Role, TaskStatus
 from storage.repositories.deadline_items import DeadlineItemsRepo
@@ -152,11 +153,28 @@ async def take_due(session: AsyncSession, now: datetime, default_zone: str) -> D
             holders[scope] = set(await repo.role_holders(role, deadline.municipality_id))
         return task.person_id in holders[scope]
 
+    taking_part: dict[tuple[int, int | None, int | None], set[int]] = {}
+
+    async def school_takes_part(task: DeadlineTask, deadline: Deadline) -> bool:
+        """A school dropped from the year's program is not reminded of its tasks."""
+        where = (deadline.year, deadline.municipality_id, deadline.region_id)
+        if where not in taking_part:
+            found = await program_years.participants(
+                session,
+                deadline.year,
+                municipality_id=deadline.municipality_id,
+                region_id=deadline.region_id if deadline.municipality_id is None else None,
+            )
+            taking_part[where] = {school.school_id for school in found}
+        return task.school_id in taking_part[where]
+
     wanted: list[tuple[DeadlineTask, str, int]] = []
     leaderless: list[DeadlineTask] = []
     overdue: list[DeadlineTask] = []
     for task, key in keyed:
         deadline = deadlines[task.deadline_id]
+        if task.school_id is not None and not await school_takes_part(task, deadline):
+            continue
         if task.school_id is not None:
             people = leaders.get(task.school_id, [])
             if not people:
