@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import create_dispatcher
+from bot.callbacks import TaskCb
 from bot.scheduler import JobContext
 from bot.scheduler import deadlines as sweep_module
 from bot.scheduler.deadlines import run
@@ -26,6 +27,8 @@ from storage.models import (
     DeadlineReminder,
     DeadlineTask,
     Delivery,
+    DoneBy,
+    MonitoringStage,
     Person,
     PersonStatus,
     ProgramLevel,
@@ -317,3 +320,25 @@ async def test_a_school_dropped_from_the_year_is_not_reminded(
     days = await sweep_days(harness, date(2027, 3, 17), date(2027, 3, 17))
     assert days == {date(2027, 3, 17): 1}
     assert [d.person_id for d in await queued(db)] == [ids["leader"]]
+
+
+async def test_a_record_checked_stage_has_no_done_button(
+    harness: Harness, db: AsyncSession
+) -> None:
+    ids = await world(db)
+    async with harness.session_pool.begin() as session:
+        deadline = await session.get(Deadline, ids["deadline"])
+        assert deadline is not None
+        deadline.done_by, deadline.stage = DoneBy.RECORDS, MonitoringStage.ENTRY
+        deadline.check = {"records": "no-such-rule"}  # nothing marks it: it stays pending
+    assert await run(context(harness), at(date(2027, 3, 24))) == 2
+    to_leader = [d for d in await queued(db) if d.person_id == ids["leader"]]
+    assert len(to_leader) == 1
+    payload = to_leader[0].payload
+    assert "автоматически по данным бота" in payload["text"]
+    rows = payload["markup"]["data"]["inline_keyboard"]
+    assert [b["text"] for row in rows for b in row] == [
+        "📝 Заполнить мониторинг",
+        "🆘 Нужна помощь",
+    ]
+    assert TaskCb.unpack(rows[0][0]["callback_data"]).action == "stage"

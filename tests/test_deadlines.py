@@ -339,3 +339,28 @@ async def test_service_refusals(harness: Harness, db: AsyncSession) -> None:
     assert evidence.name == "Акт.DOCX"
     assert (await db.scalars(select(Deadline))).all() == []
     assert date.today() <= datetime.now(UTC).date() + timedelta(days=1)
+
+
+async def test_the_list_is_paged_with_the_overdue_first(harness: Harness, db: AsyncSession) -> None:
+    ids = await world(db)
+    for n in range(9):
+        await item(harness, ids, title=f"Пункт {n + 1:02d}")
+    async with harness.session_pool.begin() as session:
+        late = Deadline(
+            municipality_id=ids["mun"], year=program_years.year_of(
+                program_years.kind_of(None), today() - timedelta(days=1)),
+            title="Просроченный пункт", responsible="school_leaders",
+            starts_on=today() - timedelta(days=9), due_on=today() - timedelta(days=1),
+        )  # fmt: skip
+        session.add(late)
+        await session.flush()
+        session.add(DeadlineTask(deadline_id=late.id, target_key="s1", school_id=ids["school"]))
+    await harness.send(COORDINATOR, "/duedates")
+    first = harness.last_text(COORDINATOR)
+    # On the 1st of January yesterday's item belongs to last year's list, not this one.
+    if late.year == program_years.year_of(program_years.kind_of(None), today()):
+        assert first.index("Просроченный пункт") < first.index("Пункт 01")
+        assert harness.buttons(COORDINATOR)[0].startswith("🔴")
+    assert "Страница 1 из 2" in first
+    await harness.press(COORDINATOR, "▶")
+    assert "Страница 2 из 2" in harness.last_text(COORDINATOR)
