@@ -61,6 +61,7 @@ def build_router() -> Router:
     on_message(on_file, TaskFlow.file, F.document | F.photo, anyone)
     on_message(on_file_comment_only, TaskFlow.file, typed_answer, anyone)
     on_message(on_other, TaskFlow.comment, ~F.text)
+    on_message(on_not_a_file, TaskFlow.file, ~F.text)
     return router
 
 
@@ -279,3 +280,8 @@ async def on_file_comment_only(message: Message, state: FSMContext, ctx: UpdateC
 
 async def on_other(message: Message, ctx: UpdateContext) -> None:
     await ctx.reply(t("dl.send_text"))
+
+
+async def on_not_a_file(message: Message, ctx: UpdateContext) -> None:
+    """A sticker, voice or video where the evidence file is awaited."""
+    await ctx.reply(t("dl.file_needed"))
