@@ -145,3 +145,24 @@ class AttendanceFlow(StatesGroup):
 # An admin sends the region's plan-graph template (.yaml) after «Загрузить шаблон»
 class PlanTemplateFlow(StatesGroup):
     upload = State()
+
+
+# A coordinator's own deadline item (a form: bot/dialogs/deadline_editor.py)
+class DeadlineEditor(StatesGroup):
+    title = State()
+    description = State()
+    responsible = State()
+    person = State()
+    start = State()
+    due = State()
+    reminders = State()
+    recurrence = State()
+    done_by = State()
+    confirm = State()
+
+
+# A responsible person answers a deadline task: «Выполнено» needs a comment or a file
+# (data: task_id); /cancel leaves.
+class TaskFlow(StatesGroup):
+    comment = State()
+    file = State()

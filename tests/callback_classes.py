@@ -129,9 +129,16 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
             "mon_year",
             "mon_report",
             "mon_xlsx",
+            "list",
+            "new",
+            "card",
+            "file",
+            "remove",
+            "remove_yes",
         ),
     ),
     EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
+    TaskCb: ("action", ("card", "done", "comment", "help", "stage")),
     SelfCheckCb: (
         "action",
         (
@@ -153,7 +160,6 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
     ),
     # The status board and the monitoring stages (issue 12: board).
     BoardCb: ("action", ("open", "who", "muns", "png")),
-    TaskCb: ("action", ("stage",)),
 }
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.states
-from bot.callbacks import AttendanceCb, ConsultationCb, QuestionCb
+from bot.callbacks import AttendanceCb, ConsultationCb, QuestionCb, TaskCb
 from bot.dialogs import build_router as build_forms_router
 from bot.services import survey_runner, surveys
 from bot.texts import t
@@ -34,11 +34,15 @@ from storage.models import (
     Consultation,
     ConsultationFormat,
     ConsultationTeacher,
+    Deadline,
+    DeadlineTask,
+    DoneBy,
     Event,
     EventForm,
     EventScope,
     EventStatus,
     Person,
+    Responsible,
     Role,
     Thread,
 )
@@ -465,6 +469,44 @@ _manage = menu(COORDINATOR, "menu.manage_communities")
 _community_name = steps(_manage, press_k(COORDINATOR, "communities.button_add"))
 
 
+# Deadlines: the coordinator's editor form, and a task of theirs answered with a comment or file
+_dl = steps(menu(COORDINATOR, "menu.deadline_items"), press_k(COORDINATOR, "dl.button_add"))
+_dl_description = steps(_dl, send(COORDINATOR, "Провести педсовет"))
+_dl_responsible = steps(_dl_description, press_k(COORDINATOR, "dl.button_skip"))
+_dl_start = steps(_dl_responsible, press_k(COORDINATOR, "dl.responsible_school_leaders"))
+
+
+async def _dl_due_day(harness: Harness, world: World) -> None:
+    await harness.send(COORDINATOR, f"{today() + timedelta(days=20):%d.%m.%Y}")
+
+
+_dl_due = steps(_dl_start, press_k(COORDINATOR, "dl.button_today"))
+_dl_reminders = steps(_dl_due, _dl_due_day)
+_dl_recurrence = steps(_dl_reminders, press_k(COORDINATOR, "dl.button_keep"))
+_dl_done_by = steps(_dl_recurrence, press_k(COORDINATOR, "dl.recurrence_none"))
+_dl_confirm = steps(_dl_done_by, press_k(COORDINATOR, "dl.done_by_confirm"))
+
+
+def _task_answer(done_by: DoneBy) -> Way:
+    async def way(harness: Harness, world: World) -> None:
+        me = world.person_ids[COORDINATOR]
+        async with harness.session_pool.begin() as session:
+            deadline = Deadline(
+                municipality_id=world.municipality, year=today().year, title="Отчёт",
+                responsible=Responsible.PERSON, person_id=me, starts_on=today(),
+                due_on=today() + timedelta(days=10), reminder_days=[1], done_by=done_by,
+            )  # fmt: skip
+            session.add(deadline)
+            await session.flush()
+            task = DeadlineTask(deadline_id=deadline.id, target_key=f"p{me}", person_id=me)
+            session.add(task)
+            await session.flush()
+            task_id = task.id
+        await harness.callback(COORDINATOR, TaskCb(action="done", task_id=task_id).pack())
+
+    return way
+
+
 REACH: dict[str, Reach] = {
     bot.states.Joining.identify.state: Reach(NEWCOMER, _consented),
     bot.states.Joining.name.state: Reach(NAMELESS, _share_roster_phone),
@@ -562,6 +604,20 @@ REACH: dict[str, Reach] = {
     bot.states.DeadlinesFlow.zone.state: Reach(
         COORDINATOR, steps(_deadlines, press_k(COORDINATOR, "deadlines.timezone_button"))
     ),
+    bot.states.DeadlineEditor.title.state: Reach(COORDINATOR, _dl),
+    bot.states.DeadlineEditor.description.state: Reach(COORDINATOR, _dl_description),
+    bot.states.DeadlineEditor.responsible.state: Reach(COORDINATOR, _dl_responsible),
+    bot.states.DeadlineEditor.person.state: Reach(
+        COORDINATOR, steps(_dl_responsible, press_k(COORDINATOR, "dl.responsible_person"))
+    ),
+    bot.states.DeadlineEditor.start.state: Reach(COORDINATOR, _dl_start),
+    bot.states.DeadlineEditor.due.state: Reach(COORDINATOR, _dl_due),
+    bot.states.DeadlineEditor.reminders.state: Reach(COORDINATOR, _dl_reminders),
+    bot.states.DeadlineEditor.recurrence.state: Reach(COORDINATOR, _dl_recurrence),
+    bot.states.DeadlineEditor.done_by.state: Reach(COORDINATOR, _dl_done_by),
+    bot.states.DeadlineEditor.confirm.state: Reach(COORDINATOR, _dl_confirm),
+    bot.states.TaskFlow.comment.state: Reach(COORDINATOR, _task_answer(DoneBy.COMMENT)),
+    bot.states.TaskFlow.file.state: Reach(COORDINATOR, _task_answer(DoneBy.FILE)),
     bot.states.QuestionFlow.asking.state: Reach(TEACHER, menu(TEACHER, "menu.ask_tutor")),
     bot.states.TakeSurvey.question.state: Reach(TEACHER, _self_check),
     bot.states.TakeSurvey.summary.state: Reach(TEACHER, _self_check_answered),

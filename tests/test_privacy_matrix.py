@@ -71,6 +71,7 @@ from storage.models import (
     ConsultationTeacher,
     Deadline,
     DeadlineTask,
+    DoneBy,
     Event,
     EventAttendance,
     EventForm,
@@ -83,6 +84,7 @@ from storage.models import (
     PlanTemplate,
     ProgramLevel,
     RegistrationStatus,
+    Responsible,
     Role,
     SessionKind,
     Survey,
@@ -115,6 +117,9 @@ LEADER_SCHOOL = "Школа-Маркер № 2 с. Скрытое"
 EVENT_TITLE = "МЕРОПРИЯТИЕ-МАРКЕР-3318 десант"
 EVENT_CODE = "731904"
 PLAN_TEMPLATE = "ШАБЛОН-МАРКЕР-6620"
+DEADLINE = "СРОК-МАРКЕР-6620 отчёт"
+DEADLINE_COMMENT = "КОММЕНТАРИЙ-МАРКЕР-6621"
+EVIDENCE = "ФАЙЛ-МАРКЕР-6622.pdf"
 
 TEACHER_ID = 6101
 TUTOR_ID = 6201
@@ -139,6 +144,9 @@ PRIVATE_MARKERS = (
     EVENT,
     EVENT_CODE,
     EVENT_LINK,
+    DEADLINE,
+    DEADLINE_COMMENT,
+    EVIDENCE,
 )
 MUNICIPAL_MARKERS = (
     COORDINATOR_NAME,
@@ -183,6 +191,8 @@ class Victims:
     stage_deadline: int = 0  # a monitoring stage of the victims' municipality
     stage_task: int = 0  # its task for the victims' school
     plan_template: int = 0
+    deadline: int = 0
+    deadline_task: int = 0
 
 
 @pytest.fixture
@@ -341,6 +351,22 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
             school_id=school.id,
         )
     )
+    # A deadline item of the municipality, its school's task done with a comment and a file.
+    deadline = Deadline(
+        municipality_id=mun.id, year=datetime.now(UTC).year, title=DEADLINE,
+        responsible=Responsible.SCHOOL_LEADERS, starts_on=datetime.now(UTC).date(),
+        due_on=datetime.now(UTC).date() + timedelta(days=10), done_by=DoneBy.FILE,
+        author_id=coordinator.id,
+    )  # fmt: skip
+    db.add(deadline)
+    await db.flush()
+    deadline_task = DeadlineTask(
+        deadline_id=deadline.id, target_key=f"s{school.id}", school_id=school.id,
+        comment=DEADLINE_COMMENT, evidence_file_id="evidence-file", evidence_name=EVIDENCE,
+        evidence_size=100,
+    )  # fmt: skip
+    db.add(deadline_task)
+    await db.flush()
 
     outsiders, their_school, _ = await seed.place(db, municipality="Чужой городской округ")
     for role in OUTSIDER_ROLES:
@@ -441,6 +467,8 @@ async def arrange(harness: Harness, db: AsyncSession) -> Victims:
         stage_deadline=stage.id,
         stage_task=stage_task,
         plan_template=plan_template,
+        deadline=deadline.id,
+        deadline_task=deadline_task.id,
     )
 
 
@@ -516,8 +544,10 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"page": v.plan_template},
         {"value": "grachevka", "year": 1999, "page": 2},
         {"value": "marker", "year": 1999, "page": 1},
+        {"deadline_id": v.deadline, "task_id": v.deadline_task, "value": str(v.municipality)},
+        {"deadline_id": v.deadline, "page": 1},
     ],
-    TaskCb: lambda v: [{"task_id": v.stage_task}],
+    TaskCb: lambda v: [{"task_id": v.stage_task}, {"task_id": v.deadline_task}],
     EventCb: lambda v: [
         {"event_id": v.webinar},
         {"event_id": v.webinar, "session_id": v.event_session},

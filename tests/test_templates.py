@@ -880,6 +880,66 @@ def _event_reminder_cases() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+def _deadline_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    """Deadlines: a reminder (days before, the day, overdue, from records), a coordinator's
+    notice, a help request, the list, a card, «Мои сроки», a task and the editor's summary."""
+    due = date(2027, 3, 31)
+    item = NS(
+        deadline_id=1, title=USER_TEXT, description=USER_TEXT, due_on=due, done_by="comment",
+        stage=False, municipality_id=1,
+    )  # fmt: skip
+    records = NS(**{**vars(item), "done_by": "records", "description": None})
+    reminder = {"item": item, "school": USER_TEXT, "days": 7, "overdue": False}
+    line = NS(deadline_id=1, title=USER_TEXT, due_on=due, done=1, total=3, overdue=True)
+    page = NS(
+        municipality_id=1, municipality=USER_TEXT, year=2027, lines=[line], page=0, pages=2,
+        others=[],
+    )  # fmt: skip
+    task_line = NS(
+        task_id=1, who=USER_TEXT, done=True, comment=USER_TEXT, evidence="акт.pdf",
+        help_requested=False,
+    )  # fmt: skip
+    asking = NS(**{**vars(task_line), "done": False, "help_requested": True, "evidence": None})
+    card = NS(
+        deadline_id=1, municipality_id=1, title=USER_TEXT, description=USER_TEXT,
+        responsible="school_leaders", starts_on=date(2027, 3, 1), due_on=due,
+        reminder_days=[14, 7, 1, 0], recurrence="yearly", done_by="file", done=1, total=2,
+        overdue=True, tasks=[task_line, asking], helpers_asked=[USER_TEXT],
+    )  # fmt: skip
+    view = NS(
+        task_id=1, deadline_id=1, title=USER_TEXT, description=None, due_on=due,
+        done_by="file", stage=False, school=USER_TEXT, done=False,
+    )  # fmt: skip
+    request = NS(title=USER_TEXT, due_on=due, asker=USER_TEXT, school=USER_TEXT)
+    draft = NS(
+        title=USER_TEXT, description=USER_TEXT, reminder_days=[14, 7], recurrence="yearly",
+        responsible="person", done_by="comment",
+    )  # fmt: skip
+    labels = {"responsible_label": "Руководители", "done_by_label": "Файл"}
+    return [
+        ("deadline_reminder.html", "7 days before", reminder),
+        ("deadline_reminder.html", "on the day", reminder | {"days": 0, "school": None}),
+        ("deadline_reminder.html", "overdue", reminder | {"days": None, "overdue": True}),
+        ("deadline_reminder.html", "from records", reminder | {"item": records}),
+        ("deadline_notice.html", "alert", {"item": item, "key": "alert", "who": [USER_TEXT]}),
+        ("deadline_notice.html", "no leader", {"item": item, "key": "no_leader", "who": ["A"]}),
+        ("deadline_help.html", "help", {"request": request}),
+        ("deadline_items.html", "some", {"page": page}),
+        ("deadline_items.html", "none", {"page": NS(**{**vars(page), "lines": [], "pages": 1})}),
+        ("deadline_card.html", "card", {"card": card} | labels),
+        ("deadline_my_tasks.html", "some", {"tasks": [view], "today": date(2027, 4, 1)}),
+        ("deadline_my_tasks.html", "none", {"tasks": [], "today": date(2027, 4, 1)}),
+        ("deadline_task.html", "pending", {"task": view}),
+        ("deadline_task.html", "done", {"task": NS(**{**vars(view), "done": True})}),
+        (
+            "deadline_summary.html",
+            "named person",
+            {"draft": draft, "person": USER_TEXT, "start": "01.03.2027", "due": "31.03.2027"}
+            | labels,
+        ),
+    ]
+
+
 _SELF_CHECK_CASES = _self_check_cases()
 
 
@@ -1542,6 +1602,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *_EVENT_REGISTRATION_CASES,
     *_event_reminder_cases(),
     *_plan_cases(),
+    *_deadline_cases(),
 ]
 
 

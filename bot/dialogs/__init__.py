@@ -15,6 +15,7 @@ from aiogram_dialog import setup_dialogs
 from bot.dialogs import (
     broadcast_composer,
     consultation_log,
+    deadline_editor,
     event_editor,
     survey_launch,
     survey_runner,
@@ -32,6 +33,7 @@ def build_router() -> Router:
     forms.include_router(survey_launch.dialog())
     forms.include_router(survey_runner.dialog())
     forms.include_router(event_editor.dialog())
+    forms.include_router(deadline_editor.dialog())
     return forms
 
 

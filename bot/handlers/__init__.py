@@ -15,6 +15,7 @@ def get_routers() -> list[Router]:
         broadcasts,
         communities,
         consultations,
+        deadlines,
         errors,
         event_attendance,
         event_reports,
@@ -58,6 +59,8 @@ def get_routers() -> list[Router]:
         status_board.build_router(),  # the status board and the monitoring stages
         # /plan; the admin's template upload mode takes its document before the roster does.
         plan_templates.build_router(),
+        # Deadlines: the coordinator's items and the answers to tasks (its comment/file mode).
+        deadlines.build_router(),
         # The forms: after the plain modes, whose state filters take their own text first; before
         # the roster upload, so a document sent to the broadcast composer is its attachment.
         build_forms_router(),

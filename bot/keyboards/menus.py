@@ -18,7 +18,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.my_surveys",
         "menu.events",
     ),
-    Role.SCHOOL_LEADER: ("menu.my_surveys", "menu.events"),
+    Role.SCHOOL_LEADER: ("menu.my_surveys", "menu.events", "menu.my_tasks"),
     Role.TUTOR: (
         "menu.tutor_questions",
         "menu.tutor_consultations",
@@ -26,6 +26,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.teacher_profiles",
         "menu.my_surveys",
         "menu.events",
+        "menu.my_tasks",
     ),
     Role.COORDINATOR: (
         "menu.questions_overview",
@@ -40,6 +41,8 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.self_check_summary",
         "menu.program_schools",
         "menu.board",
+        "menu.deadline_items",
+        "menu.my_tasks",
     ),
     Role.ADMIN: (
         "menu.broadcasts",
@@ -49,14 +52,15 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.self_check_summary",
         "menu.program_schools",
         "menu.board",
+        "menu.deadline_items",
     ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
 
 COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.TEACHER: ("ask", "communities", "selfcheck", "events", "checkin"),
-    Role.SCHOOL_LEADER: ("events", "checkin"),
-    Role.TUTOR: ("questions", "consult", "teachers", "events", "checkin"),
+    Role.SCHOOL_LEADER: ("events", "checkin", "mytasks"),
+    Role.TUTOR: ("questions", "consult", "teachers", "events", "checkin", "mytasks"),
     Role.COORDINATOR: (
         "broadcast",
         "roster",
@@ -68,6 +72,8 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "board",
         "monitoring",
         "plan",
+        "duedates",
+        "mytasks",
     ),
     Role.ADMIN: (
         "broadcast",
@@ -78,6 +84,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "board",
         "monitoring",
         "plan",
+        "duedates",
     ),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")

@@ -274,6 +274,21 @@ def parse_moment(text: str, tz: ZoneInfo, now: datetime) -> Reading:
     return Moment(moment)
 
 
+def parse_day(text: str, today: date) -> date | Refusal:
+    """A day alone («31.03.2027», «31 марта», «завтра»), for deadlines: without a year, the
+    next such day from `today`. Whether a past day is allowed is the caller's rule."""
+    normal = _normal(text)
+    if not normal or len(normal) > 100:
+        return Refusal("unreadable")
+    try:
+        day = _day(normal, datetime.combine(today, time(12, 0)))
+    except _Refused as refused:
+        return Refusal("unreadable" if refused.reason == "no_time" else refused.reason)
+    if day > today + MAX_AHEAD:
+        return Refusal("too_far")
+    return day
+
+
 # --- the end of an event, a session's times -------------------------------------------------
 
 _ONLY_CLOCK = re.compile(r"^(?:до|to|till|until)?\s*(\d{1,2})[:.](\d{2})$")
