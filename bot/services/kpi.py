@@ -106,6 +106,8 @@ def _local_day(moment: datetime, zone: str) -> date:
 
 
 def _held(row: EventRow, today: date) -> bool:
+    if _local_day(row.starts_at, row.timezone) > today:
+        return False
     return row.status == EventStatus.HELD or (
         row.status == EventStatus.PUBLISHED and _local_day(row.ends_at, row.timezone) <= today
     )
@@ -121,9 +123,10 @@ async def _gather(
     today: date,
 ) -> Gathered:
     repo = KpiRepo(session)
-    since = datetime.combine(starts_on, time(), UTC)
-    until = datetime.combine(ends_on + timedelta(days=1), time(), UTC)
     counted_until = min(today, ends_on)
+    since = datetime.combine(starts_on, time(), UTC)
+    # Nothing after `today` counts: a report during the year shows the year so far.
+    until = datetime.combine(counted_until + timedelta(days=1), time(), UTC)
     if region_id is not None:
         participants = await program_years.participants(session, year, region_id=region_id)
     else:
@@ -168,7 +171,7 @@ async def _gather(
         )
         if sections
         else {},
-        communities=await repo.communities(municipality_ids),
+        communities=await repo.communities(municipality_ids, until),
         plan=await repo.tasks(municipality_ids, year, DeadlineKind.PLAN, counted_until),
         monitor=await repo.tasks(municipality_ids, year, DeadlineKind.MONITORING, counted_until),
         surveys=await repo.survey_shares(

@@ -224,7 +224,7 @@ class KpiRepo:
         members = (
             select(CommunityMembership.person_id)
             .join(Community, Community.id == CommunityMembership.community_id)
-            .where(Community.is_active.is_(True))
+            .where(Community.is_active.is_(True), CommunityMembership.joined_at < until)
         )
         consulted = (
             select(ConsultationTeacher.teacher_id)
@@ -324,28 +324,26 @@ class KpiRepo:
 
     # --- communities ------------------------------------------------------------------------
 
-    async def communities(self, municipality_ids: Collection[int]) -> dict[int, tuple[int, int]]:
-        """Per municipality: (communities, of them active «горизонтальное обучение» ones)."""
+    async def communities(
+        self, municipality_ids: Collection[int], until: datetime
+    ) -> dict[int, tuple[int, int]]:
+        """Per municipality: (communities with a member who joined before `until`, of them
+        active «горизонтальное обучение» ones). A community has no date of its own: its first
+        member dates it, so a past year does not count today's communities."""
+        dated = (
+            select(CommunityMembership.community_id)
+            .where(CommunityMembership.joined_at < until)
+            .distinct()
+            .subquery()
+        )
+        counted = and_(Community.is_active.is_(True), Community.horizontal_learning.is_(True))
         rows = await self.session.execute(
             select(
                 Community.municipality_id,
                 func.count(),
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                and_(
-                                    Community.is_active.is_(True),
-                                    Community.horizontal_learning.is_(True),
-                                ),
-                                1,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
+                func.coalesce(func.sum(case((counted, 1), else_=0)), 0),
             )
+            .join(dated, dated.c.community_id == Community.id)
             .where(Community.municipality_id.in_(municipality_ids))
             .group_by(Community.municipality_id)
         )

@@ -1,0 +1,167 @@
+"""The KPI report on a hand-built data set (`tests/kpi_world.py`), every figure computed by hand.
+
+The world, program year 2025 (calendar), report day 2026-01-20:
+
+Грачёвский округ: schools A (НРО), B (НСУ), C (НРО, joined 2025-07-01) take part in 2025;
+D (the leader school) does not. Кировский округ: school E (НРО) takes part.
+Teachers: A — Т1 русский язык, Т2 математика, Т3 история; B — Т4 «Математика» (capitalised:
+matched case-blind), Т5 физика; C — Т6 русский язык; D — Т7 русский язык; E — Т8 русский язык.
+
+Self-checks in 2025: Т1 entry (subject 40, methodical 40) and final (60, 55); Т2 entry (40, 60)
+and final (70, 50); Т4, Т5, Т7 an entry each; Т3 only in 2024.
+Communities (members joined 2025-01-15): «Словесники» active horizontal — Т1, Т4; «Закрытое»
+inactive horizontal — Т6; «Физики» active, not horizontal — Т5.
+Consultations: A 2025-05-05 (teacher Т3); C 2025-03-01 (before it joined); D 2025-05-05 (not
+taking part); B 2024-12-01 (the year before).
+Events (Грачёвский, held): 3 «десанты» at A, 6 h (Feb, Apr, May) — a cancelled one, a draft and
+one in January 2026 are not counted; municipal seminars: at C 4 h in March (before C joined),
+at B 4 h in September, three of 2 h; 2 school experience exchanges; 2 webinars (+1 of the
+region itself); intermunicipal seminars with 40 attendees from 2 districts and with 39.
+Plan-graph tasks: due 03-31 — A done 03-20 (on time), B done 04-05 (late); due 06-30 — A not
+done; due 2026-02-15 — after the year, not counted. Monitoring tasks: due 03-31 — A and B done;
+due 11-30 — C not done. Parents' surveys: February 2 of 4 answers satisfied (4–5), November
+3 of 4.
+
+Грачёвский округ (programs 001, 002, 003 by default):
+- EV-SEM-DISTRICT 5 seminars (the 2 of 4 h + 3 of 2 h; intermunicipal ones are another scope)
+  of 5 → 100 %, met.  EV-DESANT (001) 3 of 5 → 60 %, behind.
+- CM-COUNT 1 («Словесники»; «Закрытое» inactive, «Физики» not horizontal) of 5 → 20 %.
+- SC-COVERAGE: Russian/maths teachers Т1, Т2, Т4, Т6 = 4, checked Т1, Т2, Т4 = 3 → 75 %.
+- SC-COVERAGE-ALL: Т1–Т6 = 6, checked Т1, Т2, Т4, Т5 = 4 → 66.7 %.
+- SC-DYNAMICS: re-checked Т1, Т2 = 2; both sections rose for Т1 only → 50 %; of 70 → 71.4 %.
+- COVERAGE-ANY: checked {Т1, Т2, Т4, Т5} ∪ active communities {Т1, Т4, Т5} ∪ consulted {Т3}
+  = 5 of 6 → 83.3 %.
+- CO-PER-SCHOOL: A only (B's is in 2024, C's before it joined) → 1 of 3 = 33.3 %.
+- CM-TEACHER-SHARE: Т1, Т4, Т5 → 3 of 6 = 50 %; of 70 → 71.4 %.
+- EV-PER-SCHOOL: A (the «десанты»), B (September seminar); C's was before it joined → 2 of 3
+  = 66.7 %.  CM-SCHOOL-SHARE: A and B have members → 66.7 %.
+- EV-SEM-INTERMUN 1 (the 40-person one) of 1, met.  EV-EXCHANGE 2 of 4 → 50 %.
+- DL-MONITOR: 2 of 3 tasks → 66.7 %.  DL-PLAN: 1 on time of 3 due → 33.3 %.
+- SV-PARENTS: 75 % − 50 % = +25.0 points, target +1 → met.
+On 2025-06-15 (mid-year): C has not joined yet, so the schools are A and B: EV-PER-SCHOOL 1 of 2
+(B's seminar is in September) = 50 %; SC-COVERAGE-ALL Т1–Т5, checked by then 4 → 80 %;
+SC-DYNAMICS: no final checks yet → no data.
+Year 2023: no schools, events, communities or checks → every line without a fact.
+The region (programs 000–003, calendar 2025) adds Кировский округ: EV-WEBINAR 3 of 9 (with the
+region's own), EV-SEM-INTERREG 0 of 1; SC-COVERAGE 3 of 5 = 60 %; CO-PER-SCHOOL 1 of 4 = 25 %;
+EV-PER-SCHOOL 2 of 4 = 50 %. Кировский округ alone: no events → EV lines without a fact;
+SC-COVERAGE 0 of 1 = 0 %.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import DomainError
+from bot.services import kpi
+from bot.services.kpi_lines import KpiReport
+from tests import kpi_world
+from tests.evattend_seed import person_of
+from tests.kpi_world import TODAY, YEAR
+
+
+def by_id(report: KpiReport, program: str | None = None) -> dict[str, tuple[float | None, str]]:
+    return {
+        line.id: (line.fact, line.status)
+        for line in report.lines
+        if program is None or line.program == program
+    }
+
+
+async def test_a_municipality_year_figure_by_figure(db: AsyncSession) -> None:
+    world = await kpi_world.build(db)
+    report = await kpi.kpi_report(
+        db, region_id=world.region, municipality_id=world.mun, year=YEAR, today=TODAY
+    )
+    assert (report.starts_on, report.ends_on) == (date(YEAR, 1, 1), date(YEAR, 12, 31))
+    assert by_id(report, "001") == {
+        "EV-SEM-DISTRICT": (5.0, "met"),
+        "EV-DESANT": (3.0, "behind"),
+        "CM-COUNT": (1.0, "behind"),
+        "SC-COVERAGE": (75.0, "behind"),
+        "SC-COVERAGE-ALL": (66.7, "behind"),
+        "SC-DYNAMICS": (50.0, "behind"),
+        "COVERAGE-ANY": (83.3, "behind"),
+        "CO-PER-SCHOOL": (33.3, "behind"),
+        "CM-TEACHER-SHARE": (50.0, "behind"),
+    }
+    assert by_id(report, "002") == {
+        "EV-PER-SCHOOL": (66.7, "behind"),
+        "CM-SCHOOL-SHARE": (66.7, "behind"),
+        "EV-SEM-INTERMUN": (1.0, "met"),
+        "EV-EXCHANGE": (2.0, "behind"),
+        "DL-MONITOR": (66.7, "behind"),
+    }
+    assert by_id(report, "003") == {"DL-PLAN": (33.3, "behind"), "SV-PARENTS": (25.0, "met")}
+    lines = {line.id: line for line in report.lines}
+    assert lines["EV-DESANT"].target == 5 and lines["EV-DESANT"].percent == 60.0
+    assert lines["SC-DYNAMICS"].percent == 71.4
+    assert (lines["SC-COVERAGE"].numerator, lines["SC-COVERAGE"].denominator) == (3, 4)
+    assert (lines["EV-PER-SCHOOL"].numerator, lines["EV-PER-SCHOOL"].denominator) == (2, 3)
+    assert lines["CM-COUNT"].percent == 20.0
+    assert lines["EV-SEM-INTERMUN"].comparison == "min"
+    assert lines["SC-DYNAMICS"].comparison == "upto"
+
+
+async def test_mid_year_a_school_counts_from_the_day_it_joined(db: AsyncSession) -> None:
+    world = await kpi_world.build(db)
+    report = await kpi.kpi_report(
+        db, region_id=world.region, municipality_id=world.mun, year=YEAR, today=date(YEAR, 6, 15)
+    )
+    lines = {line.id: line for line in report.lines}
+    assert (lines["EV-PER-SCHOOL"].numerator, lines["EV-PER-SCHOOL"].denominator) == (1, 2)
+    assert lines["EV-PER-SCHOOL"].fact == 50.0
+    assert lines["SC-COVERAGE-ALL"].fact == 80.0
+    assert lines["SC-DYNAMICS"].fact is None and lines["SC-DYNAMICS"].status == "no_data"
+
+
+async def test_a_year_with_no_data_has_no_facts(db: AsyncSession) -> None:
+    world = await kpi_world.build(db)
+    report = await kpi.kpi_report(
+        db, region_id=world.region, municipality_id=world.mun, year=2023, today=TODAY
+    )
+    assert report.lines
+    assert {line.status for line in report.lines} == {"no_data"}
+    assert all(line.percent is None for line in report.lines)
+
+
+async def test_the_region_and_its_municipalities(db: AsyncSession) -> None:
+    world = await kpi_world.build(db)
+    both = await kpi.region_report(db, region_id=world.region, year=YEAR, today=TODAY)
+    region = by_id(both.region, "000")
+    assert region["EV-WEBINAR"] == (3.0, "behind")
+    assert region["EV-SEM-INTERREG"] == (0.0, "behind")
+    assert region["EV-DESANT"] == (3.0, "behind")
+    assert by_id(both.region, "001")["SC-COVERAGE"] == (60.0, "behind")
+    assert by_id(both.region, "001")["CO-PER-SCHOOL"] == (25.0, "behind")
+    assert by_id(both.region, "002")["EV-PER-SCHOOL"] == (50.0, "behind")
+    same = await kpi.kpi_report(
+        db, region_id=world.region, municipality_id=None, year=YEAR, today=TODAY
+    )
+    assert by_id(same) == by_id(both.region)
+    names = [r.place for r in both.municipalities]
+    assert names == sorted(names, key=str.casefold) and len(names) == 2
+    kirov = next(r for r in both.municipalities if r.municipality_id == world.other)
+    kirov_lines = by_id(kirov, "000")
+    assert kirov_lines["EV-WEBINAR"] == (None, "no_data")
+    assert by_id(kirov, "001")["SC-COVERAGE"] == (0.0, "behind")
+    grachevka = next(r for r in both.municipalities if r.municipality_id == world.mun)
+    assert by_id(grachevka, "000")["EV-WEBINAR"] == (2.0, "behind")
+
+
+async def test_a_coordinator_never_gets_another_municipality(db: AsyncSession) -> None:
+    world = await kpi_world.build(db)
+    foreign = await person_of(db, kpi_world.FOREIGN_COORDINATOR)
+    with pytest.raises(DomainError) as refused:
+        await kpi.report_for(db, foreign, world.mun, YEAR, TODAY)
+    assert refused.value.key == "kpi.not_allowed"
+    with pytest.raises(DomainError):
+        await kpi.report_for(db, foreign, 0, YEAR, TODAY)  # the region: admins only
+    own = await kpi.report_for(db, foreign, world.other, YEAR, TODAY)
+    assert own.municipality_id == world.other
+    admin = await person_of(db, kpi_world.ADMIN)
+    region = await kpi.report_for(db, admin, 0, YEAR, TODAY)
+    assert region.municipality_id is None and region.region_id == world.region
