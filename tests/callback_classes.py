@@ -27,6 +27,7 @@ from bot.callbacks import (
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
+    KpiCb,
     LanguageCb,
     MunicipalitySettingsCb,
     PrivacyCb,
@@ -108,6 +109,7 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
         ("list", "all", "toggle", "search", "code", "regen", "checkin", "pick"),
     ),
     EventReportCb: ("action", ("event", "year", "schools", "xlsx")),
+    KpiCb: ("action", ("places", "show", "chart", "xlsx")),
     EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
     SelfCheckCb: (
         "action",

@@ -219,7 +219,7 @@ async def build(db: AsyncSession) -> World:
     t5 = await _teacher(db, "Т5", mun, b, ["физика"])
     t6 = await _teacher(db, "Т6", mun, c, ["русский язык"])
     t7 = await _teacher(db, "Т7", mun, d, ["русский язык"])  # school not taking part
-    t8 = await _teacher(db, "Т8", other, e, ["русский язык"])
+    await _teacher(db, "Т8", other, e, ["русский язык"])
 
     # Self-checks.
     await _check(db, t1, at(2), CheckStage.ENTRY, {"subject": 40.0, "methodical": 40.0})

@@ -50,16 +50,22 @@ SC-COVERAGE 0 of 1 = 0 %.
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from aiogram.methods import AnswerCallbackQuery, SendDocument, SendPhoto
+from aiogram.types import BufferedInputFile
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import KpiCb
 from bot.errors import DomainError
 from bot.services import kpi
 from bot.services.kpi_lines import KpiReport
 from tests import kpi_world
 from tests.evattend_seed import person_of
+from tests.harness import Harness
 from tests.kpi_world import TODAY, YEAR
 
 
@@ -165,3 +171,116 @@ async def test_a_coordinator_never_gets_another_municipality(db: AsyncSession) -
     admin = await person_of(db, kpi_world.ADMIN)
     region = await kpi.report_for(db, admin, 0, YEAR, TODAY)
     assert region.municipality_id is None and region.region_id == world.region
+
+
+# --- through the bot --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_report_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kpi, "today", lambda: TODAY)
+
+
+def _file(harness: Harness, kind: type[SendDocument] | type[SendPhoto]) -> BufferedInputFile:
+    found = [r for r in harness.requests if isinstance(r, kind)]
+    assert len(found) == 1
+    media = found[0].document if isinstance(found[0], SendDocument) else found[0].photo
+    assert isinstance(media, BufferedInputFile)
+    return media
+
+
+async def test_a_coordinator_sees_their_municipality_and_gets_the_files(
+    harness: Harness, db: AsyncSession, on_report_day: None
+) -> None:
+    world = await kpi_world.build(db)
+    coordinator = kpi_world.COORDINATOR
+    await harness.send(coordinator, "/kpi")
+    text = harness.last_text(coordinator)
+    assert f"Грачёвский муниципальный округ, {YEAR + 1} год" in text  # the current year first
+    assert "нет данных" in text
+    await harness.press(coordinator, f"{YEAR} год")
+    text = harness.last_text(coordinator)
+    assert f"Грачёвский муниципальный округ, {YEAR} год" in text
+    assert "Количество районных семинаров" in text
+    assert "не менее 5 · факт 5 · 100 % от цели" in text
+    assert "до 70 % · факт 50 % (1 из 2) · 71,4 % от цели" in text
+    assert "Концепция Грачёвского округа" in text
+    buttons = harness.buttons(coordinator)
+    assert "📊 Диаграмма" in buttons and "📥 Excel" in buttons
+    assert not any("Весь край" in b for b in buttons)
+
+    chart, excel = (harness.button_data(coordinator, b) for b in ("📊 Диаграмма", "📥 Excel"))
+    harness.clear()
+    await harness.callback(coordinator, chart)
+    png = _file(harness, SendPhoto)
+    assert png.data.startswith(b"\x89PNG")
+
+    harness.clear()
+    await harness.callback(coordinator, excel)
+    document = _file(harness, SendDocument)
+    assert document.filename == f"kpi-m{world.mun}-{YEAR}.xlsx"
+    book = load_workbook(io.BytesIO(document.data))
+    assert book.sheetnames == ["Показатели"]
+    rows = list(book["Показатели"].iter_rows(values_only=True))
+    assert rows[1][:7] == (
+        "№ п/п", "Наименование показателя", "Единица измерения", "Целевое значение", "Факт",
+        "%", "Статус",
+    )  # fmt: skip
+    by_title = {row[1]: row for row in rows[2:]}
+    seminars = by_title["Количество районных семинаров"]
+    assert seminars[2:7] == ("шт.", "не менее 5", 5, 100, "достигнуто")
+    per_school = by_title[
+        "Доля школ-участников, на базе которых проведено мероприятие не короче 4 часов"
+    ]
+    assert per_school[2:7] == ("%", "не менее 100", 66.7, 66.7, "ниже цели")
+
+    # Another municipality's report is refused, whatever the button says.
+    harness.clear()
+    await harness.callback(
+        kpi_world.FOREIGN_COORDINATOR,
+        KpiCb(action="show", municipality_id=world.mun, year=YEAR).pack(),
+    )
+    shown = "\n".join(harness.texts_to(kpi_world.FOREIGN_COORDINATOR))
+    shown += "".join(
+        str(r.text or "") for r in harness.requests if isinstance(r, AnswerCallbackQuery)
+    )
+    assert "недоступен" in shown and "Грачёвский" not in shown
+    harness.clear()
+    await harness.callback(
+        kpi_world.FOREIGN_COORDINATOR,
+        KpiCb(action="xlsx", municipality_id=world.mun, year=YEAR).pack(),
+    )
+    assert not [r for r in harness.requests if isinstance(r, SendDocument)]
+
+
+async def test_an_admin_picks_the_region_and_gets_the_sheet_by_municipality(
+    harness: Harness, db: AsyncSession, on_report_day: None
+) -> None:
+    world = await kpi_world.build(db)
+    admin = kpi_world.ADMIN
+    await harness.send(admin, "/kpi")
+    assert "выберите край или муниципалитет" in harness.last_text(admin)
+    await harness.press(admin, "🗺 Весь край")
+    await harness.press(admin, f"{YEAR} год")
+    text = harness.last_text(admin)
+    assert "Количество вебинаров" in text and "не менее 9 · факт 3" in text
+    excel = harness.button_data(admin, "📥 Excel")
+    harness.clear()
+    await harness.callback(admin, excel)
+    document = _file(harness, SendDocument)
+    assert document.filename == f"kpi-r{world.region}-{YEAR}.xlsx"
+    book = load_workbook(io.BytesIO(document.data))
+    assert book.sheetnames == ["Показатели", "по муниципалитетам"]
+    rows = list(book["по муниципалитетам"].iter_rows(values_only=True))
+    header = rows[0]
+    assert header[0] == "Муниципалитет" and "EV-WEBINAR (000)" in header
+    webinar = header.index("EV-WEBINAR (000)")
+    places = {row[0]: row for row in rows[2:]}
+    assert places["Грачёвский муниципальный округ"][webinar] == 2
+    assert places["Кировский городской округ"][webinar] is None
+    coverage = header.index("SC-COVERAGE (001)")
+    assert places["Кировский городской округ"][coverage] == 0
+    # The admin may open a municipality too.
+    await harness.callback(admin, KpiCb(action="places").pack())
+    await harness.press(admin, "Кировский городской округ")
+    assert "Кировский городской округ" in harness.last_text(admin)

@@ -43,6 +43,7 @@ from bot.callbacks import (
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
+    KpiCb,
     LanguageCb,
     MunicipalitySettingsCb,
     PrivacyCb,
@@ -450,6 +451,10 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"event_id": v.event, "session_id": v.event_session, "person_id": v.teacher},
     ],
     EventReportCb: lambda v: [{"event_id": v.event}, {"year": datetime.now(UTC).year}],
+    KpiCb: lambda v: [
+        {"municipality_id": v.municipality, "year": datetime.now(UTC).year},
+        {"municipality_id": 0, "year": datetime.now(UTC).year},
+    ],
     EventCb: lambda v: [
         {"event_id": v.webinar},
         {"event_id": v.webinar, "session_id": v.event_session},

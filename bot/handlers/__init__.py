@@ -23,6 +23,7 @@ def get_routers() -> list[Router]:
         fallback,
         invites,
         join_requests,
+        kpi,
         menu,
         municipality_settings,
         navigation,
@@ -61,6 +62,7 @@ def get_routers() -> list[Router]:
         municipality_settings.build_router(),
         communities.build_router(),
         self_check.build_router(),
+        kpi.build_router(),  # /kpi and its buttons
         people.build_router(),
         menu.build_router(),
         fallback.build_router(),

@@ -38,6 +38,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.join_requests",
         "menu.manage_communities",
         "menu.self_check_summary",
+        "menu.kpi",
     ),
     Role.ADMIN: (
         "menu.broadcasts",
@@ -45,6 +46,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.events_admin",
         "menu.municipalities",
         "menu.self_check_summary",
+        "menu.kpi",
     ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
@@ -53,8 +55,16 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.TEACHER: ("ask", "communities", "selfcheck", "events", "checkin"),
     Role.SCHOOL_LEADER: ("events", "checkin"),
     Role.TUTOR: ("questions", "consult", "teachers", "events", "checkin"),
-    Role.COORDINATOR: ("broadcast", "roster", "invite", "requests", "deadlines", "eventreport"),
-    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport"),
+    Role.COORDINATOR: (
+        "broadcast",
+        "roster",
+        "invite",
+        "requests",
+        "deadlines",
+        "eventreport",
+        "kpi",
+    ),
+    Role.ADMIN: ("broadcast", "municipalities", "deadlines", "eventreport", "kpi"),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
 GUEST_COMMANDS = ("start", "privacy", "help")

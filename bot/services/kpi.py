@@ -485,3 +485,20 @@ def years_offered(reach: Reach, today: date) -> list[int]:
     kinds = {program_years.kind_of(m) for m in reach.municipalities} or {YearKind.CALENDAR}
     current = max(program_years.year_of(kind, today) for kind in kinds)
     return [current, current - 1]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def export_for(
+    session: AsyncSession, viewer: Person, municipality_id: int, year: int, day: date
+) -> tuple[KpiReport, list[KpiReport] | None]:
+    """The report to export and, for the region (admins), the rows of «по муниципалитетам»."""
+    if municipality_id == 0:
+        reach = await reach_of(session, viewer)
+        if reach.region_id is None:
+            raise DomainError("kpi.not_allowed")
+        both = await region_report(session, region_id=reach.region_id, year=year, today=day)
+        return both.region, both.municipalities
+    return await report_for(session, viewer, municipality_id, year, day), None
