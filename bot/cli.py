@@ -1,5 +1,5 @@
 """Command line: `nastavnik run | webhook | jobs | migrate | import-roster FILE | demo-data |
-check-scenarios [PATH...]`.
+check-scenarios [PATH...] | kpi --municipality NAME --year YYYY`.
 
 Settings problems end the program with one line saying what to fix, never a traceback.
 """
@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from bot.logging_setup import setup_logging
-from bot.services import event_reports, event_types, route_materials, scenarios
+from bot.services import event_reports, event_types, kpi_targets, route_materials, scenarios
 from bot.services.scenarios import SCENARIOS_DIR
 from bot.texts import LOCALES_DIR, Texts, plain, t
 from config.settings import Settings, SettingsError, load_settings
@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         "check-scenarios", help="check scenario files (default: the shipped bot/scenarios/)"
     )
     check.add_argument("paths", nargs="*", type=Path, help="YAML files or folders")
+    kpi = commands.add_parser("kpi", help="the KPI report of a municipality or the region")
+    kpi.add_argument("--municipality", help="municipality name (default: the whole region)")
+    kpi.add_argument("--region", help="region name (default: REGION_NAME)")
+    kpi.add_argument("--year", type=int, required=True, help="program year, e.g. 2027")
+    kpi.add_argument("--format", choices=("json", "xlsx"), default="json")
+    kpi.add_argument("--output", help="file to write (json: default stdout)")
     return parser
 
 
@@ -109,6 +115,7 @@ def check_event_files() -> int:
     checks = (
         (event_types.EVENT_TYPES_FILE, event_types.catalogue),
         (event_reports.TARGETS_FILE, event_reports.targets),
+        (kpi_targets.KPI_TARGETS_FILE, kpi_targets.kpi_targets),
     )
     failed = 0
     for path, load in checks:
@@ -116,9 +123,11 @@ def check_event_files() -> int:
             load()
         except (OSError, ValueError, yaml.YAMLError) as error:
             failed += 1
-            reason = " ".join(str(error).split())
+            # The KPI targets name the line of the problem; the others say it in the reason.
+            line = getattr(error, "line", 0)
+            reason = " ".join(str(getattr(error, "reason", error)).split())
             print(
-                plain(t("scenarios.problem.line", file=path, line=0, reason=reason)),
+                plain(t("scenarios.problem.line", file=path, line=line, reason=reason)),
                 file=sys.stderr,
             )
     return EXIT_SCENARIOS if failed else 0
@@ -142,5 +151,6 @@ def _command(name: str) -> Command:
         "jobs": runner.run_jobs,
         "import-roster": runner.import_roster,
         "demo-data": runner.demo_data,
+        "kpi": runner.kpi_report,
     }
     return commands[name]

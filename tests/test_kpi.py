@@ -51,18 +51,24 @@ SC-COVERAGE 0 of 1 = 0 %.
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from aiogram.methods import AnswerCallbackQuery, SendDocument, SendPhoto
 from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import KpiCb
 from bot.errors import DomainError
-from bot.services import kpi
+from bot.services import kpi, kpi_targets
+from bot.services.kpi_cli import kpi_command
 from bot.services.kpi_lines import KpiReport
+from bot.texts import LOCALES_DIR, Texts
+from config.settings import Settings
 from tests import kpi_world
 from tests.evattend_seed import person_of
 from tests.harness import Harness
@@ -284,3 +290,94 @@ async def test_an_admin_picks_the_region_and_gets_the_sheet_by_municipality(
     await harness.callback(admin, KpiCb(action="places").pack())
     await harness.press(admin, "Кировский городской округ")
     assert "Кировский городской округ" in harness.last_text(admin)
+
+
+# --- the command line and the targets file ------------------------------------------------------
+
+
+@pytest.fixture
+def russian_texts() -> Iterator[None]:
+    texts = Texts(path=LOCALES_DIR, default_locale="ru")
+    with texts.context(), texts.use_locale("ru"):
+        yield
+
+
+REGION_NAME = "Ставропольский край (Грачёвский муниципальный округ)"
+
+
+async def test_the_command_line_json_and_xlsx(
+    session_pool: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    db: AsyncSession,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    russian_texts: None,
+) -> None:
+    world = await kpi_world.build(db)
+    code = await kpi_command(
+        session_pool, settings, municipality="грачёвский муниципальный округ",
+        region=REGION_NAME, year=YEAR, today=TODAY,
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["municipality_id"] == world.mun and data["year"] == YEAR
+    lines = {(line["program"], line["id"]): line for line in data["lines"]}
+    assert lines[("002", "EV-PER-SCHOOL")] | {"title": ""} == {
+        "id": "EV-PER-SCHOOL", "program": "002", "title": "", "comparison": "min",
+        "unit": "percent", "target": 100.0, "fact": 66.7, "percent": 66.7, "status": "behind",
+        "numerator": 2, "denominator": 3, "source": "002_598ff6470de27532.txt L334",
+    }  # fmt: skip
+    assert lines[("003", "SV-PARENTS")]["fact"] == 25.0
+
+    out = tmp_path / "region.xlsx"
+    code = await kpi_command(
+        session_pool, settings, municipality=None, region=REGION_NAME, year=YEAR,
+        fmt="xlsx", output=str(out), today=TODAY,
+    )  # fmt: skip
+    assert code == 0 and str(out) in capsys.readouterr().out
+    book = load_workbook(out)
+    assert book.sheetnames == ["Показатели", "по муниципалитетам"]
+    rows = list(book["Показатели"].iter_rows(values_only=True))
+    webinar = next(row for row in rows[2:] if row[1] == "Количество вебинаров")
+    assert webinar[2:7] == ("шт.", "не менее 9", 3, 33.3, "ниже цели")
+    assert [row[0] for row in rows[2:]] == list(range(1, len(rows) - 1))
+
+    code = await kpi_command(
+        session_pool, settings, municipality="Нет такого", region=REGION_NAME, year=YEAR
+    )
+    assert code == 2 and "Нет такого" in capsys.readouterr().err
+    code = await kpi_command(session_pool, settings, municipality=None, region=None, year=YEAR)
+    assert code == 2 and "не найден" in capsys.readouterr().err
+
+
+def test_the_shipped_targets_file_is_valid() -> None:
+    loaded = kpi_targets.parse(kpi_targets.KPI_TARGETS_FILE.read_text(encoding="utf-8"))
+    ids = {target.id for _, target in loaded.for_region()}
+    assert ids == set(kpi_targets.KNOWN_IDS)
+    desant = next(t for p, t in loaded.for_region() if (p, t.id) == ("001", "EV-DESANT"))
+    assert (desant.target_in(2021), desant.target_in(2023)) == (2, 5)
+
+
+@pytest.mark.parametrize(
+    ("broken", "line", "says"),
+    [
+        ("      - id: EV-WEBINAR\n", "      - id: EV-WEBINARS\n", "unknown indicator"),
+        ("        comparison: upto\n", "        comparison: most\n", "comparison"),
+        ('  default:\n    - program: "001"\n', '  default:\n    - program: "009"\n', "009"),
+        ("        target: 9\n", "        target: nine\n", "target"),
+        ("programs:\n", "programs: [\n", ""),
+    ],
+)
+def test_a_malformed_targets_file_is_refused_with_its_line(
+    broken: str, line: str, says: str
+) -> None:
+    text = kpi_targets.KPI_TARGETS_FILE.read_text(encoding="utf-8")
+    assert broken in text
+    bad = text.replace(broken, line, 1)
+    expected = bad[: bad.index(line)].count("\n") + 1 + line.rstrip("\n").count("\n")
+    with pytest.raises(kpi_targets.KpiTargetsError) as refused:
+        kpi_targets.parse(bad)
+    assert says in refused.value.reason
+    assert refused.value.line > 0
+    if says not in ("", "009"):
+        assert refused.value.line == expected
