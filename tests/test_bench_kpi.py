@@ -33,7 +33,7 @@ async def test_the_table_has_every_row(tmp_path: Path) -> None:
     databases = ["SQLite", "PostgreSQL"] if postgres else ["SQLite"]
     for database in databases:
         mine = [row for row in rows if row.measure.startswith(database)]
-        assert len(mine) == 4, table
+        assert len(mine) == 5, table
         region = next(row for row in mine if "region report" in row.measure)
         assert "20 of 20 lines with a fact" in region.value, table
         assert "municipalities" in next(r for r in mine if ".xlsx" in r.measure).value, table

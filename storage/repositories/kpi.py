@@ -194,10 +194,15 @@ class KpiRepo:
         )
 
     @staticmethod
-    def _checked(scenario_id: str, since: datetime, until: datetime) -> Select[Any]:
+    def _checked(
+        municipality_ids: Collection[int], scenario_id: str, since: datetime, until: datetime
+    ) -> Select[Any]:
+        """People with a check submitted in the window, in the municipalities (a check keeps
+        the municipality its author was in: the index narrows a municipality's report)."""
         return select(Response.person_id).where(
             Response.scenario_id == scenario_id,
             Response.status == ResponseStatus.SUBMITTED,
+            Response.municipality_id.in_(municipality_ids),
             Response.submitted_at >= since,
             Response.submitted_at < until,
             Response.person_id.is_not(None),
@@ -215,17 +220,25 @@ class KpiRepo:
     ) -> dict[int, TeacherCounts]:
         """Per participating school, its teachers and how many of them did what in the window."""
         base = self._teachers(municipality_ids, year).subquery()
-        checked = self._checked(scenario_id, since, until).distinct()
+        checked = self._checked(municipality_ids, scenario_id, since, until).distinct()
         subject = select(PersonSubject.person_id).where(PersonSubject.subject.in_(subjects))
         members = (
             select(CommunityMembership.person_id)
             .join(Community, Community.id == CommunityMembership.community_id)
-            .where(Community.is_active.is_(True), CommunityMembership.joined_at < until)
+            .where(
+                Community.is_active.is_(True),
+                Community.municipality_id.in_(municipality_ids),
+                CommunityMembership.joined_at < until,
+            )
         )
         consulted = (
             select(ConsultationTeacher.teacher_id)
             .join(Consultation, Consultation.id == ConsultationTeacher.consultation_id)
-            .where(Consultation.held_on >= since.date(), Consultation.held_on < until.date())
+            .where(
+                Consultation.municipality_id.in_(municipality_ids),
+                Consultation.held_on >= since.date(),
+                Consultation.held_on < until.date(),
+            )
         )
         attended = (
             select(EventAttendance.person_id)
@@ -279,6 +292,7 @@ class KpiRepo:
             .where(
                 Response.scenario_id == scenario_id,
                 Response.status == ResponseStatus.SUBMITTED,
+                Response.municipality_id.in_(municipality_ids),
                 Response.submitted_at >= since,
                 Response.submitted_at < until,
                 Response.person_id.is_not(None),
