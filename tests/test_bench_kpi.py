@@ -12,9 +12,7 @@ from bench.surveys import markdown_table
 from bench.update_path import asyncpg_url
 
 TINY = Scale(
-    RegionSize(
-        municipalities=3, schools=12, teachers=120, tutors=6, consultations=60, threads=30
-    ),
+    RegionSize(municipalities=3, schools=12, teachers=120, tutors=6, consultations=60, threads=30),
     events=40,
     attendees=5,
     plan_items=3,

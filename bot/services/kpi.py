@@ -17,8 +17,8 @@ municipalities, so the admin's «по муниципалитетам» sheet cos
 - SC-COVERAGE: Russian-language and mathematics teachers of participating schools with a
   submitted self-check in the year (SC-COVERAGE-ALL: every teacher); SC-DYNAMICS: of the
   teachers with an entry and a final check in the year, those whose scores rose in every
-  section the scenario's dynamics rule names; COVERAGE-ANY: teachers with any of a self-check,
-  a community, a consultation or an attended event.
+  section the scenario's dynamics rule names (checks made in the report's municipalities);
+  COVERAGE-ANY: any of a self-check, a community, a consultation or an attended event.
 - DL-PLAN: plan-graph tasks due so far done on time; DL-MONITOR: monitoring stage tasks due
   so far that are submitted.
 - SV-PARENTS: the share of satisfied answers (4–5 of 5) in the last parents' survey of the
