@@ -249,6 +249,7 @@ class KpiRepo:
         # One grouped statement; each set of people is read once (SQLite keeps an IN list as
         # an indexed temporary table), the teachers once.
         is_checked = base.c.person_id.in_(checked)
+        is_subject = base.c.person_id.in_(subject)
 
         def count(condition: Any) -> Any:
             return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -258,8 +259,8 @@ class KpiRepo:
                 base.c.school_id,
                 func.count(),
                 count(is_checked),
-                count(base.c.person_id.in_(subject)),
-                count(base.c.person_id.in_(subject.where(PersonSubject.person_id.in_(checked)))),
+                count(is_subject),
+                count(and_(is_subject, is_checked)),
                 count(base.c.person_id.in_(members)),
                 count(base.c.person_id.in_(reached)),
             )
