@@ -1,5 +1,5 @@
 """Command line: `nastavnik run | webhook | jobs | migrate | import-roster FILE | demo-data |
-check-scenarios [PATH...] | plan check FILE`.
+check-scenarios [PATH...] | plan check FILE | kpi --municipality NAME --year YYYY`.
 
 Settings problems end the program with one line saying what to fix, never a traceback.
 """
@@ -19,6 +19,7 @@ from bot.logging_setup import setup_logging
 from bot.services import (
     event_reports,
     event_types,
+    kpi_targets,
     plan_template_format,
     plan_templates,
     route_materials,
@@ -61,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)
     plan_check = plan_commands.add_parser("check", help="check a plan-graph template file")
     plan_check.add_argument("file", type=Path)
+    kpi = commands.add_parser("kpi", help="the KPI report of a municipality or the region")
+    kpi.add_argument("--municipality", help="municipality name (default: the whole region)")
+    kpi.add_argument("--region", help="region name (default: REGION_NAME)")
+    kpi.add_argument("--year", type=int, required=True, help="program year, e.g. 2027")
+    kpi.add_argument("--format", choices=("json", "xlsx"), default="json")
+    kpi.add_argument("--output", help="file to write (json: default stdout)")
     return parser
 
 
@@ -123,6 +130,7 @@ def check_event_files() -> int:
     checks = (
         (event_types.EVENT_TYPES_FILE, event_types.catalogue),
         (event_reports.TARGETS_FILE, event_reports.targets),
+        (kpi_targets.KPI_TARGETS_FILE, kpi_targets.kpi_targets),
     )
     failed = 0
     for path, load in checks:
@@ -130,9 +138,11 @@ def check_event_files() -> int:
             load()
         except (OSError, ValueError, yaml.YAMLError) as error:
             failed += 1
-            reason = " ".join(str(error).split())
+            # The KPI targets name the line of the problem; the others say it in the reason.
+            line = getattr(error, "line", 0)
+            reason = " ".join(str(getattr(error, "reason", error)).split())
             print(
-                plain(t("scenarios.problem.line", file=path, line=0, reason=reason)),
+                plain(t("scenarios.problem.line", file=path, line=line, reason=reason)),
                 file=sys.stderr,
             )
     return EXIT_SCENARIOS if failed else 0
@@ -182,5 +192,6 @@ def _command(name: str) -> Command:
         "jobs": runner.run_jobs,
         "import-roster": runner.import_roster,
         "demo-data": runner.demo_data,
+        "kpi": runner.kpi_report,
     }
     return commands[name]

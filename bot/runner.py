@@ -278,6 +278,27 @@ async def import_roster(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
 
 
+async def kpi_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.kpi_cli import kpi_command
+
+    engine = create_engine(settings.database_url)
+    try:
+        await _reachable(engine)
+        if not await _schema_is_current(engine):
+            return 1
+        return await kpi_command(
+            create_session_pool(engine),
+            settings,
+            municipality=args.municipality,
+            region=args.region,
+            year=args.year,
+            fmt=args.format,
+            output=args.output,
+        )
+    finally:
+        await engine.dispose()
+
+
 async def demo_data(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.services.demo import create_demo_data
 

@@ -29,6 +29,7 @@ from bot.callbacks import (
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
+    KpiCb,
     LanguageCb,
     MunicipalitySettingsCb,
     PrivacyCb,
@@ -137,6 +138,7 @@ VALUES: dict[type[CallbackData], tuple[str, tuple[str, ...]]] = {
             "remove_yes",
         ),
     ),
+    KpiCb: ("action", ("places", "show", "chart", "xlsx")),
     EventCb: ("action", ("list", "mine", "card", "register", "confirm", "decline", "ics")),
     TaskCb: ("action", ("card", "done", "comment", "help", "stage")),
     SelfCheckCb: (

@@ -45,6 +45,7 @@ from bot.callbacks import (
     InviteCb,
     JoinDecisionCb,
     JoinPickCb,
+    KpiCb,
     LanguageCb,
     MunicipalitySettingsCb,
     PrivacyCb,
@@ -548,6 +549,10 @@ FOREIGN_IDS: dict[type, Callable[[Victims], list[Fields]]] = {
         {"deadline_id": v.deadline, "page": 1},
     ],
     TaskCb: lambda v: [{"task_id": v.stage_task}, {"task_id": v.deadline_task}],
+    KpiCb: lambda v: [
+        {"municipality_id": v.municipality, "year": datetime.now(UTC).year},
+        {"municipality_id": 0, "year": datetime.now(UTC).year},
+    ],
     EventCb: lambda v: [
         {"event_id": v.webinar},
         {"event_id": v.webinar, "session_id": v.event_session},

@@ -783,6 +783,34 @@ def _board_cases() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+def _kpi_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    from bot.services.kpi_lines import KpiLine, KpiReport
+
+    def line(fact: float | None, **changes: Any) -> KpiLine:
+        values: dict[str, Any] = {
+            "id": "EV-DESANT", "title": {"ru": USER_TEXT, "en": "Landing"}, "program": "001",
+            "comparison": "min", "unit": "count", "target": 5.0, "fact": fact,
+            "source": "001 L410",
+        }  # fmt: skip
+        return KpiLine(**(values | changes))
+
+    lines = [
+        line(3.0),
+        line(5.0, comparison="upto"),
+        line(None),
+        line(66.7, unit="percent", target=100.0, numerator=2, denominator=3, program="002"),
+    ]
+    report = KpiReport(2025, DAY, DAY, 1, 1, USER_TEXT, lines)
+    groups = [("001", lines[:3]), ("002", lines[3:])]
+    programs = {"001": "Киров", "002": USER_TEXT}
+    empty = KpiReport(2025, DAY, DAY, None, 1, "Край", [])
+    return [
+        ("kpi_report.html", "lines", {"r": report, "groups": groups, "programs": programs,
+                                      "lang": "ru"}),
+        ("kpi_report.html", "empty", {"r": empty, "groups": [], "programs": {}, "lang": "en"}),
+    ]  # fmt: skip
+
+
 _EVATTEND_CASES = _evattend_cases()
 
 
@@ -1603,6 +1631,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *_event_reminder_cases(),
     *_plan_cases(),
     *_deadline_cases(),
+    *_kpi_cases(),
 ]
 
 

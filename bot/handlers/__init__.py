@@ -24,6 +24,7 @@ def get_routers() -> list[Router]:
         fallback,
         invites,
         join_requests,
+        kpi,
         menu,
         municipality_settings,
         navigation,
@@ -71,6 +72,7 @@ def get_routers() -> list[Router]:
         program_schools.build_router(),
         communities.build_router(),
         self_check.build_router(),
+        kpi.build_router(),  # /kpi and its buttons
         people.build_router(),
         menu.build_router(),
         fallback.build_router(),

@@ -43,6 +43,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.board",
         "menu.deadline_items",
         "menu.my_tasks",
+        "menu.kpi",
     ),
     Role.ADMIN: (
         "menu.broadcasts",
@@ -53,6 +54,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.program_schools",
         "menu.board",
         "menu.deadline_items",
+        "menu.kpi",
     ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
@@ -74,6 +76,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "plan",
         "duedates",
         "mytasks",
+        "kpi",
     ),
     Role.ADMIN: (
         "broadcast",
@@ -85,6 +88,7 @@ COMMANDS_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "monitoring",
         "plan",
         "duedates",
+        "kpi",
     ),
 }
 COMMON_COMMANDS = ("menu", "mydata", "privacy", "language", "forget", "help")
