@@ -35,7 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import selectinload
 
 from bench.region import RegionSize, _advance_sequences, _insert, build_region
 from bench.surveys import (
@@ -47,7 +48,7 @@ from bench.surveys import (
     timed,
 )
 from bench.update_path import asyncpg_url, sqlite_url
-from bot.services import kpi, kpi_export
+from bot.services import kpi, kpi_export, status_board
 from bot.texts import LOCALES_DIR, Texts
 from storage.db import create_engine, create_session_pool
 from storage.models import (
@@ -64,11 +65,14 @@ from storage.models import (
     EventForm,
     EventScope,
     EventStatus,
+    Person,
+    PersonRole,
     ProgramLevel,
     Recurrence,
     Response,
     ResponseStatus,
     Responsible,
+    Role,
     SchoolParticipation,
     SectionScore,
     Survey,
@@ -78,6 +82,7 @@ from storage.models import (
 
 REPORT_TARGET_S = 1.0
 XLSX_TARGET_S = 5.0
+BOARD_TARGET_S = 1.0
 RSS_TARGET_MB = 300.0
 EVENT_KINDS = (
     ("desant", EventScope.MUNICIPAL),
@@ -325,10 +330,49 @@ async def build_in_child(url: str, scale: Scale, *, create_schema: bool) -> Buil
         return await loop.run_in_executor(None, pending.get)
 
 
-async def time_board(*_args: Any) -> Row | None:
-    """The status board's timing (`bot.services.status_board`): not in this branch; added
-    after the merge. None: no row."""
-    return None
+async def time_board(pool: Any, built: Built, runs: int, label: str) -> list[Row]:
+    """The status board on the same data: a coordinator's board of their municipality (the
+    year's 73 items × its schools) and an admin's row per municipality of the region."""
+    async with pool() as session:
+        coordinator_id = await session.scalar(
+            select(PersonRole.person_id).where(
+                PersonRole.role == Role.COORDINATOR,
+                PersonRole.municipality_id == built.municipality_id,
+            )
+        )
+        admin = Person(full_name="Bench admin", telegram_id=None)
+        session.add(admin)
+        await session.flush()
+        session.add(PersonRole(person_id=admin.id, role=Role.ADMIN, region_id=built.region_id))
+        await session.commit()
+        people = (
+            await session.scalars(
+                select(Person)
+                .where(Person.id.in_([coordinator_id, admin.id]))
+                .options(selectinload(Person.roles))
+            )
+        ).all()
+    by_id = {person.id: person for person in people}
+    coordinator, admin = by_id[coordinator_id], by_id[admin.id]
+
+    async def board() -> str:
+        async with pool() as session:
+            found = await status_board.board(
+                session, coordinator, built.municipality_id, built.year, built.today
+            )
+        return f"{found.totals.total} tasks, {found.pages} pages"
+
+    async def overview() -> str:
+        async with pool() as session:
+            found = await status_board.overview(session, admin, built.year, built.today)
+        return f"{found.totals.total} tasks"
+
+    return [
+        (await timed(runs, board)).row(f"{label}: status board (a coordinator)", BOARD_TARGET_S),
+        (await timed(runs, overview)).row(
+            f"{label}: status board (admin, every municipality)", BOARD_TARGET_S
+        ),
+    ]
 
 
 async def measure(label: str, url: str, scale: Scale, *, create_schema: bool) -> list[Row]:
@@ -390,9 +434,7 @@ async def measure(label: str, url: str, scale: Scale, *, create_schema: bool) ->
         # the peak before it tells the report and the .xlsx apart from the picture.
         rows.append(Row(f"{label}: peak RSS so far (before the chart)", f"{peak_rss_mb():.0f} MB"))
         rows.append((await timed(scale.runs, chart)).row(f"{label}: region chart", XLSX_TARGET_S))
-        board = await time_board(pool, built)
-        if board is not None:
-            rows.append(board)
+        rows.extend(await time_board(pool, built, scale.runs, label))
         return rows
     finally:
         await engine.dispose()

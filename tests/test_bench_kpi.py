@@ -31,8 +31,10 @@ async def test_the_table_has_every_row(tmp_path: Path) -> None:
     databases = ["SQLite", "PostgreSQL"] if postgres else ["SQLite"]
     for database in databases:
         mine = [row for row in rows if row.measure.startswith(database)]
-        assert len(mine) == 5, table
+        assert len(mine) == 7, table
         region = next(row for row in mine if "region report" in row.measure)
         assert "20 of 20 lines with a fact" in region.value, table
         assert "municipalities" in next(r for r in mine if ".xlsx" in r.measure).value, table
+        board = next(row for row in mine if "status board (a coordinator)" in row.measure)
+        assert " tasks, " in board.value, table
     assert rows[-1].measure.startswith("peak RSS"), table
