@@ -19,14 +19,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import JobContext
 from bot.scheduler.digest import run, send_digest
-from bot.services import kpi, weekly_digest
-from bot.services.kpi_lines import KpiLine, KpiReport
+from bot.services import weekly_digest
 from storage.models import (
     Deadline,
     DeadlineTask,
@@ -47,6 +45,7 @@ from storage.models import (
     Thread,
     ThreadStatus,
 )
+from tests import evattend_seed as ev
 from tests import seed
 from tests.harness import Harness
 
@@ -308,39 +307,27 @@ async def test_the_monday_of_the_coordinators_own_zone(harness: Harness, db: Asy
 
 
 async def test_the_kpi_section_lists_the_lines_behind_pro_rata(
-    harness: Harness, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, db: AsyncSession
 ) -> None:
-    """The only test with a stand-in KPI report (the KPI module is written by another part):
-    of three lines on 1 March (59 of 365 days gone, 16.2 %), the webinars (1 of 9: 1.5 due)
-    are behind, the consultations share (20 % of 100 %: 16.2 due) is not, a line without
-    data is not judged."""
-    await world(db, busy=False)
-
-    def line(line_id: str, title: str, unit: str, target: float, fact: float | None) -> KpiLine:
-        return KpiLine(
-            id=line_id, title={"ru": title, "en": title}, program="002", comparison="min",
-            unit=unit, target=target, fact=fact, source="seeds 002",  # type: ignore[arg-type]
-        )  # fmt: skip
-
-    async def fixed_report(session: AsyncSession, **kw: object) -> KpiReport:
-        assert kw["year"] == 2027 and kw["today"] == MONDAY
-        return KpiReport(
-            2027, date(2027, 1, 1), date(2027, 12, 31), int(str(kw["municipality_id"])),
-            int(str(kw["region_id"])), "Грачёвский",
-            [
-                line("EV-WEBINAR", "Вебинары", "count", 9, 1),
-                line("CONS-SCHOOLS", "Школы с консультацией", "percent", 100, 20),
-                line("DIAG", "Диагностика", "percent", 100, None),
-            ],
-        )  # fmt: skip
-
-    monkeypatch.setattr(kpi, "kpi_report", fixed_report)
+    """The real KPI report of the world's municipality (it follows programs 001–003): one
+    seminar was held in February; on 1 March 59 of 365 days are gone (16.2 %), so «десант»
+    (target 5, none held: 0.8 due by now) is behind; shares with nothing to count from (no
+    school takes part in 2027) have no fact and are not judged."""
+    ids = await world(db, busy=False)
+    await ev.event(
+        db, municipality_id=ids["mun"], type_id="seminar", status=EventStatus.HELD,
+        starts_at=datetime(2027, 2, 10, 7, tzinfo=UTC),
+    )  # fmt: skip
+    await db.commit()
     assert await run(context(harness), at(MONDAY, 8)) == 2
     await delivered(harness, db)
     text = harness.last_text(COORDINATOR)
     assert "Показатели ниже плана на сегодня" in text
-    assert "Вебинары (Грачёвский муниципальный округ): 1 при ожидаемых к сегодня 1,5" in text
-    assert "Школы с консультацией" not in text and "Диагностика" not in text
+    assert (
+        "«Педагогический десант» (Грачёвский муниципальный округ): 0 при ожидаемых к сегодня 0,8"
+        in text
+    )
+    assert "Доля учителей русского языка и математики" not in text
     assert "Спокойная неделя" not in text
 
 
