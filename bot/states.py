@@ -102,7 +102,7 @@ class SelfCheckFlow(StatesGroup):
     tutor_note = State()
 
 
-# The organiser's event form (bot/dialogs/event_editor.py): creating, and changing one field
+# The organiser's event form (bot/dialogs/event_editor/): creating, and changing one field
 class EventEditor(StatesGroup):
     kind = State()
     title = State()

@@ -21,9 +21,9 @@ from storage.models import (
     RegistrationStatus,
     Role,
 )
-from tests import evattend_seed as ev
+from tests import event_world as ev
 from tests import seed
-from tests.evattend_seed import person_of
+from tests.event_world import person_of
 from tests.harness import Harness
 
 COORDINATOR = 8301

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import EventCb, EventReportCb
 from bot.scheduler.events import run
 from storage.models import Event, EventRegistration, EventStatus, RegistrationStatus, Survey
+from tests.event_world import job_context as context
 from tests.harness import Harness
-from tests.test_event_reminders import context
 from tests.test_events_admin import COORDINATOR, TEACHERS, arrange, webinar_to_preview
 
 FIRST, SECOND = TEACHERS[1], TEACHERS[2]

@@ -15,10 +15,12 @@ from aiogram.methods import AnswerCallbackQuery, SendDocument
 from aiogram.types import BufferedInputFile
 from icalendar import Calendar
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.event import listen, remove
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.callbacks import EventCb
 from bot.services import audience as audiences
+from bot.services import event_calendar
 from bot.services import event_registration as registration
 from bot.services.scope import scope_of
 from config.settings import Settings
@@ -31,6 +33,7 @@ from storage.models import (
     EventScope,
     EventSession,
     EventStatus,
+    Municipality,
     Person,
     RegistrationStatus,
     Role,
@@ -165,7 +168,7 @@ async def test_a_teacher_finds_the_event_registers_in_one_tap_and_gets_the_ics(
     assert isinstance(document, BufferedInputFile) and document.filename == "event.ics"
     calendar = Calendar.from_ical(document.data)
     item = next(iter(calendar.walk("VEVENT")))
-    assert str(item["uid"]) == f"event-{event}@{registration.ICS_DOMAIN}"
+    assert str(item["uid"]) == f"event-{event}@{event_calendar.ICS_DOMAIN}"
     assert await registrations(db, event) == [(teacher, "registered", None)]
     assert await seats_taken(db, event) == 1
     reminders = await db.scalars(select(EventReminder.offset_minutes).order_by(EventReminder.id))
@@ -545,3 +548,43 @@ async def test_forget_gives_up_the_seat_and_the_next_in_line_is_offered_it(
     await harness.deliver()
     assert "освободилось место" in harness.last_text(TEACHERS[1])
     assert [r[1] for r in await registrations(db, event)] == ["declined", "offered"]
+
+
+async def test_a_tap_reads_the_event_once_and_the_audience_in_one_query(
+    harness: Harness, db: AsyncSession, engine: AsyncEngine
+) -> None:
+    """«Записаться» with «Вы записаны» and its .ics: the event is read once and the audience
+    checked in one query, for a municipal event and for a regional one (whose audience is
+    every municipality of the region: still one query, and someone of another region is out)."""
+    world = await arrange(db)
+    region_id = await db.scalar(
+        select(Municipality.region_id).where(Municipality.id == world["mun"])
+    )
+    municipal = await add_event(db, world, capacity=30)
+    regional = await add_event(
+        db, world, capacity=30, scope=EventScope.REGIONAL, municipality_id=None, region_id=region_id
+    )
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for teacher, event in ((TEACHERS[0], municipal), (TEACHERS[1], regional)):
+            statements.clear()
+            await tap(harness, teacher, "register", event)
+            assert "Вы записаны" in (documents(harness, teacher)[-1].caption or "")
+            reads = [s for s in statements if s.startswith("SELECT events.")]
+            audience = [s for s in statements if s.startswith("SELECT people.id ")]
+            assert (len(reads), len(audience)) == (1, 1), statements
+            assert not [s for s in statements if s.startswith("SELECT municipalities.id FROM")]
+            # Besides the update path's own (the inbox row): the person, the event, their
+            # registration, the audience, the seat, the registration, its reminders, the zone.
+            ours = [s for s in statements if "inbox_updates" not in s]
+            assert len(ours) <= 8, ours
+    finally:
+        remove(engine.sync_engine, "before_cursor_execute", record)
+    await tap(harness, FOREIGN_TEACHER, "register", regional)
+    assert "для других участников" in tapped(harness)[-1]
+    assert [tg for tg, _status, _queue in await registrations(db, regional)] == [TEACHERS[1]]

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import create_dispatcher
 from bot.callbacks import EventCb, SurveyCb
-from bot.scheduler import JobContext
 from bot.scheduler import events as sweep_module
 from bot.scheduler.events import run
 from bot.services.event_reports import event_numbers
@@ -25,9 +24,7 @@ from storage.models import (
     Event,
     EventAttendance,
     EventForm,
-    EventRegistration,
     EventReminder,
-    EventScope,
     EventStatus,
     Municipality,
     Person,
@@ -39,7 +36,9 @@ from storage.models import (
     SurveyInvitee,
 )
 from storage.repositories.event_reminders import EventRemindersRepo
+from tests import event_world as ev
 from tests import seed
+from tests.event_world import WEBINAR_URL, job_context, person_of
 from tests.harness import Harness
 
 COORDINATOR = 7001
@@ -47,27 +46,10 @@ MOSCOW_TEACHER = 7101  # English-speaking, Moscow time
 FAR_TEACHER = 7102  # Vladivostok, Russian
 TZ_FAR = ZoneInfo("Asia/Vladivostok")
 TZ_MSK = ZoneInfo("Europe/Moscow")
-URL = "https://webinar.example.org/room/42"
 
 
 def hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def context(harness: Harness) -> JobContext:
-    return JobContext(
-        bot=harness.bot,
-        session_pool=harness.session_pool,
-        settings=harness.dp["settings"],
-        texts=harness.dp["texts"],
-        templates=harness.dp["templates"],
-    )
-
-
-async def organiser(db: AsyncSession) -> Person:
-    found = await db.scalar(select(Person).where(Person.telegram_id == COORDINATOR))
-    assert found is not None
-    return found
 
 
 async def people(db: AsyncSession) -> dict[int, Person]:
@@ -90,64 +72,6 @@ async def people(db: AsyncSession) -> dict[int, Person]:
     }  # fmt: skip
     await db.flush()
     return found
-
-
-async def event(
-    db: AsyncSession,
-    author: Person,
-    starts_at: datetime,
-    *,
-    form: EventForm = EventForm.ONLINE,
-    status: EventStatus = EventStatus.PUBLISHED,
-    hours: int = 2,
-) -> Event:
-    found = Event(
-        type="webinar",
-        scope=EventScope.MUNICIPAL,
-        form=form,
-        title="Разбор заданий ОГЭ & ВПР",
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=hours),
-        timezone="Europe/Moscow",
-        duration_hours=hours,
-        online_url=URL if form != EventForm.IN_PERSON else None,
-        address="ул. Ленина, 1, каб. 12" if form != EventForm.ONLINE else None,
-        status=status,
-        municipality_id=author.municipality_id,
-        author_id=author.id,
-    )
-    db.add(found)
-    await db.flush()
-    return found
-
-
-async def register(
-    db: AsyncSession,
-    the_event: Event,
-    person: Person,
-    *,
-    offsets: list[int] | None = None,
-    scheduled_at: datetime | None = None,
-) -> EventRegistration:
-    registration = EventRegistration(
-        event_id=the_event.id,
-        person_id=person.id,
-        status=RegistrationStatus.REGISTERED,
-        municipality_id=person.municipality_id,
-        school_id=person.school_id,
-    )
-    db.add(registration)
-    await db.flush()
-    await EventRemindersRepo(db).schedule(
-        registration_id=registration.id,
-        event_id=the_event.id,
-        person_id=person.id,
-        starts_at=the_event.starts_at,
-        offsets_minutes=offsets or [1440, 60],
-        # Registered a week ahead (the rows are written while every offset is still ahead).
-        now=scheduled_at or the_event.starts_at - timedelta(days=7),
-    )
-    return registration
 
 
 async def reminders_queued(db: AsyncSession) -> list[Delivery]:
@@ -176,19 +100,19 @@ async def test_a_due_reminder_reaches_each_registrant_once_in_their_zone_and_lan
 ) -> None:
     folk = await people(db)
     start = hour(datetime.now(UTC) + timedelta(days=3))
-    webinar = await event(db, folk[COORDINATOR], start)
+    webinar = await ev.webinar(db, folk[COORDINATOR], start)
     for teacher in (MOSCOW_TEACHER, FAR_TEACHER):
-        await register(db, webinar, folk[teacher])
+        await ev.register_reminded(db, webinar, folk[teacher])
     webinar_id = webinar.id
     await db.commit()
 
     # Nothing is due two days ahead.
-    assert await run(context(harness), start - timedelta(days=2)) == 0
+    assert await run(job_context(harness), start - timedelta(days=2)) == 0
     # The day-before reminder, due a few seconds ago.
-    assert await run(context(harness), start - timedelta(hours=24) + timedelta(seconds=5)) == 2
+    assert await run(job_context(harness), start - timedelta(hours=24) + timedelta(seconds=5)) == 2
     # A second pass at the same moment, and a later one before the hour: nothing more.
-    assert await run(context(harness), start - timedelta(hours=24) + timedelta(seconds=5)) == 0
-    assert await run(context(harness), start - timedelta(hours=2)) == 0
+    assert await run(job_context(harness), start - timedelta(hours=24) + timedelta(seconds=5)) == 0
+    assert await run(job_context(harness), start - timedelta(hours=2)) == 0
     queued = await reminders_queued(db)
     assert len(queued) == 2
     # A reminder an hour before must not wait for the morning: urgent, past quiet hours.
@@ -198,7 +122,7 @@ async def test_a_due_reminder_reaches_each_registrant_once_in_their_zone_and_lan
     far_text = harness.last_text(FAR_TEACHER)
     assert start.astimezone(TZ_FAR).strftime("%d.%m.%Y %H:%M") in far_text
     assert start.astimezone(TZ_MSK).strftime("%H:%M") not in far_text
-    assert "через 1 день" in far_text and URL in far_text
+    assert "через 1 день" in far_text and WEBINAR_URL in far_text
     assert "ОГЭ &amp; ВПР" in far_text  # the title as the organiser typed it, escaped
     moscow_text = harness.last_text(MOSCOW_TEACHER)
     assert start.astimezone(TZ_MSK).strftime("%d.%m.%Y %H:%M") in moscow_text
@@ -210,8 +134,8 @@ async def test_a_due_reminder_reaches_each_registrant_once_in_their_zone_and_lan
 
     # The hour-before one later, once.
     harness.clear()
-    assert await run(context(harness), start - timedelta(minutes=59)) == 2
-    assert await run(context(harness), start - timedelta(minutes=30)) == 0
+    assert await run(job_context(harness), start - timedelta(minutes=59)) == 2
+    assert await run(job_context(harness), start - timedelta(minutes=30)) == 0
     await harness.deliver()
     assert "через 1 час" in harness.last_text(FAR_TEACHER)
     assert len(harness.texts_to(FAR_TEACHER)) == 1
@@ -223,17 +147,17 @@ async def test_an_in_person_reminder_gives_the_address_and_host_school(
 ) -> None:
     folk = await people(db)
     start = hour(datetime.now(UTC) + timedelta(days=3))
-    seminar = await event(db, folk[COORDINATOR], start, form=EventForm.IN_PERSON)
+    seminar = await ev.webinar(db, folk[COORDINATOR], start, form=EventForm.IN_PERSON)
     seminar.host_school_id = folk[MOSCOW_TEACHER].school_id
-    await register(db, seminar, folk[FAR_TEACHER], offsets=[90])
+    await ev.register_reminded(db, seminar, folk[FAR_TEACHER], offsets=[90])
     await db.commit()
 
-    assert await run(context(harness), start - timedelta(minutes=89)) == 1
+    assert await run(job_context(harness), start - timedelta(minutes=89)) == 1
     await harness.deliver()
     text = harness.last_text(FAR_TEACHER)
     assert "через 90 минут" in text
     assert "ул. Ленина, 1, каб. 12" in text and "СОШ № 2" in text
-    assert URL not in text
+    assert WEBINAR_URL not in text
 
 
 # --- restarts and outages ------------------------------------------------------------------------
@@ -269,9 +193,9 @@ async def test_a_restart_between_scheduling_and_sending_sends_each_reminder_once
     folk = await people(db)
     now = datetime.now(UTC)
     # Starts in 40 minutes: the hour-before reminders came due 20 minutes ago.
-    webinar = await event(db, folk[COORDINATOR], now + timedelta(minutes=40))
+    webinar = await ev.webinar(db, folk[COORDINATOR], now + timedelta(minutes=40))
     for teacher in (MOSCOW_TEACHER, FAR_TEACHER):
-        await register(db, webinar, folk[teacher], offsets=[60])
+        await ev.register_reminded(db, webinar, folk[teacher], offsets=[60])
     teacher_ids = sorted(folk[t].id for t in (MOSCOW_TEACHER, FAR_TEACHER))
     await db.commit()
 
@@ -280,7 +204,7 @@ async def test_a_restart_between_scheduling_and_sending_sends_each_reminder_once
 
     monkeypatch.setattr(sweep_module, "send_reminders", crash)
     with pytest.raises(RuntimeError):
-        await run(context(harness), datetime.now(UTC))
+        await run(job_context(harness), datetime.now(UTC))
     assert await pending(db) == 2 and await reminders_queued(db) == []
     monkeypatch.undo()
 
@@ -289,7 +213,7 @@ async def test_a_restart_between_scheduling_and_sending_sends_each_reminder_once
     assert sorted(d.person_id for d in queued) == teacher_ids
     # The app restarts again after sending: its wake-up finds nothing to send.
     await restart_and_wait_for_sweep(harness, db, expected=2)
-    assert await run(context(harness), datetime.now(UTC)) == 0
+    assert await run(job_context(harness), datetime.now(UTC)) == 0
     assert len(await reminders_queued(db)) == 2
     keys = {d.dedup_key for d in queued}
     rows = await db.scalars(select(EventReminder.id))
@@ -302,11 +226,11 @@ async def test_reminders_due_during_an_outage_go_out_once_unless_the_event_has_b
     folk = await people(db)
     now = datetime.now(UTC)
     # Down across the day-before reminder of this one (due 3 hours ago, starts in 21 hours)...
-    upcoming = await event(db, folk[COORDINATOR], now + timedelta(hours=21))
-    await register(db, upcoming, folk[FAR_TEACHER])
+    upcoming = await ev.webinar(db, folk[COORDINATOR], now + timedelta(hours=21))
+    await ev.register_reminded(db, upcoming, folk[FAR_TEACHER])
     # ...and across the start of this one: its reminders are not sent late.
-    begun = await event(db, folk[COORDINATOR], now - timedelta(minutes=10), hours=3)
-    await register(db, begun, folk[MOSCOW_TEACHER])
+    begun = await ev.webinar(db, folk[COORDINATOR], now - timedelta(minutes=10), hours=3)
+    await ev.register_reminded(db, begun, folk[MOSCOW_TEACHER])
     begun_id, far_id = begun.id, folk[FAR_TEACHER].id
     await db.commit()
 
@@ -324,14 +248,14 @@ async def test_a_withdrawn_registration_or_a_cancelled_event_gets_no_reminder(
 ) -> None:
     folk = await people(db)
     start = hour(datetime.now(UTC) + timedelta(days=3))
-    webinar = await event(db, folk[COORDINATOR], start)
-    withdrawn = await register(db, webinar, folk[MOSCOW_TEACHER])
+    webinar = await ev.webinar(db, folk[COORDINATOR], start)
+    withdrawn = await ev.register_reminded(db, webinar, folk[MOSCOW_TEACHER])
     withdrawn.status = RegistrationStatus.DECLINED  # «Не смогу» after registering
-    cancelled = await event(db, folk[COORDINATOR], start, status=EventStatus.CANCELLED)
-    await register(db, cancelled, folk[FAR_TEACHER])
+    cancelled = await ev.webinar(db, folk[COORDINATOR], start, status=EventStatus.CANCELLED)
+    await ev.register_reminded(db, cancelled, folk[FAR_TEACHER])
     await db.commit()
 
-    assert await run(context(harness), start - timedelta(minutes=30)) == 0
+    assert await run(job_context(harness), start - timedelta(minutes=30)) == 0
     assert await reminders_queued(db) == []
     assert await pending(db) == 0
     left = await db.scalars(select(EventReminder.skipped_at))
@@ -343,8 +267,8 @@ async def test_a_moved_start_reminds_at_the_new_time_with_the_new_time(
 ) -> None:
     folk = await people(db)
     start = hour(datetime.now(UTC) + timedelta(days=3))
-    webinar = await event(db, folk[COORDINATOR], start)
-    registration = await register(db, webinar, folk[FAR_TEACHER], offsets=[60])
+    webinar = await ev.webinar(db, folk[COORDINATOR], start)
+    registration = await ev.register_reminded(db, webinar, folk[FAR_TEACHER], offsets=[60])
     await db.commit()
     for row in (webinar, registration, folk[FAR_TEACHER]):
         await db.refresh(row)
@@ -364,8 +288,8 @@ async def test_a_moved_start_reminds_at_the_new_time_with_the_new_time(
     )
     await db.commit()
 
-    assert await run(context(harness), start - timedelta(minutes=59)) == 0
-    assert await run(context(harness), moved - timedelta(minutes=59)) == 1
+    assert await run(job_context(harness), start - timedelta(minutes=59)) == 0
+    assert await run(job_context(harness), moved - timedelta(minutes=59)) == 1
     await harness.deliver()
     text = harness.last_text(FAR_TEACHER)
     assert moved.astimezone(TZ_FAR).strftime("%d.%m.%Y %H:%M") in text
@@ -379,7 +303,7 @@ async def test_two_sweeps_at_once_queue_each_reminder_once(
     once): more reminders than a batch, each queued exactly once."""
     folk = await people(db)
     start = hour(datetime.now(UTC) + timedelta(days=3))
-    webinar = await event(db, folk[COORDINATOR], start)
+    webinar = await ev.webinar(db, folk[COORDINATOR], start)
     mun = await db.get(Municipality, folk[COORDINATOR].municipality_id)
     assert mun is not None
     for n in range(620):
@@ -387,12 +311,12 @@ async def test_two_sweeps_at_once_queue_each_reminder_once(
             db, name=f"Учитель {n}", roles=[Role.TEACHER], municipality=mun,
             telegram_id=800_000 + n,
         )  # fmt: skip
-        await register(db, webinar, teacher, offsets=[60])
+        await ev.register_reminded(db, webinar, teacher, offsets=[60])
     await db.commit()
 
     moment = start - timedelta(minutes=59)
     first, second = await asyncio.gather(
-        run(context(harness), moment), run(context(harness), moment)
+        run(job_context(harness), moment), run(job_context(harness), moment)
     )
     assert first + second == 620
     queued = await reminders_queued(db)
@@ -409,9 +333,9 @@ async def test_a_held_event_asks_its_attendees_once_and_answers_link_to_the_even
 ) -> None:
     folk = await people(db)
     start = hour(datetime.now(UTC) - timedelta(hours=5))
-    webinar = await event(db, folk[COORDINATOR], start)
+    webinar = await ev.webinar(db, folk[COORDINATOR], start)
     for teacher in (MOSCOW_TEACHER, FAR_TEACHER):
-        await register(db, webinar, folk[teacher])
+        await ev.register_reminded(db, webinar, folk[teacher])
     # Only one of the two registrants came.
     db.add(
         EventAttendance(
@@ -426,8 +350,8 @@ async def test_a_held_event_asks_its_attendees_once_and_answers_link_to_the_even
     await db.commit()
 
     now = datetime.now(UTC)
-    await run(context(harness), now)
-    await run(context(harness), now + timedelta(minutes=1))
+    await run(job_context(harness), now)
+    await run(job_context(harness), now + timedelta(minutes=1))
     db.expire_all()
     held = await db.get(Event, webinar_id)
     assert held is not None and held.status == EventStatus.HELD
@@ -458,7 +382,7 @@ async def test_a_held_event_asks_its_attendees_once_and_answers_link_to_the_even
     db.expire_all()
     response = await db.scalar(select(Response).where(Response.survey_id == survey_id))
     assert response is not None and response.status == ResponseStatus.SUBMITTED
-    numbers = await event_numbers(db, await organiser(db), webinar_id)
+    numbers = await event_numbers(db, await person_of(db, COORDINATOR), webinar_id)
     assert (numbers.responses, numbers.average_rating, numbers.comments) == (
         1,
         4.0,
@@ -466,7 +390,7 @@ async def test_a_held_event_asks_its_attendees_once_and_answers_link_to_the_even
     )
     # The invitation's button again: answered surveys of this scenario may be answered again
     # (the scenario is repeatable), but no second survey or invitation appears.
-    await run(context(harness), now + timedelta(hours=1))
+    await run(job_context(harness), now + timedelta(hours=1))
     assert (await db.scalar(select(func.count()).where(Survey.event_id == webinar_id))) == 1
     assert SurveyCb(action="answer", survey_id=survey_id).pack() == harness.button_data(
         FAR_TEACHER, "Ответить"
@@ -476,24 +400,24 @@ async def test_a_held_event_asks_its_attendees_once_and_answers_link_to_the_even
 async def test_nobody_attended_no_survey(harness: Harness, db: AsyncSession) -> None:
     folk = await people(db)
     start = hour(datetime.now(UTC) - timedelta(hours=5))
-    webinar = await event(db, folk[COORDINATOR], start)
-    await register(db, webinar, folk[FAR_TEACHER])
+    webinar = await ev.webinar(db, folk[COORDINATOR], start)
+    await ev.register_reminded(db, webinar, folk[FAR_TEACHER])
     webinar_id = webinar.id
     await db.commit()
 
     now = datetime.now(UTC)
-    await run(context(harness), now)
+    await run(job_context(harness), now)
     db.expire_all()
     held = await db.get(Event, webinar_id)
     assert held is not None and held.status == EventStatus.HELD
     # The organiser may still tick people in for a while; past that, settled with no survey.
     assert held.feedback_sent_at is None
-    await run(context(harness), now + timedelta(days=3))
+    await run(job_context(harness), now + timedelta(days=3))
     db.expire_all()
     held = await db.get(Event, webinar_id)
     assert held is not None and held.feedback_sent_at is not None
     assert await db.scalar(select(func.count()).select_from(Survey)) == 0
-    numbers = await event_numbers(db, await organiser(db), webinar_id)
+    numbers = await event_numbers(db, await person_of(db, COORDINATOR), webinar_id)
     assert (numbers.responses, numbers.average_rating, numbers.attended) == (0, None, 0)
     await harness.deliver()
     assert harness.texts_to(FAR_TEACHER) == []
@@ -502,10 +426,10 @@ async def test_nobody_attended_no_survey(harness: Harness, db: AsyncSession) -> 
 async def test_a_draft_or_future_event_is_not_held(harness: Harness, db: AsyncSession) -> None:
     folk = await people(db)
     past = hour(datetime.now(UTC) - timedelta(hours=5))
-    draft = await event(db, folk[COORDINATOR], past, status=EventStatus.DRAFT)
-    future = await event(db, folk[COORDINATOR], past + timedelta(days=2))
+    draft = await ev.webinar(db, folk[COORDINATOR], past, status=EventStatus.DRAFT)
+    future = await ev.webinar(db, folk[COORDINATOR], past + timedelta(days=2))
     ids = [draft.id, future.id]
     await db.commit()
-    await run(context(harness), datetime.now(UTC))
+    await run(job_context(harness), datetime.now(UTC))
     statuses = await db.execute(select(Event.id, Event.status).where(Event.id.in_(ids)))
     assert dict(statuses.all()) == {ids[0]: EventStatus.DRAFT, ids[1]: EventStatus.PUBLISHED}

@@ -22,9 +22,9 @@ from storage.models import (
     Role,
     School,
 )
-from tests import evattend_seed as ev
+from tests import event_world as ev
 from tests import seed
-from tests.evattend_seed import person_of
+from tests.event_world import person_of
 from tests.harness import Harness
 from tests.reach import answer_everything
 

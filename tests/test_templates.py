@@ -815,7 +815,7 @@ _EVATTEND_CASES = _evattend_cases()
 
 
 def _event_view(status: str | None, **changes: Any) -> Any:
-    from bot.services.event_registration import CardView, SessionChoice
+    from bot.services.event_views import CardView, SessionChoice
     from storage.models import RegistrationStatus
 
     own = RegistrationStatus(status) if status else None
@@ -841,7 +841,7 @@ def _event_view_case(label: str, view: Any) -> tuple[str, str, dict[str, Any]]:
 
 
 def _event_lists() -> list[tuple[str, str, dict[str, Any]]]:
-    from bot.services.event_registration import ListItem, MyItem
+    from bot.services.event_views import ListItem, MyItem
     from storage.models import EventStatus, RegistrationStatus
 
     items = [

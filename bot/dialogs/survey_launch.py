@@ -17,10 +17,10 @@ from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import broadcast_composer as picker
+from bot.dialogs.audience_step import audience_windows
 from bot.dialogs.common import (
     cancel,
     choices,
-    paged_choices,
     tell,
     waits_for_buttons,
     waits_for_text,
@@ -179,33 +179,16 @@ def dialog() -> Dialog:
             getter=scenario_getter,
             state=LaunchSurvey.scenario,
         ),
-        Window(
-            Template("broadcast_audience.html"),
-            Column(choices("kind", "kinds", picker.on_kind)),
-            Button(T("broadcast.audience_reset"), id="reset", on_click=picker.on_reset),
+        *audience_windows(
+            LaunchSurvey.audience,
+            LaunchSurvey.choices,
             SwitchTo(T("surveys_admin.to_deadline"), id="to_deadline", state=LaunchSurvey.deadline),
             SwitchTo(
                 T("surveys_admin.other_scenario"), id="to_scenario", state=LaunchSurvey.scenario
             ),
             _cancel(),
-            waits_for_buttons("surveys_admin.use_buttons"),
-            getter=picker.audience_getter,
-            state=LaunchSurvey.audience,
-        ),
-        Window(
-            Template("broadcast_audience.html"),
-            paged_choices(
-                "options",
-                "choice",
-                "options",
-                picker.on_choice,
-                per_page=picker.CHOICES_PER_PAGE,
-                numbers=True,
-            ),
-            SwitchTo(T("broadcast.back"), id="to_audience", state=LaunchSurvey.audience),
-            waits_for_buttons("surveys_admin.use_buttons"),
-            getter=picker.audience_getter,
-            state=LaunchSurvey.choices,
+            back_key="broadcast.back",
+            use_buttons_key="surveys_admin.use_buttons",
         ),
         Window(
             T("surveys_admin.ask_deadline"),

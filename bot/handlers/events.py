@@ -19,6 +19,8 @@ from bot.keyboards import PAGE_SIZE
 from bot.keyboards.events import MARKS, after_keyboard, card_keyboard, list_keyboard, my_keyboard
 from bot.services import event_registration as registration
 from bot.services import event_types
+from bot.services import event_views as views
+from bot.services.event_calendar import Registered
 from bot.texts import format_moment, plain, t
 from bot.transport.events import tell_promoted
 from bot.update_context import UpdateContext
@@ -46,11 +48,11 @@ def build_router() -> Router:
 
 
 async def _send_list(ctx: UpdateContext, page: int) -> None:
-    items = await registration.visible_to(ctx.session, ctx.me)
+    items = await views.visible_to(ctx.session, ctx.me)
     if not items:
         await ctx.reply(t("events.none"), list_keyboard([], 0))
         return
-    tz = await registration.zone_of(ctx.session, ctx.me, ctx.settings)
+    tz = await views.zone_of(ctx.session, ctx.me, ctx.settings)
     pages = (len(items) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 0), pages - 1)
     shown = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -85,8 +87,8 @@ async def cb_list(callback: CallbackQuery, callback_data: EventCb, ctx: UpdateCo
 
 
 async def cb_mine(callback: CallbackQuery, ctx: UpdateContext) -> None:
-    items = await registration.mine(ctx.session, ctx.me)
-    tz = await registration.zone_of(ctx.session, ctx.me, ctx.settings)
+    items = await views.mine(ctx.session, ctx.me)
+    tz = await views.zone_of(ctx.session, ctx.me, ctx.settings)
     await callback.answer()
     await ctx.reply(
         ctx.render("my_events.html", items=items, tz=tz),
@@ -103,8 +105,8 @@ async def cb_mine(callback: CallbackQuery, ctx: UpdateContext) -> None:
 
 
 async def _send_card(ctx: UpdateContext, event_id: int) -> None:
-    view = await registration.view(ctx.session, ctx.me, event_id)
-    tz = await registration.zone_of(ctx.session, ctx.me, ctx.settings)
+    view = await views.view(ctx.session, ctx.me, event_id)
+    tz = await views.zone_of(ctx.session, ctx.me, ctx.settings)
     await ctx.reply(
         ctx.render(
             "event_view.html",
@@ -152,13 +154,13 @@ async def cb_register(callback: CallbackQuery, callback_data: EventCb, ctx: Upda
             after_keyboard(callback_data.event_id, callback_data.session_id, waiting=False),
         )
         return
-    await _send_registered(ctx, callback_data.event_id)
+    done = result.registered or await views.registered(ctx.session, ctx.me, callback_data.event_id)
+    await _send_registered(ctx, callback_data.event_id, done)
 
 
-async def _send_registered(ctx: UpdateContext, event_id: int) -> None:
+async def _send_registered(ctx: UpdateContext, event_id: int, done: Registered) -> None:
     """«Вы записаны» with the .ics attached: the calendar takes the event in one tap."""
-    done = await registration.registered(ctx.session, ctx.me, event_id)
-    tz = await registration.zone_of(ctx.session, ctx.me, ctx.settings)
+    tz = await views.zone_of(ctx.session, ctx.me, ctx.settings)
     caption = t(
         "events.registered", title=done.title, start=format_moment(done.starts_at, tz, ctx.locale)
     )
@@ -197,7 +199,7 @@ async def cb_decline(callback: CallbackQuery, callback_data: EventCb, ctx: Updat
 
 
 async def cb_ics(callback: CallbackQuery, callback_data: EventCb, ctx: UpdateContext) -> None:
-    ics = await registration.calendar_file(ctx.session, ctx.me, callback_data.event_id)
+    ics = await views.calendar_file(ctx.session, ctx.me, callback_data.event_id)
     await callback.answer()
     await ctx.bot.send_document(
         ctx.chat_id, BufferedInputFile(ics, filename=ICS_NAME), caption=t("events.ics_caption")

@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import AttendanceCb, EventCb
 from bot.keyboards import paged_rows, short_label
-from bot.services.event_registration import CardView
+from bot.services.event_views import CardView
 from bot.texts import plain, t
 from storage.models import RegistrationStatus
 

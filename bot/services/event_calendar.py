@@ -7,14 +7,20 @@ STATUS:CANCELLED and removes it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Event, EventStatus
+from storage.repositories.events import EventsRepo
 
 PRODUCT_ID = "-//Nastavnik//events//RU"
+# The .ics UID's domain for participants: fixed, so an event keeps its UID whatever address
+# the bot runs at.
+ICS_DOMAIN = "nastavnik.events"
 
 
 def uid_of(event_id: int, domain: str) -> str:
@@ -53,3 +59,29 @@ def ics_bytes(
     calendar.add_component(item)
     ics: bytes = calendar.to_ical()
     return ics
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What «Вы записаны» shows: the title, the start, the link, and the .ics attached."""
+
+    title: str
+    starts_at: datetime
+    online_url: str | None
+    ics: bytes
+
+
+async def ics_of(session: AsyncSession, event: Event, now: datetime | None = None) -> bytes:
+    """The .ics of `event`: the address (or the host school, or the link) as its location."""
+    location = event.address or await EventsRepo(session).school_label(event.host_school_id)
+    return ics_bytes(
+        event,
+        domain=ICS_DOMAIN,
+        location=location or event.online_url,
+        description=event.description,
+        now=now,
+    )
+
+
+async def registered_view(session: AsyncSession, event: Event) -> Registered:
+    return Registered(event.title, event.starts_at, event.online_url, await ics_of(session, event))

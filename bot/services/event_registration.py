@@ -1,5 +1,6 @@
-"""Events as participants meet them: the list of their audience's events, a card, one tap to
-register, «Не смогу», the waiting list with offers, «Мои мероприятия», the .ics.
+"""What a participant's tap does to their place in an event: one tap to register, «Не смогу»,
+the waiting list with offers; who may register (`in_audience`). What they see (the lists, the
+card, the .ics) is `bot.services.event_views`.
 
 The seat rule (storage/repositories/event_registrations.py): a seat is one conditional UPDATE,
 a place in line a number handed out once, so the last seat goes to exactly one of two people
@@ -23,15 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import recipient_timezones
 from bot.errors import DomainError
 from bot.services import audience as audiences
-from bot.services.event_calendar import ics_bytes
-from bot.services.event_cards import EventCard, card_of, checkin_window
+from bot.services.event_calendar import Registered, registered_view
 from bot.services.scope import Scope
 from config.settings import Settings
 from storage.models import (
@@ -46,12 +44,7 @@ from storage.models import (
 from storage.repositories.event_registrations import EventRegistrationsRepo, registrants
 from storage.repositories.event_reminders import EventRemindersRepo
 from storage.repositories.events import EventsRepo
-from storage.repositories.places import PlacesRepo
 
-# The .ics UID's domain: fixed, so an event keeps its UID whatever address the bot runs at.
-ICS_DOMAIN = "nastavnik.events"
-# Ended events stay in «Мероприятия» and «Мои мероприятия» this long.
-RECENT_PAST = timedelta(days=3)
 # An offer is held at most until this long before the start.
 OFFER_CLOSES_BEFORE_START = timedelta(hours=1)
 EVENT_SEGMENT = "event_registrants"
@@ -64,7 +57,7 @@ EXPIRED = RegistrationStatus.EXPIRED
 ACTIVE = (REGISTERED, OFFERED, WAITING)
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
@@ -75,7 +68,8 @@ def _now() -> datetime:
 class Result:
     """What a tap did. `kind`: registered, waiting, already, already_waiting, refused (then
     `reason` is a locale key), declined (said «не смогу» before registering), withdrawn (gave
-    up a seat or a place in line), already_declined."""
+    up a seat or a place in line), already_declined. A seat of the event just taken comes with
+    its «Вы записаны» (`registered`), built from the event the tap read."""
 
     kind: str
     event_id: int
@@ -83,6 +77,7 @@ class Result:
     place: int | None = None
     reason: str | None = None
     promoted: list[Promoted] = field(default_factory=list)
+    registered: Registered | None = None
 
 
 @dataclass(frozen=True)
@@ -108,29 +103,31 @@ class Swept:
 # --- who may see and register -------------------------------------------------------------------
 
 
-async def _event_scope(session: AsyncSession, event: Event, chosen: audiences.Audience) -> Scope:
-    """The municipalities the event's audience is drawn from (its organiser's scope)."""
-    if chosen.municipality_ids:
-        return Scope(None, tuple(sorted(chosen.municipality_ids)))
-    if event.municipality_id is not None:
-        return Scope(None, (event.municipality_id,))
-    if event.region_id is not None:
-        ids = await PlacesRepo(session).municipality_ids_in([event.region_id])
-        return Scope(None, tuple(sorted(ids)), (event.region_id,))
-    return Scope(None, ())
-
-
 async def in_audience(session: AsyncSession, event: Event, person: Person) -> bool:
-    chosen = audiences.Audience.from_dict(event.audience or {})
-    scope = await _event_scope(session, event, chosen)
-    if scope.is_empty:
+    """Whether the event's audience includes the person, in one query at most. The audience is
+    drawn from the municipalities chosen, else the event's municipality, else its region's; for
+    one person that is: their municipality is one of those."""
+    if person.municipality_id is None:
         return False
+    chosen = audiences.Audience.from_dict(event.audience or {})
+    region_id = None
+    if not chosen.municipality_ids:
+        if event.municipality_id is not None:
+            if event.municipality_id != person.municipality_id:
+                return False
+        elif event.region_id is not None:
+            region_id = event.region_id
+        else:
+            return False
+    # The chosen municipalities narrow the query themselves; otherwise the person's own
+    # municipality stands for the scope (and, for a regional event, must be in its region).
+    scope = Scope(None, (person.municipality_id,))
     return await EventRegistrationsRepo(session).includes(
-        audiences.people_ids(scope, chosen), person.id
+        audiences.people_ids(scope, chosen), person.id, region_id
     )
 
 
-def _refusal(event: Event | None, now: datetime, *, registering: bool) -> str | None:
+def refusal(event: Event | None, now: datetime, *, registering: bool) -> str | None:
     """Why nobody may register (or change their place) now, as a locale key; None: they may."""
     if event is None:
         return "events.refused.gone"
@@ -147,8 +144,24 @@ def _refusal(event: Event | None, now: datetime, *, registering: bool) -> str | 
     return None
 
 
-def _offsets(event: Event, settings: Settings) -> list[int]:
-    return list(event.reminder_offsets or settings.event_reminder_minutes)
+async def _open_event(
+    session: AsyncSession,
+    event_id: int,
+    session_id: int | None,
+    person: Person,
+    now: datetime,
+    *,
+    registering: bool,
+) -> tuple[Event, EventRegistration | None] | Result:
+    """What every tap starts with: the event, read once, and the person's registration for it
+    (or for its session); or the refusal when the event takes no taps now. No row is locked:
+    the seat and every change of status are conditional UPDATEs (the repository's)."""
+    event = await EventsRepo(session).get(event_id)
+    reason = refusal(event, now, registering=registering)
+    if event is None or reason is not None:
+        return Result("refused", event_id, session_id, reason=reason)
+    existing = await EventRegistrationsRepo(session).of_person(event.id, person.id, session_id)
+    return event, existing
 
 
 async def _schedule_reminders(
@@ -160,9 +173,25 @@ async def _schedule_reminders(
         event_id=event.id,
         person_id=person_id,
         starts_at=event.starts_at,
-        offsets_minutes=_offsets(event, settings),
+        offsets_minutes=list(event.reminder_offsets or settings.event_reminder_minutes),
         now=now,
     )
+
+
+async def _seated(
+    session: AsyncSession,
+    event: Event,
+    registration_id: int,
+    person: Person,
+    session_id: int | None,
+    settings: Settings,
+    now: datetime,
+) -> Result:
+    """A seat taken: for the event itself its reminders, and «Вы записаны» with the .ics."""
+    if session_id is not None:
+        return Result("registered", event.id, session_id)
+    await _schedule_reminders(session, event, registration_id, person.id, settings, now)
+    return Result("registered", event.id, None, registered=await registered_view(session, event))
 
 
 # --- registering --------------------------------------------------------------------------------
@@ -179,13 +208,12 @@ async def register(
 ) -> Result:
     """One tap on «Записаться»: a seat, or the next place in line; a second tap changes nothing.
     An offered seat is confirmed by it."""
-    now = now or _now()
+    now = now or now_utc()
+    opened = await _open_event(session, event_id, session_id, person, now, registering=True)
+    if isinstance(opened, Result):
+        return opened
+    event, existing = opened
     repo = EventRegistrationsRepo(session)
-    event = await EventsRepo(session).get(event_id)
-    reason = _refusal(event, now, registering=True)
-    if event is None or reason is not None:
-        return Result("refused", event_id, session_id, reason=reason)
-    existing = await repo.of_person(event.id, person.id, session_id)
     # Someone outside the audience may keep a place they already have (the audience was
     # edited), but takes no new one.
     if (existing is None or existing.status not in ACTIVE) and not await in_audience(
@@ -200,7 +228,7 @@ async def register(
         if holder is None or holder.status is not REGISTERED:
             return Result("refused", event_id, session_id, reason="events.refused.event_first")
     if existing is not None and existing.status is OFFERED:
-        return await confirm(session, person, event_id, session_id, settings=settings, now=now)
+        return await _take_offer(session, event, existing, person, session_id, settings, now)
     if existing is not None and existing.status is REGISTERED:
         return Result("already", event_id, session_id)
     if existing is not None and existing.status is WAITING:
@@ -235,9 +263,7 @@ async def register(
         await session.flush()
     if not seated:
         return Result("waiting", event_id, session_id, place=await repo.place_in_line(registration))
-    if session_id is None:
-        await _schedule_reminders(session, event, registration.id, person.id, settings, now)
-    return Result("registered", event_id, session_id)
+    return await _seated(session, event, registration.id, person, session_id, settings, now)
 
 
 async def _session_of(session: AsyncSession, event: Event, session_id: int) -> EventSession:
@@ -257,26 +283,35 @@ async def confirm(
     now: datetime | None = None,
 ) -> Result:
     """«Подтверждаю» on an offered seat, while the offer holds."""
-    now = now or _now()
-    repo = EventRegistrationsRepo(session)
-    event = await EventsRepo(session).get(event_id)
-    reason = _refusal(event, now, registering=False)
-    if event is None or reason is not None:
-        return Result("refused", event_id, session_id, reason=reason)
-    existing = await repo.of_person(event.id, person.id, session_id)
+    now = now or now_utc()
+    opened = await _open_event(session, event_id, session_id, person, now, registering=False)
+    if isinstance(opened, Result):
+        return opened
+    event, existing = opened
+    return await _take_offer(session, event, existing, person, session_id, settings, now)
+
+
+async def _take_offer(
+    session: AsyncSession,
+    event: Event,
+    existing: EventRegistration | None,
+    person: Person,
+    session_id: int | None,
+    settings: Settings,
+    now: datetime,
+) -> Result:
     if existing is not None and existing.status is REGISTERED:
-        return Result("already", event_id, session_id)
+        return Result("already", event.id, session_id)
     if (
         existing is None
         or existing.status is not OFFERED
         or (existing.offer_expires_at is not None and existing.offer_expires_at <= now)
     ):
-        return Result("refused", event_id, session_id, reason="events.refused.offer_gone")
+        return Result("refused", event.id, session_id, reason="events.refused.offer_gone")
+    repo = EventRegistrationsRepo(session)
     if not await repo.move(existing.id, [OFFERED], REGISTERED, now, offer_expires_at=None):
-        return Result("refused", event_id, session_id, reason="events.refused.offer_gone")
-    if session_id is None:
-        await _schedule_reminders(session, event, existing.id, person.id, settings, now)
-    return Result("registered", event_id, session_id)
+        return Result("refused", event.id, session_id, reason="events.refused.offer_gone")
+    return await _seated(session, event, existing.id, person, session_id, settings, now)
 
 
 async def decline(
@@ -291,13 +326,12 @@ async def decline(
     """«Не смогу»: before registering it is remembered (the person is not asked again); after,
     the seat (or the place in line, or the offer) is given up and the next in line moves up.
     Giving up the event gives up its sessions too."""
-    now = now or _now()
+    now = now or now_utc()
+    opened = await _open_event(session, event_id, session_id, person, now, registering=False)
+    if isinstance(opened, Result):
+        return opened
+    event, existing = opened
     repo = EventRegistrationsRepo(session)
-    event = await EventsRepo(session).get(event_id)
-    reason = _refusal(event, now, registering=False)
-    if event is None or reason is not None:
-        return Result("refused", event_id, session_id, reason=reason)
-    existing = await repo.of_person(event.id, person.id, session_id)
     if existing is None:
         if session_id is not None:
             return Result("already_declined", event_id, session_id)
@@ -360,10 +394,10 @@ async def promote_waiting(
 ) -> list[Promoted]:
     """While a seat is free, the first in line (by number) is offered it, or registered when
     the start is under an hour away. Nothing moves for an event that is not open any more."""
-    now = now or _now()
+    now = now or now_utc()
     repo = EventRegistrationsRepo(session)
     event = await EventsRepo(session).get(event_id)
-    if event is None or _refusal(event, now, registering=False) is not None:
+    if event is None or refusal(event, now, registering=False) is not None:
         return []
     closes = event.starts_at - OFFER_CLOSES_BEFORE_START
     expires: datetime | None = min(now + timedelta(hours=settings.event_offer_hours), closes)
@@ -397,7 +431,7 @@ async def expire_offers(
 ) -> Swept:
     """Offers not taken up in time lapse and pass their seat on; a free seat with someone in
     line (given up while they were joining it) is offered too."""
-    now = now or _now()
+    now = now or now_utc()
     repo = EventRegistrationsRepo(session)
     expired: list[tuple[int, int]] = []
     promoted: list[Promoted] = []
@@ -422,7 +456,7 @@ async def forget_person(session: AsyncSession, person: Person, now: datetime | N
     """/forget: the person's seats and places in events not begun are given up (the rows stay,
     anonymous, for the counts); the offers sweep offers the freed seats to the next in line.
     The number given up."""
-    now = now or _now()
+    now = now or now_utc()
     repo = EventRegistrationsRepo(session)
     given_up = 0
     for held in await repo.active_of_person(person.id, now):
@@ -436,207 +470,7 @@ async def forget_person(session: AsyncSession, person: Person, now: datetime | N
     return given_up
 
 
-# --- what people see ----------------------------------------------------------------------------
-
-
-async def zone_of(session: AsyncSession, person: Person, settings: Settings) -> ZoneInfo:
-    """The person's municipality's zone (the deployment's when it has none)."""
-    zones = await recipient_timezones(session, [person.municipality_id], settings.timezone)
-    return ZoneInfo(zones.get(person.municipality_id, settings.timezone))
-
-
-@dataclass(frozen=True)
-class ListItem:
-    event_id: int
-    title: str
-    type_id: str
-    starts_at: datetime
-    seats_left: int | None
-    status: RegistrationStatus | None  # the person's own
-    past: bool  # begun
-    ended: bool
-
-
-async def visible_to(
-    session: AsyncSession, person: Person, now: datetime | None = None
-) -> list[ListItem]:
-    """Published events whose audience includes the person: upcoming first (soonest first),
-    then those under way or ended in the last few days (latest first)."""
-    now = now or _now()
-    repo = EventRegistrationsRepo(session)
-    region_id = None
-    if person.municipality_id is not None:
-        place = await PlacesRepo(session).municipality(person.municipality_id)
-        region_id = place.region_id if place is not None else None
-    upcoming: list[ListItem] = []
-    past: list[ListItem] = []
-    for event in await repo.published_since(now - RECENT_PAST, person.municipality_id, region_id):
-        mine = await repo.of_person(event.id, person.id)
-        if (mine is None or mine.status not in ACTIVE) and not await in_audience(
-            session, event, person
-        ):
-            continue
-        item = ListItem(
-            event.id,
-            event.title,
-            event.type,
-            event.starts_at,
-            None if event.capacity is None else max(event.capacity - event.seats_taken, 0),
-            mine.status if mine is not None else None,
-            event.starts_at <= now,
-            event.ends_at <= now,
-        )
-        (past if item.past else upcoming).append(item)
-    return upcoming + sorted(past, key=lambda i: i.starts_at, reverse=True)
-
-
-@dataclass(frozen=True)
-class MyItem:
-    event_id: int
-    title: str
-    starts_at: datetime
-    status: RegistrationStatus
-    event_status: EventStatus
-    place: int | None  # in line
-    offer_expires_at: datetime | None
-
-
-async def mine(session: AsyncSession, person: Person, now: datetime | None = None) -> list[MyItem]:
-    """«Мои мероприятия»: the person's seats, offers and places in line, soonest first."""
-    now = now or _now()
-    repo = EventRegistrationsRepo(session)
-    items = []
-    for registration, event in await repo.mine(person.id, now - RECENT_PAST):
-        place = await repo.place_in_line(registration) if registration.status is WAITING else None
-        items.append(
-            MyItem(
-                event.id,
-                event.title,
-                event.starts_at,
-                registration.status,
-                event.status,
-                place,
-                registration.offer_expires_at,
-            )
-        )
-    return items
-
-
-@dataclass(frozen=True)
-class SessionChoice:
-    """A «десант» session with its own registration, as the card's button shows it."""
-
-    session_id: int
-    title: str
-    status: RegistrationStatus | None
-    full: bool
-
-
-@dataclass(frozen=True)
-class CardView:
-    card: EventCard
-    status: RegistrationStatus | None  # the person's place in the event
-    place: int | None
-    offer_expires_at: datetime | None
-    open: bool  # registering and declining are possible now
-    sessions: tuple[SessionChoice, ...]
-    # The venue's code is accepted now: the card offers «✅ Я на месте».
-    checkin_open: bool = False
-
-    @property
-    def show_link(self) -> bool:
-        return self.status in (REGISTERED, OFFERED)
-
-
-async def view(
-    session: AsyncSession, person: Person, event_id: int, now: datetime | None = None
-) -> CardView:
-    """The card as this person sees it; someone outside the audience without a place in the
-    event sees nothing of it."""
-    now = now or _now()
-    repo = EventRegistrationsRepo(session)
-    event = await EventsRepo(session).get(event_id)
-    if event is None or event.status is EventStatus.DRAFT:
-        raise DomainError("events.refused.gone")
-    mine = await repo.of_person(event.id, person.id)
-    if mine is None and not await in_audience(session, event, person):
-        raise DomainError("events.refused.audience")
-    if (
-        mine is not None
-        and mine.status not in ACTIVE
-        and not await in_audience(session, event, person)
-    ):
-        raise DomainError("events.refused.audience")
-    await session.refresh(event)
-    card = await card_of(session, event)
-    opens_at, closes_at = checkin_window(event.starts_at, event.ends_at)
-    own = {r.session_id: r.status for r in await repo.sessions_of_person(event.id, person.id)}
-    sessions = tuple(
-        SessionChoice(
-            part.id,
-            part.title,
-            own.get(part.id),
-            part.seats_left is not None and part.seats_left <= 0,
-        )
-        for part in card.sessions
-        if part.capacity is not None
-    )
-    return CardView(
-        card=card,
-        status=mine.status if mine is not None else None,
-        place=await repo.place_in_line(mine)
-        if mine is not None and mine.status is WAITING
-        else None,
-        offer_expires_at=mine.offer_expires_at if mine is not None else None,
-        open=_refusal(event, now, registering=False) is None,
-        sessions=sessions,
-        checkin_open=event.status is EventStatus.PUBLISHED and opens_at <= now <= closes_at,
-    )
-
-
-async def calendar_file(
-    session: AsyncSession, person: Person, event_id: int, now: datetime | None = None
-) -> bytes:
-    """The event's .ics, for someone holding a seat (the online link is in it)."""
-    event = await EventsRepo(session).get(event_id)
-    if event is None or event.status is EventStatus.DRAFT:
-        raise DomainError("events.refused.gone")
-    mine = await EventRegistrationsRepo(session).of_person(event.id, person.id)
-    if mine is None or mine.status not in SEAT_HOLDING:
-        raise DomainError("events.ics_registrants_only")
-    await session.refresh(event)
-    return await ics_of(session, event, now=now)
-
-
-@dataclass(frozen=True)
-class Registered:
-    """What «Вы записаны» shows: the title, the start, the link, and the .ics attached."""
-
-    title: str
-    starts_at: datetime
-    online_url: str | None
-    ics: bytes
-
-
-async def registered(session: AsyncSession, person: Person, event_id: int) -> Registered:
-    ics = await calendar_file(session, person, event_id)
-    event = await EventsRepo(session).get(event_id)
-    assert event is not None  # calendar_file has found it
-    return Registered(event.title, event.starts_at, event.online_url, ics)
-
-
-async def ics_of(session: AsyncSession, event: Event, now: datetime | None = None) -> bytes:
-    """The .ics of `event`: the address (or the host school, or the link) as its location."""
-    location = event.address or await EventsRepo(session).school_label(event.host_school_id)
-    return ics_bytes(
-        event,
-        domain=ICS_DOMAIN,
-        location=location or event.online_url,
-        description=event.description,
-        now=now,
-    )
-
-
+# --- the broadcast segment ----------------------------------------------------------------------
 # --- the broadcast segment ----------------------------------------------------------------------
 
 
@@ -644,7 +478,7 @@ async def _segment_choices(
     session: AsyncSession, scope: Scope, chosen: audiences.Audience
 ) -> list[audiences.Choice]:
     events = await EventRegistrationsRepo(session).in_scope(
-        scope.municipality_ids, scope.region_ids, scope.person_id, _now() - timedelta(days=30)
+        scope.municipality_ids, scope.region_ids, scope.person_id, now_utc() - timedelta(days=30)
     )
     picked = chosen.segments.get(EVENT_SEGMENT)
     return [

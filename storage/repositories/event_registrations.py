@@ -23,6 +23,7 @@ from storage.models import (
     EventRegistration,
     EventSession,
     EventStatus,
+    Municipality,
     Person,
     RegistrationStatus,
 )
@@ -235,9 +236,19 @@ class EventRegistrationsRepo:
         return await self.session.get(Person, person_id)
 
     # --- what people see -------------------------------------------------------------------------
-    async def includes(self, people: Select[int], person_id: int) -> bool:
-        """Whether `person_id` is among the ids `people` selects."""
-        found = await self.session.scalar(people.where(Person.id == person_id).limit(1))
+    async def includes(
+        self, people: Select[int], person_id: int, region_id: int | None = None
+    ) -> bool:
+        """Whether `person_id` is among the ids `people` selects (and, with `region_id`, lives
+        in a municipality of that region), in one query."""
+        query = people.where(Person.id == person_id)
+        if region_id is not None:
+            query = query.where(
+                Person.municipality_id.in_(
+                    select(Municipality.id).where(Municipality.region_id == region_id)
+                )
+            )
+        found = await self.session.scalar(query.limit(1))
         return found is not None
 
     async def published_since(

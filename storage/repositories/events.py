@@ -17,6 +17,11 @@ class EventsRepo:
     async def get(self, event_id: int) -> Event | None:
         return await self.session.get(Event, event_id)
 
+    async def fresh(self, event_id: int) -> Event | None:
+        """The event as the database has it now, in one query: the seat counts are changed by
+        conditional UPDATEs that do not touch the copy this session may hold."""
+        return await self.session.get(Event, event_id, populate_existing=True)
+
     async def sessions_of(self, event_id: int) -> Sequence[EventSession]:
         rows = await self.session.scalars(
             select(EventSession)

@@ -1,5 +1,7 @@
-"""Events, registrations, attendance and feedback arranged directly in the database, as the
-creation form, registration and the feedback survey would leave them."""
+"""The world the event tests share: events, «десант» sessions, registrations (with their
+reminders), attendance and feedback arranged directly in the database, as the creation form,
+registration and the feedback survey would leave them; and the scheduler's context for sweeps
+driven with a chosen clock."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.scheduler import JobContext
 from storage.models import (
     Answer,
     AttendanceMethod,
@@ -27,6 +30,10 @@ from storage.models import (
     Survey,
     SurveyStatus,
 )
+from storage.repositories.event_reminders import EventRemindersRepo
+from tests.harness import Harness
+
+WEBINAR_URL = "https://webinar.example.org/room/42"
 
 
 async def event(
@@ -48,12 +55,16 @@ async def event(
     host_school_id: int | None = None,
     timezone: str = "Europe/Moscow",
     capacity: int | None = None,
+    form: EventForm = EventForm.IN_PERSON,
+    online_url: str | None = None,
+    address: str | None = None,
+    published: bool = True,
 ) -> Event:
     starts = starts_at or datetime.now(UTC) + timedelta(days=3)
     row = Event(
         type=type_id,
         scope=scope,
-        form=EventForm.IN_PERSON,
+        form=form,
         title=title,
         topics=topics or [],
         starts_at=starts,
@@ -61,6 +72,8 @@ async def event(
         timezone=timezone,
         duration_hours=hours,
         host_school_id=host_school_id,
+        online_url=online_url,
+        address=address,
         capacity=capacity,
         audience=audience or {},
         status=status,
@@ -68,11 +81,39 @@ async def event(
         region_id=region_id,
         author_id=author_id,
         checkin_code=code,
-        published_at=datetime.now(UTC),
+        published_at=datetime.now(UTC) if published else None,
     )
     db.add(row)
     await db.flush()
     return row
+
+
+async def webinar(
+    db: AsyncSession,
+    author: Person,
+    starts_at: datetime,
+    *,
+    form: EventForm = EventForm.ONLINE,
+    status: EventStatus = EventStatus.PUBLISHED,
+    hours: int = 2,
+) -> Event:
+    """A webinar of the author's municipality (its link online, an address in person), as the
+    reminder tests have it."""
+    return await event(
+        db,
+        municipality_id=author.municipality_id,
+        author_id=author.id,
+        title="Разбор заданий ОГЭ & ВПР",
+        type_id="webinar",
+        starts_at=starts_at,
+        hours=hours,
+        length=timedelta(hours=hours),
+        status=status,
+        form=form,
+        online_url=WEBINAR_URL if form != EventForm.IN_PERSON else None,
+        address="ул. Ленина, 1, каб. 12" if form != EventForm.ONLINE else None,
+        published=False,
+    )
 
 
 async def part(
@@ -120,6 +161,28 @@ async def register(
     db.add(row)
     await db.flush()
     return row
+
+
+async def register_reminded(
+    db: AsyncSession,
+    ev: Event,
+    person: Person,
+    *,
+    offsets: list[int] | None = None,
+    scheduled_at: datetime | None = None,
+) -> EventRegistration:
+    """A seat with its reminders (a day and an hour before, unless `offsets` say otherwise)."""
+    registration = await register(db, ev, person)
+    await EventRemindersRepo(db).schedule(
+        registration_id=registration.id,
+        event_id=ev.id,
+        person_id=person.id,
+        starts_at=ev.starts_at,
+        offsets_minutes=offsets or [1440, 60],
+        # Registered a week ahead (the rows are written while every offset is still ahead).
+        now=scheduled_at or ev.starts_at - timedelta(days=7),
+    )
+    return registration
 
 
 async def came(db: AsyncSession, ev: Event, person: Person) -> None:
@@ -178,3 +241,14 @@ async def person_of(db: AsyncSession, telegram_id: int) -> Person:
     found = await db.scalar(select(Person).where(Person.telegram_id == telegram_id))
     assert found is not None
     return found
+
+
+def job_context(harness: Harness) -> JobContext:
+    """The scheduler's context, for a sweep run with a chosen clock."""
+    return JobContext(
+        bot=harness.bot,
+        session_pool=harness.session_pool,
+        settings=harness.dp["settings"],
+        texts=harness.dp["texts"],
+        templates=harness.dp["templates"],
+    )
