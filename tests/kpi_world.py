@@ -38,7 +38,7 @@ from storage.models import (
     Survey,
     TaskStatus,
 )
-from tests import evattend_seed as ev
+from tests import event_world as ev
 from tests import seed
 
 YEAR = 2025

@@ -70,7 +70,7 @@ from bot.services.kpi_lines import KpiReport
 from bot.texts import LOCALES_DIR, Texts
 from config.settings import Settings
 from tests import kpi_world
-from tests.evattend_seed import person_of
+from tests.event_world import person_of
 from tests.harness import Harness
 from tests.kpi_world import TODAY, YEAR
 

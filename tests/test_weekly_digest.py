@@ -45,7 +45,7 @@ from storage.models import (
     Thread,
     ThreadStatus,
 )
-from tests import evattend_seed as ev
+from tests import event_world as ev
 from tests import seed
 from tests.harness import Harness
 
