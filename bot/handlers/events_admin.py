@@ -20,7 +20,7 @@ from bot.keyboards.events_admin import (
     edit_keyboard,
     list_keyboard,
 )
-from bot.services import event_types, events
+from bot.services import event_changes, event_types, events
 from bot.states import EventEditor
 from bot.texts import plain, t
 from bot.transport.events_admin import organiser_card_text, send_announcement, send_cancelled
@@ -158,7 +158,9 @@ async def cb_cancel(
 async def cb_cancel_yes(
     callback: CallbackQuery, callback_data: EventAdminCb, ctx: UpdateContext
 ) -> None:
-    cancelled = await events.cancel(ctx.session, ctx.settings, ctx.me, callback_data.event_id)
+    cancelled = await event_changes.cancel(
+        ctx.session, ctx.settings, ctx.me, callback_data.event_id
+    )
     told = await send_cancelled(ctx.session, ctx.settings, ctx.templates, cancelled)
     await callback.answer()
     await show_card(ctx, cancelled.event.id, t("events_admin.cancelled_told", count=told))

@@ -1,5 +1,5 @@
 """Events as organisers run them: the form's draft checked field by field, saved, published to
-its audience, edited (the registrants told what changed), cancelled and copied.
+its audience. Editing, cancelling and copying are `bot.services.event_changes`'s.
 
 The form keeps a `Draft` (plain data) in its dialog data; every typed value goes through one of
 the `read_*`/`check_*` functions here, which refuse with a `DomainError` the person reads.
@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import Recipient, recipient_timezones
+from bot.delivery.outbox import Recipient
 from bot.errors import DomainError
 from bot.services import audience as audiences
-from bot.services import event_registration, event_types
+from bot.services import event_types
 from bot.services.event_cards import EventCard, SessionLine, card_of
 from bot.services.event_fields import (
     ADDRESS_MAX,
@@ -48,23 +48,21 @@ from storage.models import (
     Event,
     EventForm,
     EventScope,
-    EventSession,
     EventStatus,
     Municipality,
     Person,
 )
-from storage.repositories.event_admin import EventAdminRepo, Listener
-from storage.repositories.event_reminders import EventRemindersRepo
+from storage.repositories.event_admin import EventAdminRepo
 from storage.repositories.events import EventsRepo
 
 SESSIONS_MAX = 12
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -122,7 +120,7 @@ _DRAFT_FIELDS = set(Draft.__dataclass_fields__)
 
 
 def iso(moment: datetime) -> str:
-    return _aware(moment).astimezone(UTC).isoformat()
+    return as_utc(moment).astimezone(UTC).isoformat()
 
 
 # --- whose events ---------------------------------------------------------------------------
@@ -198,7 +196,7 @@ async def check_draft(
     session: AsyncSession, person: Person, draft: Draft, *, now: datetime | None = None
 ) -> Checked:
     """Every field again (a form may be old, a button forged): the first problem refuses."""
-    now = now or _now()
+    now = now or now_utc()
     kind = check_type(draft.type_id)
     title = check_title(draft.title)
     start, end = draft.moment("starts_at"), draft.moment("ends_at")
@@ -308,7 +306,7 @@ async def save(
 ) -> Event:
     """The form's event as a draft: made once per form (`create_key`), changed by a second
     save of the same form while it is still a draft."""
-    now = now or _now()
+    now = now or now_utc()
     checked = await check_draft(session, author, draft, now=now)
     repo = EventAdminRepo(session)
     event = await repo.by_create_key(create_key)
@@ -378,16 +376,16 @@ async def publish(
     now: datetime | None = None,
 ) -> Announcement:
     """Published once: a second tap finds it published and announces nothing again."""
-    now = now or _now()
+    now = now or now_utc()
     event = await visible_event(session, viewer, event_id, lock=True)
     if event.status is EventStatus.PUBLISHED:
         return Announcement(event, [])
     if event.status is not EventStatus.DRAFT:
         raise DomainError("events_admin.not_editable")
-    if _aware(event.starts_at) <= now:
+    if as_utc(event.starts_at) <= now:
         raise DomainError("events_admin.date_past")
     deadline = event.registration_deadline
-    if deadline is not None and _aware(deadline) <= now:
+    if deadline is not None and as_utc(deadline) <= now:
         raise DomainError("events_admin.deadline_passed")
     recipients = await audience_of(session, settings, viewer, event)
     if not recipients:
@@ -454,337 +452,24 @@ async def shelf(
         municipality_ids=scope.municipality_ids,
         region_ids=scope.region_ids,
         shelf=name,
-        now=now or _now(),
+        now=now or now_utc(),
         offset=page * PER_PAGE,
         limit=PER_PAGE,
     )
     total_pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     items = [
-        EventLine(e.id, e.type, e.title, _aware(e.starts_at), e.status, e.seats_taken, e.capacity)
+        EventLine(e.id, e.type, e.title, as_utc(e.starts_at), e.status, e.seats_taken, e.capacity)
         for e in rows
     ]
     return Shelf(name, items, min(page, total_pages - 1), total_pages, total)
 
 
 def is_under_way(event: Event, now: datetime) -> bool:
-    return _aware(event.starts_at) <= now
+    return as_utc(event.starts_at) <= now
 
 
 def has_ended(event: Event, now: datetime | None = None) -> bool:
-    return _aware(event.ends_at) <= (now or _now())
-
-
-# --- editing ---------------------------------------------------------------------------------
-
-
-async def draft_of(session: AsyncSession, viewer: Person, event_id: int) -> Draft:
-    """The event as the form's draft (to change one field)."""
-    event = await visible_event(session, viewer, event_id)
-    return await _as_draft(session, event)
-
-
-async def _as_draft(session: AsyncSession, event: Event) -> Draft:
-    start = _aware(event.starts_at)
-    parts = [
-        {
-            "id": part.id,
-            "kind": part.kind.value,
-            "title": part.title,
-            "presenter": part.presenter,
-            "offset": int((_aware(part.starts_at) - start).total_seconds() // 60),
-            "length": int((_aware(part.ends_at) - _aware(part.starts_at)).total_seconds() // 60),
-            "place": part.place,
-            "capacity": part.capacity,
-        }
-        for part in await EventsRepo(session).sessions_of(event.id)
-    ]
-    deadline = event.registration_deadline
-    return Draft(
-        type_id=event.type,
-        title=event.title,
-        starts_at=iso(start),
-        ends_at=iso(event.ends_at),
-        duration_hours=event.duration_hours,
-        form=event.form.value,
-        scope=event.scope.value,
-        host_school_id=event.host_school_id,
-        address=event.address,
-        online_url=event.online_url,
-        capacity=event.capacity,
-        deadline=iso(deadline) if deadline is not None else None,
-        audience=dict(event.audience or {}),
-        description=event.description,
-        organiser=event.organiser,
-        topics=list(event.topics or []),
-        sessions=parts,
-    )
-
-
-@dataclass(frozen=True)
-class Change:
-    """One field told to people: its name and the old and new values as the card shows them
-    (moments, labels, numbers; None: not set)."""
-
-    field: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True)
-class Changed:
-    event: Event
-    changes: list[Change]
-    listeners: list[tuple[Recipient, str]]  # registrants and the waiting list to tell
-    newcomers: list[tuple[Recipient, str]]  # a wider audience: the announcement for them
-    # More seats moved the waiting list up: these people are offered (or given) a seat.
-    promoted: list[event_registration.Promoted] = field(default_factory=list)
-
-
-# The columns a person reads on the card, in the card's order, as a change names them.
-_TOLD = (
-    "type",
-    "title",
-    "starts_at",
-    "ends_at",
-    "duration_hours",
-    "form",
-    "scope",
-    "host_school_id",
-    "address",
-    "online_url",
-    "organiser",
-    "capacity",
-    "registration_deadline",
-    "description",
-)
-_TIMES = ("starts_at", "ends_at")
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, datetime) and isinstance(b, datetime):
-        return _aware(a) == _aware(b)
-    return bool(a == b)
-
-
-async def _program_lines(session: AsyncSession, event_id: int) -> list[tuple[Any, ...]]:
-    return [
-        (p.kind, p.title, p.presenter, _aware(p.starts_at), _aware(p.ends_at), p.place, p.capacity)
-        for p in await EventsRepo(session).sessions_of(event_id)
-    ]
-
-
-async def update(
-    session: AsyncSession,
-    settings: Settings,
-    viewer: Person,
-    event_id: int,
-    draft: Draft,
-    *,
-    now: datetime | None = None,
-) -> Changed:
-    """The event as the draft says. A draft just changes. A published one: an event under way
-    keeps its time and capacity; fewer seats than taken is refused; registrants and the
-    waiting list are told once (with a new .ics); a moved start rewrites unsent reminders;
-    more seats move the waiting list up."""
-    now = now or _now()
-    event = await visible_event(session, viewer, event_id, lock=True)
-    if event.status in (EventStatus.CANCELLED, EventStatus.HELD):
-        raise DomainError("events_admin.not_editable")
-    published = event.status is EventStatus.PUBLISHED
-    checked = await _check_edit(session, viewer, event, draft, now)
-    repo = EventsRepo(session)
-    program_before = await _program_lines(session, event.id)
-    before = {name: getattr(event, name) for name in _TOLD}
-    before_labels = {"host_school_id": await repo.school_label(event.host_school_id)}
-    old_audience = dict(event.audience or {})
-    old_capacity, old_start = event.capacity, _aware(event.starts_at)
-    if published and is_under_way(event, now):
-        moved = any(not _same(before[n], checked.values[n]) for n in (*_TIMES, "capacity"))
-        if moved or program_before != _program_from(checked.parts):
-            raise DomainError("events_admin.under_way")
-    capacity = checked.values["capacity"]
-    if capacity is not None and capacity < event.seats_taken:
-        raise DomainError(
-            "events_admin.capacity_below_taken", taken=event.seats_taken, new=capacity
-        )
-    await _check_removed_parts(session, event.id, checked.parts)
-    for part in checked.parts:
-        if part["id"]:
-            await _check_part_capacity(session, part)
-    for name, value in checked.values.items():
-        if name in ("municipality_id", "region_id") and published:
-            continue  # a published event stays whose it was
-        setattr(event, name, value)
-    event.updated_at = now
-    await EventAdminRepo(session).replace_sessions(event.id, checked.parts)
-    changes = [
-        Change(
-            name,
-            before_labels.get(name, before[name]),
-            await repo.school_label(event.host_school_id)
-            if name == "host_school_id"
-            else getattr(event, name),
-        )
-        for name in _TOLD
-        if not _same(before[name], getattr(event, name))
-    ]
-    if program_before != await _program_lines(session, event.id):
-        changes.append(Change("program", len(program_before), len(checked.parts)))
-    if not published:
-        return Changed(event, changes, [], [])
-    listeners: list[tuple[Recipient, str]] = []
-    if changes:
-        event.version += 1
-        listeners = await _recipients_of(
-            session, settings, await EventAdminRepo(session).listeners(event.id)
-        )
-    if not _same(old_start, event.starts_at):
-        await reschedule_reminders(session, settings, event, now=now)
-    promoted: list[event_registration.Promoted] = []
-    if old_capacity is not None and (capacity is None or capacity > old_capacity):
-        promoted = await event_registration.promote_waiting(
-            session, event.id, None, settings=settings, now=now
-        )
-    newcomers: list[tuple[Recipient, str]] = []
-    if old_audience != event.audience:
-        newcomers = await audience_of(session, settings, viewer, event)
-    await session.flush()
-    return Changed(event, changes, listeners, newcomers, promoted)
-
-
-def _program_from(parts: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return [
-        (
-            p["kind"],
-            p["title"],
-            p["presenter"],
-            _aware(p["starts_at"]),
-            _aware(p["ends_at"]),
-            p["place"],
-            p["capacity"],
-        )
-        for p in sorted(parts, key=lambda p: (p["starts_at"], p["id"] or 10**9))
-    ]
-
-
-async def _check_edit(
-    session: AsyncSession, viewer: Person, event: Event, draft: Draft, now: datetime
-) -> Checked:
-    """The draft checked as for saving, except that an event under way keeps its (past)
-    start: then it is checked as of just before the start."""
-    start = _aware(event.starts_at)
-    as_of = now if start > now else start - timedelta(seconds=1)
-    return await check_draft(session, viewer, draft, now=as_of)
-
-
-async def _check_removed_parts(
-    session: AsyncSession, event_id: int, parts: Sequence[dict[str, Any]]
-) -> None:
-    kept = {p["id"] for p in parts if p["id"]}
-    repo = EventAdminRepo(session)
-    for part in await EventsRepo(session).sessions_of(event_id):
-        if part.id not in kept and await repo.session_registrations(part.id):
-            raise DomainError("events_admin.session_has_people", title=part.title)
-
-
-async def _check_part_capacity(session: AsyncSession, part: dict[str, Any]) -> None:
-    existing = await session.get(EventSession, part["id"])
-    if existing is None:
-        part["id"] = 0
-        return
-    capacity = part["capacity"]
-    if capacity is not None and capacity < existing.seats_taken:
-        raise DomainError(
-            "events_admin.capacity_below_taken", taken=existing.seats_taken, new=capacity
-        )
-
-
-async def _recipients_of(
-    session: AsyncSession, settings: Settings, listeners: Sequence[Listener]
-) -> list[tuple[Recipient, str]]:
-    zones = await recipient_timezones(
-        session, {item.municipality_id for item in listeners}, settings.timezone
-    )
-    return [
-        (
-            Recipient(
-                item.person_id,
-                item.chat_id,
-                zones.get(item.municipality_id, settings.timezone),
-            ),
-            item.locale or settings.default_locale,
-        )
-        for item in listeners
-    ]
-
-
-async def reschedule_reminders(
-    session: AsyncSession, settings: Settings, event: Event, *, now: datetime
-) -> None:
-    """Unsent reminders written again from the new start (one already sent is not repeated)."""
-    reminders = EventRemindersRepo(session)
-    await reminders.drop_unsent_of_event(event.id)
-    offsets = event.reminder_offsets or settings.event_reminder_minutes
-    parts = {part.id: part for part in await EventsRepo(session).sessions_of(event.id)}
-    for registration in await EventAdminRepo(session).seat_holders(event.id):
-        part = parts.get(registration.session_id or 0)
-        await reminders.schedule(
-            registration_id=registration.id,
-            event_id=event.id,
-            person_id=registration.person_id,
-            starts_at=_aware(part.starts_at if part is not None else event.starts_at),
-            offsets_minutes=offsets,
-            now=now,
-        )
-
-
-# --- cancelling and copying ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    event: Event
-    listeners: list[tuple[Recipient, str]]
-
-
-async def cancel(
-    session: AsyncSession,
-    settings: Settings,
-    viewer: Person,
-    event_id: int,
-    *,
-    now: datetime | None = None,
-) -> Cancelled:
-    now = now or _now()
-    event = await visible_event(session, viewer, event_id, lock=True)
-    if event.status in (EventStatus.CANCELLED, EventStatus.HELD):
-        raise DomainError("events_admin.not_editable")
-    was_published = event.status is EventStatus.PUBLISHED
-    event.status = EventStatus.CANCELLED
-    event.cancelled_at = now
-    event.updated_at = now
-    listeners: list[tuple[Recipient, str]] = []
-    if was_published:
-        event.version += 1
-        listeners = await _recipients_of(
-            session, settings, await EventAdminRepo(session).listeners(event.id)
-        )
-    await EventRemindersRepo(session).drop_unsent_of_event(event.id)
-    await session.flush()
-    return Cancelled(event, listeners)
-
-
-async def copy_of(session: AsyncSession, viewer: Person, event_id: int) -> Draft:
-    """A new form with every field of the event but its dates; the program keeps its times
-    relative to the start, which the form asks for first."""
-    event = await visible_event(session, viewer, event_id)
-    draft = await _as_draft(session, event)
-    length = int((_aware(event.ends_at) - _aware(event.starts_at)).total_seconds() // 60)
-    draft.starts_at = draft.ends_at = draft.deadline = None
-    draft.sessions = [{**part, "id": 0} for part in draft.sessions]
-    draft.copied_from_id = event.id
-    draft.length_minutes = length
-    return draft
+    return as_utc(event.ends_at) <= (now or now_utc())
 
 
 # --- the calendar file -----------------------------------------------------------------------
@@ -874,7 +559,7 @@ def check_field_editable(event: Event, field_name: str, now: datetime | None = N
     fixed = ("when", "capacity", "program")
     if (
         event.status is EventStatus.PUBLISHED
-        and is_under_way(event, now or _now())
+        and is_under_way(event, now or now_utc())
         and field_name in fixed
     ):
         raise DomainError("events_admin.under_way")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import InlineFile, Outgoing, Priority, Recipient, enqueue_messages
 from bot.keyboards.events_admin import announcement_keyboard
-from bot.services import event_calendar, event_cards, event_types, events
+from bot.services import event_calendar, event_cards, event_changes, event_types, events
 from bot.texts import Templates, format_moment, format_number, t
 from config.settings import Settings
 from storage.models import Event
@@ -87,7 +87,7 @@ def _value(name: str, value: Any, locale: str, tz: ZoneInfo) -> str:
 
 
 def _lines(
-    changes: Sequence[events.Change], locale: str, tz: ZoneInfo
+    changes: Sequence[event_changes.Change], locale: str, tz: ZoneInfo
 ) -> list[tuple[str, str, str]]:
     return [
         (
@@ -110,7 +110,7 @@ async def _calendar_file(session: AsyncSession, settings: Settings, event: Event
 
 
 async def send_changes(
-    session: AsyncSession, settings: Settings, templates: Templates, changed: events.Changed
+    session: AsyncSession, settings: Settings, templates: Templates, changed: event_changes.Changed
 ) -> int:
     """One message per registrant and person waiting: every change, old → new, and the .ics."""
     event = changed.event
@@ -141,7 +141,10 @@ async def send_changes(
 
 
 async def send_cancelled(
-    session: AsyncSession, settings: Settings, templates: Templates, cancelled: events.Cancelled
+    session: AsyncSession,
+    settings: Settings,
+    templates: Templates,
+    cancelled: event_changes.Cancelled,
 ) -> int:
     event = cancelled.event
     if not cancelled.listeners:

@@ -25,7 +25,7 @@ from bot.dialogs.event_editor.base import (
 from bot.dialogs.event_editor.saving import save_edit
 from bot.dialogs.widgets import T
 from bot.services import audience as audiences
-from bot.services import events
+from bot.services import event_changes, events
 from bot.states import EventEditor as S
 
 
@@ -34,10 +34,10 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     data = start_data if isinstance(start_data, dict) else {}
     draft = events.Draft()
     if data.get("edit_id"):
-        draft = await events.draft_of(session, person, int(data["edit_id"]))
+        draft = await event_changes.draft_of(session, person, int(data["edit_id"]))
         manager.dialog_data.update(edit_id=int(data["edit_id"]), field=str(data["field"]))
     elif data.get("copy_of"):
-        draft = await events.copy_of(session, person, int(data["copy_of"]))
+        draft = await event_changes.copy_of(session, person, int(data["copy_of"]))
         manager.dialog_data["copy"] = True
     manager.dialog_data.update(create_key=secrets.token_hex(8), no_segments=True)
     keep(manager, draft)

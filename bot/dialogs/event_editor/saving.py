@@ -8,7 +8,7 @@ from aiogram_dialog import DialogManager
 from bot.dialogs.common import tell, who
 from bot.dialogs.event_editor.base import draft_of, locale_of, zone_of
 from bot.keyboards.events_admin import card_keyboard
-from bot.services import events
+from bot.services import event_changes, events
 from bot.texts import t
 from bot.transport.events import tell_promoted
 from bot.transport.events_admin import organiser_card_text, send_announcement, send_changes
@@ -32,7 +32,7 @@ async def show_card(manager: DialogManager, event_id: int, note: str = "") -> No
 async def save_edit(manager: DialogManager, event_id: int) -> None:
     person, session, settings = who(manager)
     templates = manager.middleware_data["templates"]
-    changed = await events.update(session, settings, person, event_id, draft_of(manager))
+    changed = await event_changes.update(session, settings, person, event_id, draft_of(manager))
     told = await send_changes(session, settings, templates, changed)
     await send_announcement(session, settings, templates, changed.event, changed.newcomers)
     await tell_promoted(session, settings, changed.promoted)
