@@ -198,14 +198,25 @@ async def _ask(state: FSMContext, ctx: UpdateContext, task_id: int, file: bool) 
     await ctx.reply(t("dl.ask_file" if file else "dl.ask_comment"))
 
 
-async def cb_done(
-    callback: CallbackQuery, callback_data: TaskCb, state: FSMContext, ctx: UpdateContext
-) -> None:
+async def _pending_task(
+    callback: CallbackQuery, callback_data: TaskCb, ctx: UpdateContext
+) -> deadlines.TaskView | None:
+    """The pressed task, or None (and «already done» said) when it is done."""
     view = await deadlines.task_view(ctx.session, ctx.me, callback_data.task_id)
     await callback.answer()
     if view.done:
         await ctx.reply(t("dl.already_done"))
-    elif view.done_by in (DoneBy.COMMENT, DoneBy.FILE):
+        return None
+    return view
+
+
+async def cb_done(
+    callback: CallbackQuery, callback_data: TaskCb, state: FSMContext, ctx: UpdateContext
+) -> None:
+    view = await _pending_task(callback, callback_data, ctx)
+    if view is None:
+        return
+    if view.done_by in (DoneBy.COMMENT, DoneBy.FILE):
         await _ask(state, ctx, view.task_id, view.done_by == DoneBy.FILE)
     else:
         await _completed(ctx, await deadlines.complete(ctx.session, ctx.me, view.task_id))
@@ -214,12 +225,9 @@ async def cb_done(
 async def cb_comment(
     callback: CallbackQuery, callback_data: TaskCb, state: FSMContext, ctx: UpdateContext
 ) -> None:
-    view = await deadlines.task_view(ctx.session, ctx.me, callback_data.task_id)
-    await callback.answer()
-    if view.done:
-        await ctx.reply(t("dl.already_done"))
-        return
-    await _ask(state, ctx, view.task_id, view.done_by == DoneBy.FILE)
+    view = await _pending_task(callback, callback_data, ctx)
+    if view is not None:
+        await _ask(state, ctx, view.task_id, view.done_by == DoneBy.FILE)
 
 
 async def cb_help(callback: CallbackQuery, callback_data: TaskCb, ctx: UpdateContext) -> None:

@@ -352,6 +352,10 @@ async def task_view(session: AsyncSession, person: Person, task_id: int) -> Task
     names = await DeadlineItemsRepo(session).school_names(
         [task.school_id] if task.school_id else []
     )
+    return _task_view(task, deadline, names)
+
+
+def _task_view(task: DeadlineTask, deadline: Deadline, school_names: dict[int, str]) -> TaskView:
     return TaskView(
         task.id,
         deadline.id,
@@ -360,7 +364,7 @@ async def task_view(session: AsyncSession, person: Person, task_id: int) -> Task
         deadline.due_on,
         deadline.done_by,
         deadline.stage is not None,
-        names.get(task.school_id) if task.school_id else None,
+        school_names.get(task.school_id) if task.school_id else None,
         task.status == TaskStatus.DONE,
     )
 
@@ -443,20 +447,7 @@ async def my_tasks(session: AsyncSession, person: Person) -> list[TaskView]:
     names = await DeadlineItemsRepo(session).school_names(
         t.school_id for t, _ in rows if t.school_id
     )
-    return [
-        TaskView(
-            task.id,
-            deadline.id,
-            deadline.title,
-            deadline.description,
-            deadline.due_on,
-            deadline.done_by,
-            deadline.stage is not None,
-            names.get(task.school_id) if task.school_id else None,
-            False,
-        )
-        for task, deadline in rows
-    ]
+    return [_task_view(task, deadline, names) for task, deadline in rows]
 
 
 async def local_today(
