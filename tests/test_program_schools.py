@@ -324,3 +324,19 @@ async def test_a_long_list_of_schools_turns_pages(harness: Harness, db: AsyncSes
     await harness.press(COORDINATOR, "▫️ СОШ № 16")
     assert "✅ СОШ № 16" in harness.buttons(COORDINATOR)
     assert "◀" in harness.buttons(COORDINATOR)
+
+
+async def test_the_program_year_button_lists_the_years_screens_in_order(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """«🗓 Программа года» stands for six screens in the coordinator's menu: it answers with
+    their commands in the order a year runs, each one opening its screen when tapped."""
+    await arrange(db)
+    await harness.send(COORDINATOR, "🗓 Программа года")
+    text = harness.last_text(COORDINATOR)
+    commands = ["/programschools", "/plan", "/duedates", "/monitoring", "/board", "/kpi"]
+    positions = [text.index(command + " ") for command in commands]
+    assert positions == sorted(positions)
+    assert "Школы программы по годам" in text and "Показатели программы" in text
+    await harness.send(COORDINATOR, "/kpi")
+    assert "Показатели" in harness.last_text(COORDINATOR)

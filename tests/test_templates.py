@@ -133,6 +133,11 @@ _PROGRAM_VIEW = NS(
 _PROGRAM_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("program_schools.html", "marked", {"view": _PROGRAM_VIEW, "year_name": "2027"}),
     (
+        "program_year.html",
+        "hub",
+        {"screens": ("programschools", "plan", "duedates", "monitoring", "board", "kpi")},
+    ),
+    (
         "program_schools.html",
         "empty",
         {"view": NS(municipality_name="Иваново", starts_on=date(2027, 9, 1),

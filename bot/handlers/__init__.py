@@ -32,6 +32,7 @@ def get_routers() -> list[Router]:
         plan_templates,
         privacy,
         program_schools,
+        program_year,
         questions,
         roster,
         self_check,
@@ -70,6 +71,7 @@ def get_routers() -> list[Router]:
         admin.build_router(),
         municipality_settings.build_router(),
         program_schools.build_router(),
+        program_year.build_router(),
         communities.build_router(),
         self_check.build_router(),
         kpi.build_router(),  # /kpi and its buttons

@@ -39,11 +39,9 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.join_requests",
         "menu.manage_communities",
         "menu.self_check_summary",
-        "menu.program_schools",
-        "menu.board",
-        "menu.deadline_items",
+        # The year's six screens behind one button (bot/handlers/program_year.py).
+        "menu.program_year",
         "menu.my_tasks",
-        "menu.kpi",
     ),
     Role.ADMIN: (
         "menu.broadcasts",
@@ -51,10 +49,7 @@ MENU_BY_ROLE: dict[Role, tuple[str, ...]] = {
         "menu.events_admin",
         "menu.municipalities",
         "menu.self_check_summary",
-        "menu.program_schools",
-        "menu.board",
-        "menu.deadline_items",
-        "menu.kpi",
+        "menu.program_year",
     ),
 }
 COMMON_MENU = ("menu.profile", "menu.help")
