@@ -31,7 +31,7 @@ from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.person import PersonMiddleware
 from bot.middlewares.private_chats import PrivateChatsOnly
 from bot.scheduler import JobContext, Scheduler
-from bot.scheduler.deadlines import DEADLINE_SWEEP_INTERVAL
+from bot.scheduler.deadlines import DEADLINE_DAILY_INTERVAL, DEADLINE_SWEEP_INTERVAL
 from bot.scheduler.digest import DIGEST_INTERVAL
 from bot.scheduler.events import EVENT_SWEEP_INTERVAL
 from bot.scheduler.housekeeping import DIALOG_STATE_KEPT
@@ -100,6 +100,7 @@ def create_dispatcher(
     scheduler.every("bot.scheduler.digest:sweep", DIGEST_INTERVAL)
     scheduler.every("bot.scheduler.monitoring:sweep", timedelta(days=1), at_start=True)
     scheduler.every("bot.scheduler.deadlines:sweep", DEADLINE_SWEEP_INTERVAL, at_start=True)
+    scheduler.every("bot.scheduler.deadlines:daily", DEADLINE_DAILY_INTERVAL, at_start=True)
 
     outbox_limiter = create_outbox_limiter(settings, redis)
     context = AppContext(

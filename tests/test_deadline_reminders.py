@@ -19,7 +19,7 @@ from bot.callbacks import TaskCb
 from bot.scheduler import JobContext
 from bot.scheduler import deadlines as sweep_module
 from bot.scheduler.deadlines import run
-from bot.services import deadlines, program_years
+from bot.services import deadline_tasks, deadlines, program_years
 from bot.services.deadline_reminders import key_for
 from bot.services.deadlines import Draft
 from storage.models import (
@@ -29,6 +29,7 @@ from storage.models import (
     Delivery,
     DoneBy,
     MonitoringStage,
+    Municipality,
     Person,
     PersonStatus,
     ProgramLevel,
@@ -342,3 +343,33 @@ async def test_a_record_checked_stage_has_no_done_button(
         "🆘 Нужна помощь",
     ]
     assert TaskCb.unpack(rows[0][0]["callback_data"]).action == "stage"
+
+
+async def test_a_coordinator_who_joins_later_gets_the_open_items(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """Items are fanned out when made; the daily pass gives a coordinator appointed since a task
+    for every item still open, and nothing for one already past due."""
+    ids = await world(db)
+    mun = await db.get(Municipality, ids["mun"])
+    coordinator = await db.get(Person, ids["coordinator"])
+    assert mun is not None and coordinator is not None
+    for title, due in (("Открытый пункт", DUE), ("Прошедший пункт", CREATED)):
+        draft = Draft(
+            municipality_id=mun.id, title=title, responsible="coordinators",
+            starts_on=CREATED.isoformat(), due_on=due.isoformat(),
+        )  # fmt: skip
+        await deadlines.create(db, coordinator, draft, CREATED)
+    newcomer = await seed.person(
+        db, name="Координатор Новый", roles=[Role.COORDINATOR], municipality=mun, telegram_id=8388
+    )
+    await db.commit()
+
+    assert await deadline_tasks.refresh_open(db, CREATED + timedelta(days=1)) == 1
+    assert await deadline_tasks.refresh_open(db, CREATED + timedelta(days=1)) == 0
+    titles = await db.scalars(
+        select(Deadline.title)
+        .join(DeadlineTask, DeadlineTask.deadline_id == Deadline.id)
+        .where(DeadlineTask.person_id == newcomer.id)
+    )
+    assert titles.all() == ["Открытый пункт"]

@@ -7,6 +7,8 @@ the tasks that are missing, keyed by target, and never touches a task already th
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import program_years
@@ -58,3 +60,13 @@ async def fan_out(session: AsyncSession, deadline: Deadline) -> int:
     missing = [task for key, task in wanted.items() if key not in existing]
     await repo.add_tasks(missing)
     return len(missing)
+
+
+async def refresh_open(session: AsyncSession, today: date) -> int:
+    """Fans out again every live deadline not yet past due, so that people who took up a role
+    since (a new coordinator, a tutor, a school's leader) get their tasks; returns how many
+    tasks were added. The daily sweep runs it."""
+    added = 0
+    for deadline in await DeadlinesRepo(session).live_deadlines(due_from=today):
+        added += await fan_out(session, deadline)
+    return added
