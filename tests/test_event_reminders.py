@@ -17,6 +17,7 @@ from bot.app import create_dispatcher
 from bot.callbacks import EventCb, SurveyCb
 from bot.scheduler import events as sweep_module
 from bot.scheduler.events import run
+from bot.services import event_attendance
 from bot.services.event_reports import event_numbers
 from storage.models import (
     AttendanceMethod,
@@ -395,6 +396,42 @@ async def test_a_held_event_asks_its_attendees_once_and_answers_link_to_the_even
     assert SurveyCb(action="answer", survey_id=survey_id).pack() == harness.button_data(
         FAR_TEACHER, "Ответить"
     )
+
+
+async def test_someone_ticked_in_after_the_survey_went_out_is_invited_to_it(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """The organiser ticks in a registrant the day after the feedback survey went out: the next
+    sweep invites that person to the same survey, and nobody else a second time."""
+    folk = await people(db)
+    start = hour(datetime.now(UTC) - timedelta(hours=5))
+    webinar = await ev.webinar(db, folk[COORDINATOR], start)
+    for teacher in (MOSCOW_TEACHER, FAR_TEACHER):
+        await ev.register_reminded(db, webinar, folk[teacher])
+    await ev.came(db, webinar, folk[FAR_TEACHER])
+    webinar_id, late = webinar.id, folk[MOSCOW_TEACHER]
+    await db.commit()
+    now = datetime.now(UTC)
+    await run(job_context(harness), now)
+    await harness.deliver()
+    assert len(harness.texts_to(FAR_TEACHER)) == 1 and harness.texts_to(MOSCOW_TEACHER) == []
+
+    await event_attendance.toggle(
+        db, folk[COORDINATOR], webinar_id, 0, late.id, now + timedelta(days=1)
+    )
+    await db.commit()
+    await run(job_context(harness), now + timedelta(days=1, minutes=1))
+    await run(job_context(harness), now + timedelta(days=1, minutes=2))
+    await harness.deliver()
+    survey_id = await db.scalar(select(Survey.id).where(Survey.event_id == webinar_id))
+    invited = await db.scalars(
+        select(SurveyInvitee.person_id).where(SurveyInvitee.survey_id == survey_id)
+    )
+    assert sorted(invited.all()) == sorted([folk[FAR_TEACHER].id, late.id])
+    assert "ОГЭ &amp; ВПР" in harness.last_text(MOSCOW_TEACHER)  # in their language (en)
+    assert len(harness.texts_to(MOSCOW_TEACHER)) == 1
+    assert len(harness.texts_to(FAR_TEACHER)) == 1
+    assert await db.scalar(select(func.count()).where(Survey.event_id == webinar_id)) == 1
 
 
 async def test_nobody_attended_no_survey(harness: Harness, db: AsyncSession) -> None:

@@ -31,7 +31,9 @@ async def run(context: JobContext, now: datetime) -> int:
     queued = await send_due_reminders(context, now)
     async with context.session_pool.begin() as session:
         with context.texts.context():
-            for launch in await event_feedback.hold_and_launch(session, now):
+            launches = await event_feedback.hold_and_launch(session, now)
+            launches += await event_feedback.invite_late(session, now)
+            for launch in launches:
                 await send_feedback_invitations(
                     session, context.settings, context.templates, launch
                 )

@@ -5,7 +5,8 @@ who came (`EventAttendance`) are invited to one survey of the `event_feedback` s
 the event (`Survey.event_id`): person by person, not the event's whole audience. It happens
 once (`Event.feedback_sent_at`). Attendance is usually recorded during the event (codes at the
 venue); the organiser may tick people in later, so an event with no attendance yet waits
-`ATTENDANCE_GRACE` before it is settled with no survey at all.
+`ATTENDANCE_GRACE` before it is settled with no survey at all, and people ticked in after the
+survey went out are invited to it while it is open (`invite_late`).
 """
 
 from __future__ import annotations
@@ -89,3 +90,34 @@ async def _launch(session: AsyncSession, event: Event, now: datetime) -> Feedbac
         deadline,
         await surveys.reachable_invitees(survey.id),
     )
+
+
+async def invite_late(session: AsyncSession, now: datetime) -> list[FeedbackLaunch]:
+    """People ticked in after their event's feedback survey went out, invited to it while it is
+    still open; one `FeedbackLaunch` per survey, naming only the newcomers."""
+    repo = EventFeedbackRepo(session)
+    surveys = SurveysRepo(session)
+    launched = []
+    for survey_id, event_id in await repo.open_feedback(now):
+        newcomers = list(await session.scalars(repo.uninvited_attendees(survey_id, event_id)))
+        if not newcomers:
+            continue
+        survey = await session.get(Survey, survey_id)
+        event = await session.get(Event, event_id)
+        if survey is None or event is None:
+            continue
+        survey.invited = await surveys.invite(
+            survey_id, repo.uninvited_attendees(survey_id, event_id)
+        )
+        zone = ZoneInfo(event.timezone)
+        launched.append(
+            FeedbackLaunch(
+                survey_id,
+                event_id,
+                event.title,
+                _aware(event.starts_at).astimezone(zone).date(),
+                survey.deadline,
+                await surveys.reachable_of(newcomers),
+            )
+        )
+    return launched

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -15,6 +15,8 @@ from storage.models import (
     EventAttendance,
     EventStatus,
     Survey,
+    SurveyInvitee,
+    SurveyStatus,
 )
 
 
@@ -60,6 +62,30 @@ class EventFeedbackRepo:
         """Who came: to the event or to any of its sessions (a person may repeat: the caller
         takes them distinct)."""
         return select(EventAttendance.person_id).where(EventAttendance.event_id == event_id)
+
+    async def open_feedback(self, now: datetime) -> list[tuple[int, int]]:
+        """(survey id, event id) of the feedback surveys still open for answers."""
+        rows = await self.session.execute(
+            select(Survey.id, Survey.event_id).where(
+                Survey.event_id.is_not(None),
+                Survey.status == SurveyStatus.OPEN,
+                Survey.deadline > now,
+            )
+        )
+        return [(r[0], r[1]) for r in rows.all() if r[1] is not None]
+
+    @staticmethod
+    def uninvited_attendees(survey_id: int, event_id: int) -> Select[Any]:
+        """Who came but is not invited to the survey yet (ticked in after it went out)."""
+        invited = exists().where(
+            SurveyInvitee.survey_id == survey_id,
+            SurveyInvitee.person_id == EventAttendance.person_id,
+        )
+        return (
+            select(EventAttendance.person_id)
+            .where(EventAttendance.event_id == event_id, ~invited)
+            .distinct()
+        )
 
     async def attended_count(self, event_id: int) -> int:
         query = select(func.count(func.distinct(EventAttendance.person_id))).where(

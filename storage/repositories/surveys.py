@@ -164,6 +164,9 @@ class SurveysRepo:
         )
         return await self._reachable(ids)
 
+    async def reachable_of(self, person_ids: Sequence[int]) -> list[InviteeRow]:
+        return await self._reachable(person_ids)
+
     async def reachable_invitees(self, survey_id: int) -> list[InviteeRow]:
         ids = list(
             await self.session.scalars(
