@@ -123,6 +123,7 @@ async def _gather(
     today: date,
 ) -> Gathered:
     repo = KpiRepo(session)
+    await repo.plan_each_statement()
     counted_until = min(today, ends_on)
     since = datetime.combine(starts_on, time(), UTC)
     # Nothing after `today` counts: a report during the year shows the year so far.
