@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DeadlineAdminCb, TaskCb
-from bot.services import deadlines, program_years
+from bot.services import deadline_privacy, deadlines, program_years
 from bot.services.deadlines import Draft
-from storage.models import Deadline, DeadlineTask, DoneBy, ProgramLevel, Role, TaskStatus
+from storage.models import Deadline, DeadlineTask, DoneBy, Person, ProgramLevel, Role, TaskStatus
 from tests import seed
 from tests.factories import make_document_message
 from tests.harness import Harness
@@ -78,8 +78,6 @@ async def item(
     """An item (for the school leaders unless told), made through the service; (deadline,
     the first school's task, or its first task)."""
     async with harness.session_pool.begin() as session:
-        from storage.models import Person
-
         coordinator = await session.get(Person, ids["coordinator"])
         assert coordinator is not None
         draft = Draft(
@@ -364,3 +362,36 @@ async def test_the_list_is_paged_with_the_overdue_first(harness: Harness, db: As
     assert "Страница 1 из 2" in first
     await harness.press(COORDINATOR, "▶")
     assert "Страница 2 из 2" in harness.last_text(COORDINATOR)
+
+
+# --- /mydata and /forget ------------------------------------------------------------------------
+
+
+async def test_mydata_lists_my_answers_and_forget_takes_my_words_not_the_record(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """A leader's comment and the evidence file's name are theirs: /mydata shows them, /forget
+    takes them; the school's task stays done (with its file) for the coordinator's record."""
+    ids = await world(db)
+    _, commented = await item(harness, ids, DoneBy.COMMENT)
+    _, filed = await item(harness, ids, DoneBy.FILE)
+    await harness.callback(LEADER, TaskCb(action="done", task_id=commented).pack())
+    await harness.send(LEADER, "Педсовет провёл Иван Петрович")
+    await harness.callback(LEADER, TaskCb(action="done", task_id=filed).pack())
+    await harness.upload(LEADER, "Отчёт_Иванова.pdf", b"%PDF-1.4 report")
+    async with harness.session_pool() as session:
+        leader = await session.get(Person, ids["leader"])
+        assert leader is not None
+        mine = await deadline_privacy.own_data(session, leader)
+    assert {(row["comment"], row["evidence"]) for row in mine} == {
+        ("Педсовет провёл Иван Петрович", None),
+        (None, "Отчёт_Иванова.pdf"),
+    }
+
+    await harness.send(LEADER, "/forget")
+    await harness.press(LEADER, "Да, удалить")
+    for task_id in (commented, filed):
+        row = await task_row(harness, task_id)
+        assert row.status == TaskStatus.DONE and row.done_by_id is None and row.comment is None
+    kept = await task_row(harness, filed)
+    assert kept.evidence_file_id is not None and kept.evidence_name == "evidence"

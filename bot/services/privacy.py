@@ -37,7 +37,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.fsm_storage import forget_user_states
-from bot.services import assignments, event_attendance, event_registration, roster, self_check
+from bot.services import (
+    assignments,
+    deadline_privacy,
+    event_attendance,
+    event_registration,
+    roster,
+    self_check,
+)
 from bot.services.phones import normalize_phone
 from bot.services.question_messages import NoticeKind, short_name
 from bot.services.roster_parse import RosterRow
@@ -261,6 +268,7 @@ async def export(session: AsyncSession, person: Person, redis: Redis | None) -> 
         ],
         **await self_check.own_data(session, person),
         "events_attended": await event_attendance.own_data(session, person),
+        "deadline_tasks": await deadline_privacy.own_data(session, person),
         "dialog_state": (
             await _fsm_snapshot(session, redis, person.telegram_id) if person.telegram_id else []
         ),
@@ -448,6 +456,7 @@ async def forget(
         await self_check.forget_person(session, person)
         await event_attendance.forget_person(session, person)
         await event_registration.forget_person(session, person)
+        await deadline_privacy.forget_person(session, person)
         await _forget_conversations(session, person, telegram_id)
         person.subjects.clear()
         person.full_name = None

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Deadline,
+    DeadlineReminder,
     DeadlineTask,
+    DigestSent,
     Person,
     PersonRole,
     PersonStatus,
@@ -98,3 +100,41 @@ class DeadlineItemsRepo:
             .limit(200)
         )
         return [(task, deadline) for task, deadline in (await self.session.execute(query)).all()]
+
+    # --- the person's own traces (/mydata, /forget) -----------------------------------------
+
+    async def answered_by(self, person_id: int) -> Sequence[tuple[DeadlineTask, Deadline]]:
+        """Tasks the person answered, asked help on, or holds by name."""
+        query = (
+            select(DeadlineTask, Deadline)
+            .join(Deadline, Deadline.id == DeadlineTask.deadline_id)
+            .where(or_(DeadlineTask.done_by_id == person_id, DeadlineTask.person_id == person_id))
+            .order_by(Deadline.due_on, DeadlineTask.id)
+        )
+        return [(task, deadline) for task, deadline in (await self.session.execute(query)).all()]
+
+    async def forget_answers(self, person_id: int) -> None:
+        """The person's own words go (a comment; the evidence file's name, which often carries
+        a name); the answer itself stays, unattributed: the item is the school's, and the
+        coordinator's record that it was done (with the file) must not vanish. Tasks held by
+        the person by name and not done are dropped: nobody is left to do them."""
+        await self.session.execute(
+            update(DeadlineTask)
+            .where(DeadlineTask.done_by_id == person_id)
+            .values(
+                done_by_id=None,
+                comment=None,
+                evidence_name=case(
+                    (DeadlineTask.evidence_file_id.is_not(None), "evidence"), else_=None
+                ),
+            )
+        )
+        await self.session.execute(
+            delete(DeadlineTask).where(
+                DeadlineTask.person_id == person_id, DeadlineTask.status == TaskStatus.PENDING
+            )
+        )
+        await self.session.execute(
+            delete(DeadlineReminder).where(DeadlineReminder.person_id == person_id)
+        )
+        await self.session.execute(delete(DigestSent).where(DigestSent.person_id == person_id))
