@@ -39,10 +39,10 @@ from storage.models import (
     Role,
     School,
     SchoolParticipation,
-    SectionScore,
     Survey,
     TaskStatus,
 )
+from storage.repositories.self_checks import with_section_rises
 
 REPORTED = (EventStatus.PUBLISHED, EventStatus.HELD)
 
@@ -309,24 +309,14 @@ class KpiRepo:
             .group_by(Response.person_id)
             .subquery()
         )
-        entry_score, final_score = SectionScore.__table__.alias(), SectionScore.__table__.alias()
-        rose = func.sum(case((final_score.c.percent > entry_score.c.percent, 1), else_=0))
         per_person = (
-            select(base.c.school_id, base.c.person_id, rose.label("rose"))
-            .join(checks, checks.c.person_id == base.c.person_id)
-            .outerjoin(
-                entry_score,
-                and_(
-                    entry_score.c.response_id == checks.c.entry,
-                    entry_score.c.section_id.in_(sections),
+            with_section_rises(
+                select(base.c.school_id, base.c.person_id).join(
+                    checks, checks.c.person_id == base.c.person_id
                 ),
-            )
-            .outerjoin(
-                final_score,
-                and_(
-                    final_score.c.response_id == checks.c.final,
-                    final_score.c.section_id == entry_score.c.section_id,
-                ),
+                checks.c.entry,
+                checks.c.final,
+                sections,
             )
             .where(checks.c.entry.is_not(None), checks.c.final.is_not(None))
             .group_by(base.c.school_id, base.c.person_id)

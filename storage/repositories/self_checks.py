@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from storage.models import (
     Answer,
@@ -57,6 +57,33 @@ class TeacherRow:
     person_id: int
     full_name: str | None
     school_id: int | None
+
+
+def with_section_rises(
+    query: Select[Any],
+    entry_id: ColumnElement[int],
+    final_id: ColumnElement[int],
+    sections: Sequence[str],
+) -> Select[Any]:
+    """`query` (a person a row once the caller groups it) with a «rose» column: in how many of
+    `sections` the final check's percent is above the entry check's. «Positive dynamics» is
+    rose in every one; the coordinator's summary and the KPI report count it the same way."""
+    entry_score, final_score = SectionScore.__table__.alias(), SectionScore.__table__.alias()
+    rose = func.sum(case((final_score.c.percent > entry_score.c.percent, 1), else_=0))
+    return (
+        query.add_columns(rose.label("rose"))
+        .outerjoin(
+            entry_score,
+            and_(entry_score.c.response_id == entry_id, entry_score.c.section_id.in_(sections)),
+        )
+        .outerjoin(
+            final_score,
+            and_(
+                final_score.c.response_id == final_id,
+                final_score.c.section_id == entry_score.c.section_id,
+            ),
+        )
+    )  # fmt: skip
 
 
 class SelfChecksRepo:
@@ -357,24 +384,12 @@ class SelfChecksRepo:
         every one of `sections`)."""
         entry_q, final_q = self._stage_checks(municipality_id, scenario_id, program_year)
         entry, final = entry_q.subquery(), final_q.subquery()
-        entry_score, final_score = SectionScore.__table__.alias(), SectionScore.__table__.alias()
-        rose = func.sum(case((final_score.c.percent > entry_score.c.percent, 1), else_=0))
         per_person = (
-            select(entry.c.person_id, rose.label("rose"))
-            .join(final, final.c.person_id == entry.c.person_id)
-            .outerjoin(
-                entry_score,
-                and_(
-                    entry_score.c.response_id == entry.c.rid,
-                    entry_score.c.section_id.in_(sections),
-                ),
-            )
-            .outerjoin(
-                final_score,
-                and_(
-                    final_score.c.response_id == final.c.rid,
-                    final_score.c.section_id == entry_score.c.section_id,
-                ),
+            with_section_rises(
+                select(entry.c.person_id).join(final, final.c.person_id == entry.c.person_id),
+                entry.c.rid,
+                final.c.rid,
+                sections,
             )
             .group_by(entry.c.person_id)
             .subquery()
