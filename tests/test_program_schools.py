@@ -230,6 +230,13 @@ async def test_a_school_added_gets_the_years_tasks_for_school_leaders(
     coordinators_tasks = [task for task in tasks if task.person_id is not None]
     assert len(coordinators_tasks) == 1
 
+    # Taken out again: its pending tasks of the year go (the year's shares no longer count
+    # it); a done one would stay.
+    await harness.press(COORDINATOR, "✅ ООШ № 9")
+    db.expire_all()
+    left = (await db.scalars(select(DeadlineTask.school_id))).all()
+    assert ids["poor"] not in left and ids["low"] in left
+
 
 async def test_another_municipality_is_refused(harness: Harness, db: AsyncSession) -> None:
     ids = await arrange(db)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -19,6 +19,7 @@ from storage.models import (
     Responsible,
     Role,
     SchoolParticipation,
+    TaskStatus,
 )
 
 
@@ -145,9 +146,21 @@ class DeadlinesRepo:
     # --- the program's schools screen (added with «Школы программы») ---------------------------
 
     async def remove_participation(self, school_id: int, year: int) -> bool:
+        """Takes a school out of a year, with its pending tasks of that year's items (nothing is
+        due from it any more, and the year's shares must not count it); what it did stays."""
         row = await self.participation(school_id, year)
         if row is None:
             return False
+        year_items = select(Deadline.id).where(
+            Deadline.year == year, Deadline.municipality_id == row.municipality_id
+        )
+        await self.session.execute(
+            delete(DeadlineTask).where(
+                DeadlineTask.school_id == school_id,
+                DeadlineTask.status == TaskStatus.PENDING,
+                DeadlineTask.deadline_id.in_(year_items),
+            )
+        )
         await self.session.delete(row)
         await self.session.flush()
         return True
