@@ -119,6 +119,8 @@ class EventEditor(StatesGroup):
     url = State()
     capacity = State()
     deadline = State()
+    # Reminders to registrants (changed from the card's «✏️ Изменить», not in the first pass).
+    reminders = State()
     audience = State()
     choices = State()  # the audience picker's choices of one kind
     program = State()

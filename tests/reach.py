@@ -403,6 +403,13 @@ _event_description = steps(_event_program, press(COORDINATOR, "Далее"))
 _event_organiser = steps(_event_description, press(COORDINATOR, "Без описания"))
 _event_topics = steps(_event_organiser, press(COORDINATOR, "Не указывать"))
 _event_preview = steps(_event_topics, press(COORDINATOR, "Далее"))
+# Reminders are changed from the saved event's card («✏️ Изменить»), not in the first pass.
+_event_reminders = steps(
+    _event_preview,
+    press(COORDINATOR, "Сохранить черновик"),
+    press(COORDINATOR, "Изменить"),
+    press(COORDINATOR, "Напоминания"),
+)
 
 # Surveys and the self-check
 _self_check = send(TEACHER, "/selfcheck")
@@ -544,6 +551,7 @@ REACH: dict[str, Reach] = {
     ),
     bot.states.EventEditor.capacity.state: Reach(COORDINATOR, _event_capacity),
     bot.states.EventEditor.deadline.state: Reach(COORDINATOR, _event_deadline),
+    bot.states.EventEditor.reminders.state: Reach(COORDINATOR, _event_reminders),
     bot.states.EventEditor.audience.state: Reach(COORDINATOR, _event_audience),
     bot.states.EventEditor.choices.state: Reach(
         COORDINATOR, steps(_event_audience, press(COORDINATOR, "Школы"))

@@ -281,6 +281,50 @@ async def test_an_edit_tells_each_registrant_once_with_a_new_calendar_file(
     assert all("16:30" in (f.caption or "") for f in files)
 
 
+async def test_reminders_are_changed_from_the_card_and_rescheduled_without_a_notice(
+    harness: Harness, db: AsyncSession
+) -> None:
+    """«✏️ Изменить → Напоминания»: typed times replace the deployment's (a day and an hour
+    before) for this event, its unsent reminders follow, and nobody is told (the card did not
+    change); bad input is refused in words; «Как обычно» goes back to the usual ones."""
+    await arrange(db)
+    event = await published(db)
+    registration = await db.scalar(select(EventRegistration.id).limit(1))
+    assert registration is not None
+    db.add(
+        EventReminder(
+            registration_id=registration, event_id=event.id, person_id=1, offset_minutes=60,
+            due_at=event.starts_at - timedelta(minutes=60),
+        )
+    )  # fmt: skip
+    await db.commit()
+    await harness.callback(COORDINATOR, EventAdminCb(action="card", event_id=event.id).pack())
+    await harness.press(COORDINATOR, "Изменить")
+    await harness.press(COORDINATOR, "Напоминания")
+    assert "Сейчас: за 1 день, за 1 час" in harness.last_text(COORDINATOR)
+    await harness.send(COORDINATOR, "завтра")
+    assert "Не получилось прочитать" in harness.last_text(COORDINATOR)
+    await harness.send(COORDINATOR, "5 минут")
+    assert "не позже чем за 10 минут" in harness.last_text(COORDINATOR)
+    await harness.send(COORDINATOR, "за 20 часов и за 2 часа")
+
+    await db.refresh(event)
+    assert event.reminder_offsets == [20 * 60, 120] and event.version == 0
+    reminders = (await db.scalars(select(EventReminder))).all()
+    assert {r.offset_minutes for r in reminders} == {20 * 60, 120}
+    assert not (await db.scalars(select(Delivery).where(Delivery.kind == "event_change"))).all()
+
+    await harness.press(COORDINATOR, "Изменить")
+    await harness.press(COORDINATOR, "Напоминания")
+    assert "Сейчас: за 20 часов, за 2 часа" in harness.last_text(COORDINATOR)
+    await harness.press(COORDINATOR, "Как обычно")
+    db.expire_all()  # the rescheduled reminders may reuse the old rows' ids
+    await db.refresh(event)
+    assert event.reminder_offsets is None
+    reminders = (await db.scalars(select(EventReminder))).all()
+    assert {r.offset_minutes for r in reminders} == {1440, 60}
+
+
 async def test_cancel_asks_then_tells_registrants_with_a_cancelling_calendar_file(
     harness: Harness, db: AsyncSession
 ) -> None:

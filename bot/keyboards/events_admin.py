@@ -21,6 +21,7 @@ EDITABLE = (
     "place",
     "capacity",
     "deadline",
+    "reminders",
     "audience",
     "description",
     "organiser",

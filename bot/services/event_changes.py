@@ -79,6 +79,7 @@ async def _as_draft(session: AsyncSession, event: Event) -> Draft:
         description=event.description,
         organiser=event.organiser,
         topics=list(event.topics or []),
+        reminder_offsets=list(event.reminder_offsets) if event.reminder_offsets else None,
         sessions=parts,
     )
 
@@ -161,6 +162,7 @@ async def update(
     before_labels = {"host_school_id": await repo.school_label(event.host_school_id)}
     old_audience = dict(event.audience or {})
     old_capacity, old_start = event.capacity, as_utc(event.starts_at)
+    old_offsets = event.reminder_offsets
     if published and is_under_way(event, now):
         moved = any(not _same(before[n], checked.values[n]) for n in (*_TIMES, "capacity"))
         if moved or program_before != _program_from(checked.parts):
@@ -201,7 +203,7 @@ async def update(
         listeners = await _recipients_of(
             session, settings, await EventAdminRepo(session).listeners(event.id)
         )
-    if not _same(old_start, event.starts_at):
+    if not _same(old_start, event.starts_at) or old_offsets != event.reminder_offsets:
         await reschedule_reminders(session, settings, event, now=now)
     promoted: list[event_registration.Promoted] = []
     if old_capacity is not None and (capacity is None or capacity > old_capacity):

@@ -225,3 +225,72 @@ def describe(moment: datetime, tz: ZoneInfo, locale: str, settings: Settings) ->
     """A moment written back for confirmation: weekday, day, time, and the zone when it is
     not the deployment's."""
     return event_dates.describe(moment, tz, locale, home=settings.tz)
+
+
+# --- reminders before the start -----------------------------------------------------------------
+
+REMINDERS_MAX = 5
+REMINDER_MIN_MINUTES, REMINDER_MAX_MINUTES = 10, 30 * 24 * 60
+# Units a person types after a number, in minutes; a bare number is hours.
+_REMINDER_UNITS = (
+    (("мин", "минут", "минуты", "минута", "м", "min", "mins", "minute", "minutes", "m"), 1),
+    (("ч", "час", "часа", "часов", "h", "hr", "hrs", "hour", "hours"), 60),
+    (("д", "дн", "день", "дня", "дней", "сутки", "суток", "d", "day", "days"), 24 * 60),
+    (("нед", "неделя", "недели", "недель", "неделю", "w", "wk", "week", "weeks"), 7 * 24 * 60),
+)
+_UNIT_MINUTES = {word: minutes for words, minutes in _REMINDER_UNITS for word in words}
+_REMINDER = re.compile(r"^(\d{1,4})?\s*([^\d\s.]*)\.?$")
+_REMINDER_SPLIT = re.compile(r"\s*(?:,|;|\bи\b|\band\b)\s*", re.IGNORECASE)
+
+
+def read_reminder_offsets(raw: str) -> list[int]:
+    """«1 день, 2 часа» (or «за сутки и за час», «3 d, 30 min», a bare «24» for hours): when to
+    remind registrants, as minutes before the start, latest last; 1–5 of them, 10 minutes to
+    30 days each."""
+    text = unicodedata.normalize("NFKC", raw or "").strip().lower().replace("за ", "")
+    parts = [part for part in _REMINDER_SPLIT.split(text) if part.strip()]
+    if not parts:
+        raise DomainError("events_admin.reminders_format")
+    found: list[int] = []
+    for part in parts:
+        match = _REMINDER.match(part.strip())
+        # «за час» is one hour; a bare «24» is hours.
+        if match is None or not (match[1] or match[2]):
+            raise DomainError("events_admin.reminders_format")
+        unit = _UNIT_MINUTES.get(match[2] or "ч")
+        if unit is None:
+            raise DomainError("events_admin.reminders_format")
+        found.append(int(match[1] or 1) * unit)
+    return check_reminder_offsets(found)
+
+
+def check_reminder_offsets(minutes: Sequence[int]) -> list[int]:
+    """1–5 distinct offsets of 10 minutes to 30 days, latest last."""
+    if not minutes:
+        raise DomainError("events_admin.reminders_format")
+    if any(not REMINDER_MIN_MINUTES <= value <= REMINDER_MAX_MINUTES for value in minutes):
+        raise DomainError("events_admin.reminders_range")
+    distinct = sorted(set(minutes), reverse=True)
+    if len(distinct) > REMINDERS_MAX:
+        raise DomainError("events_admin.reminders_many", most=REMINDERS_MAX)
+    return distinct
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A reminder offset for the screen: how many of which unit («2 дня», «30 мин»)."""
+
+    count: int
+    unit: str  # "days", "hours" or "minutes"
+
+
+def offsets_of(minutes: Sequence[int]) -> list[Offset]:
+    shown = []
+    for value in sorted(minutes, reverse=True):
+        if value % (24 * 60) == 0:
+            shown.append(Offset(value // (24 * 60), "days"))
+        elif value % 60 == 0:
+            shown.append(Offset(value // 60, "hours"))
+        else:
+            shown.append(Offset(value, "minutes"))
+    return shown

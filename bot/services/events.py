@@ -35,6 +35,7 @@ from bot.services.event_fields import (
     check_description,
     check_form,
     check_line,
+    check_reminder_offsets,
     check_scope,
     check_session_kind,
     check_title,
@@ -97,6 +98,9 @@ class Draft:
     copied_from_id: int | None = None
     # A copy's length in minutes: the end step offers «the same length».
     length_minutes: int | None = None
+    # Minutes before the start to remind registrants; None: the deployment's
+    # EVENT_REMINDER_MINUTES.
+    reminder_offsets: list[int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -252,6 +256,11 @@ async def check_draft(
         "capacity": capacity,
         "registration_deadline": deadline,
         "audience": target.to_dict(),
+        "reminder_offsets": (
+            None
+            if draft.reminder_offsets is None
+            else check_reminder_offsets(draft.reminder_offsets)
+        ),
         "municipality_id": municipality_id,
         "region_id": region_id,
     }

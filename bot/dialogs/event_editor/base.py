@@ -40,6 +40,7 @@ FIELD_STEPS: dict[str, tuple[State, State]] = {
     "place": (S.place, S.place),
     "capacity": (S.capacity, S.capacity),
     "deadline": (S.deadline, S.deadline),
+    "reminders": (S.reminders, S.reminders),
     "audience": (S.audience, S.audience),
     "program": (S.program, S.program),
     "description": (S.description, S.description),

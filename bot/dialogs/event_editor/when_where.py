@@ -19,7 +19,7 @@ from bot.dialogs.widgets import T, Template
 from bot.errors import DomainError
 from bot.services import event_fields, events
 from bot.states import EventEditor as S
-from bot.texts import t
+from bot.texts import t, tn
 
 SCHOOLS_PER_PAGE = 8
 
@@ -219,6 +219,32 @@ async def on_unlimited(callback: CallbackQuery, _button: Any, manager: DialogMan
     await answer(manager, S.capacity, capacity=None)
 
 
+# --- reminders -----------------------------------------------------------------------------------
+
+
+def describe_offsets(minutes: list[int]) -> str:
+    return ", ".join(
+        tn(f"events_admin.offset_{offset.unit}", offset.count)
+        for offset in event_fields.offsets_of(minutes)
+    )
+
+
+async def reminders_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    _person, _session, settings = who(dialog_manager)
+    usual = list(settings.event_reminder_minutes)
+    current = draft_of(dialog_manager).reminder_offsets or usual
+    return {"current": describe_offsets(current), "usual": describe_offsets(usual)}
+
+
+async def on_reminders(message: Message, _widget: Any, manager: DialogManager) -> None:
+    offsets = event_fields.read_reminder_offsets(message.text or "")
+    await answer(manager, S.reminders, reminder_offsets=offsets)
+
+
+async def on_usual_reminders(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+    await answer(manager, S.reminders, reminder_offsets=None)
+
+
 # --- the windows ---------------------------------------------------------------------------------
 
 
@@ -292,5 +318,16 @@ def windows() -> list[Window]:
             on_deadline_typed,
             Button(T("events_admin.button_until_start"), id="until_start", on_click=on_until_start),
             getter=zone_getter,
+        ),
+        text_step(
+            T("events_admin.ask_reminders", "current", "usual"),
+            S.reminders,
+            on_reminders,
+            Button(
+                T("events_admin.button_usual_reminders", "usual"),
+                id="usual_reminders",
+                on_click=on_usual_reminders,
+            ),
+            getter=reminders_getter,
         ),
     ]
