@@ -224,10 +224,8 @@ async def published(
     return event
 
 
-async def test_an_edit_tells_each_registrant_once_with_a_new_calendar_file(
-    harness: Harness, db: AsyncSession
-) -> None:
-    await arrange(db)
+async def published_with_a_reminder(db: AsyncSession) -> Event:
+    """`published`, and an unsent reminder an hour before for its first registration."""
     event = await published(db)
     registration = await db.scalar(select(EventRegistration.id).limit(1))
     assert registration is not None
@@ -238,6 +236,14 @@ async def test_an_edit_tells_each_registrant_once_with_a_new_calendar_file(
         )
     )  # fmt: skip
     await db.commit()
+    return event
+
+
+async def test_an_edit_tells_each_registrant_once_with_a_new_calendar_file(
+    harness: Harness, db: AsyncSession
+) -> None:
+    await arrange(db)
+    event = await published_with_a_reminder(db)
     await harness.callback(COORDINATOR, EventAdminCb(action="card", event_id=event.id).pack())
     await harness.press(COORDINATOR, "Изменить")
     await harness.press(COORDINATOR, "Дата и время")
@@ -288,16 +294,7 @@ async def test_reminders_are_changed_from_the_card_and_rescheduled_without_a_not
     before) for this event, its unsent reminders follow, and nobody is told (the card did not
     change); bad input is refused in words; «Как обычно» goes back to the usual ones."""
     await arrange(db)
-    event = await published(db)
-    registration = await db.scalar(select(EventRegistration.id).limit(1))
-    assert registration is not None
-    db.add(
-        EventReminder(
-            registration_id=registration, event_id=event.id, person_id=1, offset_minutes=60,
-            due_at=event.starts_at - timedelta(minutes=60),
-        )
-    )  # fmt: skip
-    await db.commit()
+    event = await published_with_a_reminder(db)
     await harness.callback(COORDINATOR, EventAdminCb(action="card", event_id=event.id).pack())
     await harness.press(COORDINATOR, "Изменить")
     await harness.press(COORDINATOR, "Напоминания")
