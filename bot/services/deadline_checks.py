@@ -25,6 +25,7 @@ from storage.repositories.deadlines import DeadlinesRepo
 Rule = Callable[[AsyncSession, Deadline, Sequence[DeadlineTask]], Awaitable[dict[int, datetime]]]
 
 RULES: dict[str, Rule] = {}
+RECORDS_LOOKBACK = timedelta(days=366)
 
 
 def rule(name: str) -> Callable[[Rule], Rule]:
@@ -50,22 +51,23 @@ async def satisfied(
 
 
 async def refresh_from_records(session: AsyncSession, today: date) -> int:
-    """Marks done the pending tasks of live record-checked deadlines that have started;
-    returns how many."""
+    """Marks done the pending tasks of live record-checked deadlines that have started and fell
+    due within the last year (older ones are settled: the sweep runs every few minutes, and
+    reading every year's tasks each time would grow without end); returns how many."""
     repo = DeadlinesRepo(session)
     deadlines = [
         d
-        for d in await repo.live_deadlines()
+        for d in await repo.live_deadlines(due_from=today - RECORDS_LOOKBACK)
         if d.done_by == DoneBy.RECORDS and d.starts_on <= today
     ]
     marked = 0
-    tasks = await repo.tasks_of(d.id for d in deadlines)
     by_deadline: dict[int, list[DeadlineTask]] = {}
-    for task in tasks:
-        if task.status == TaskStatus.PENDING:
-            by_deadline.setdefault(task.deadline_id, []).append(task)
+    for task in await repo.tasks_of((d.id for d in deadlines), pending_only=True):
+        by_deadline.setdefault(task.deadline_id, []).append(task)
     for deadline in deadlines:
         pending = by_deadline.get(deadline.id, [])
+        if not pending:
+            continue
         done = await satisfied(session, deadline, pending)
         for task in pending:
             if task.id in done:

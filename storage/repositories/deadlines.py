@@ -132,7 +132,9 @@ class DeadlinesRepo:
             query = query.where(Deadline.due_on <= due_until)
         return (await self.session.scalars(query.order_by(Deadline.due_on, Deadline.id))).all()
 
-    async def tasks_of(self, deadline_ids: Iterable[int]) -> Sequence[DeadlineTask]:
+    async def tasks_of(
+        self, deadline_ids: Iterable[int], *, pending_only: bool = False
+    ) -> Sequence[DeadlineTask]:
         ids = list(deadline_ids)
         if not ids:
             return []
@@ -141,6 +143,8 @@ class DeadlinesRepo:
             .where(DeadlineTask.deadline_id.in_(ids))
             .order_by(DeadlineTask.deadline_id, DeadlineTask.id)
         )
+        if pending_only:
+            query = query.where(DeadlineTask.status == TaskStatus.PENDING)
         return (await self.session.scalars(query)).all()
 
     # --- the program's schools screen (added with «Школы программы») ---------------------------
