@@ -13,6 +13,8 @@ from aiogram.types import (
     CallbackQuery,
     ForceReply,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
+    MediaUnion,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -110,3 +112,16 @@ async def show_instead(
         return
     await set_buttons(callback, None)
     await send_long(bot, message.chat.id, text, markup)
+
+
+PHOTOS_PER_ALBUM = 10  # Telegram's most photos in one album
+
+
+async def send_photos(bot: Bot, chat_id: int, photos: list[InputMediaPhoto]) -> None:
+    """Pictures as albums of up to ten; a lone one as a photo (an album takes two to ten)."""
+    for first in range(0, len(photos), PHOTOS_PER_ALBUM):
+        album = photos[first : first + PHOTOS_PER_ALBUM]
+        if len(album) == 1:
+            await bot.send_photo(chat_id, album[0].media, caption=album[0].caption)
+        else:
+            await bot.send_media_group(chat_id, list[MediaUnion](album))

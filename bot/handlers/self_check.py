@@ -10,7 +10,7 @@ import asyncio
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, MediaUnion, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Message
 from aiogram_dialog import DialogManager
 
 from bot.callbacks import SelfCheckCb
@@ -40,13 +40,12 @@ from bot.services.self_check_views import REMINDER_KIND
 from bot.states import SelfCheckFlow
 from bot.texts import plain, t
 from bot.transport import questions as relay
-from bot.ui import show_instead
+from bot.ui import send_photos, show_instead
 from bot.update_context import UpdateContext
 from storage.models import Role
 
 TEACHERS = (Role.TEACHER,)
 VIEWERS = (Role.COORDINATOR, Role.ADMIN)
-HEAT_MAPS_PER_ALBUM = 10  # Telegram's most photos in one album
 
 
 def build_router() -> Router:
@@ -325,12 +324,7 @@ async def cb_heat_map(
         )
         name = f"heat_map_{page.first}-{page.last}.png" if len(pages) > 1 else "heat_map.png"
         photos.append(InputMediaPhoto(media=BufferedInputFile(png, filename=name), caption=caption))
-    for first in range(0, len(photos), HEAT_MAPS_PER_ALBUM):
-        album = photos[first : first + HEAT_MAPS_PER_ALBUM]
-        if len(album) == 1:  # an album takes two to ten
-            await ctx.bot.send_photo(ctx.chat_id, album[0].media, caption=album[0].caption)
-        else:
-            await ctx.bot.send_media_group(ctx.chat_id, list[MediaUnion](album))
+    await send_photos(ctx.bot, ctx.chat_id, photos)
 
 
 async def cb_shares(

@@ -17,7 +17,6 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
     InputMediaPhoto,
-    MediaUnion,
     Message,
 )
 from aiogram_dialog import DialogManager
@@ -34,12 +33,11 @@ from bot.keyboards.status_board import (
 from bot.services import monitoring, monitoring_report, monitoring_xlsx, status_board
 from bot.services.charts.status_grid import STATE_ORDER, grid_png
 from bot.texts import plain, t
-from bot.ui import show_instead
+from bot.ui import send_photos, show_instead
 from bot.update_context import UpdateContext
 from storage.models import Role
 
 ORGANISERS = (Role.COORDINATOR, Role.ADMIN)
-PHOTOS_PER_ALBUM = 10
 
 
 def build_router() -> Router:
@@ -153,12 +151,7 @@ async def cb_picture(callback: CallbackQuery, callback_data: BoardCb, ctx: Updat
             caption += "\n" + t("board.png_truncated")
         name = f"board_{part.first_row + 1}_{part.first_column + 1}.png"
         photos.append(InputMediaPhoto(media=BufferedInputFile(png, filename=name), caption=caption))
-    for first in range(0, len(photos), PHOTOS_PER_ALBUM):
-        album = photos[first : first + PHOTOS_PER_ALBUM]
-        if len(album) == 1:  # an album takes two to ten
-            await ctx.bot.send_photo(ctx.chat_id, album[0].media, caption=album[0].caption)
-        else:
-            await ctx.bot.send_media_group(ctx.chat_id, list[MediaUnion](album))
+    await send_photos(ctx.bot, ctx.chat_id, photos)
 
 
 # --- monitoring stages --------------------------------------------------------------------------
