@@ -30,3 +30,5 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.events
 	$(PY) -m bench.charts
 	$(PY) -m bench.event_reminders
+	$(PY) -m bench.kpi
+	$(PY) -m bench.status_board
