@@ -477,7 +477,7 @@ _community_name = steps(_manage, press_k(COORDINATOR, "communities.button_add"))
 
 
 # Deadlines: the coordinator's editor form, and a task of theirs answered with a comment or file
-_dl = steps(menu(COORDINATOR, "menu.deadline_items"), press_k(COORDINATOR, "dl.button_add"))
+_dl = steps(send(COORDINATOR, "/duedates"), press_k(COORDINATOR, "dl.button_add"))
 _dl_description = steps(_dl, send(COORDINATOR, "Провести педсовет"))
 _dl_responsible = steps(_dl_description, press_k(COORDINATOR, "dl.button_skip"))
 _dl_start = steps(_dl_responsible, press_k(COORDINATOR, "dl.responsible_school_leaders"))

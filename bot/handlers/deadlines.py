@@ -43,7 +43,6 @@ def build_router() -> Router:
     router.message.filter(F.chat.type == "private")
     managers, anyone = HasRole(*MANAGERS), HasRole()
     on_message, on_callback = router.message.register, router.callback_query.register
-    on_message(show_list, MenuButton("menu.deadline_items"), managers)
     on_message(show_list, Command("duedates"), managers)
     on_callback(cb_list, DeadlineAdminCb.filter(F.action == "list"), managers)
     on_callback(cb_new, DeadlineAdminCb.filter(F.action == "new"), managers)

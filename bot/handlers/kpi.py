@@ -14,7 +14,7 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import KpiCb
-from bot.filters import HasRole, MenuButton
+from bot.filters import HasRole
 from bot.keyboards.kpi import places_keyboard, report_keyboard
 from bot.services import kpi, kpi_export, program_years
 from bot.texts import t
@@ -30,7 +30,6 @@ def build_router() -> Router:
     router.message.filter(F.chat.type == "private")
     viewers = HasRole(*VIEWERS)
     router.message.register(cmd_kpi, Command("kpi"), viewers)
-    router.message.register(cmd_kpi, MenuButton("menu.kpi"), viewers)
     on_callback = router.callback_query.register
     on_callback(cb_places, KpiCb.filter(F.action == "places"), viewers)
     on_callback(cb_show, KpiCb.filter(F.action == "show"), viewers)

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import ProgramCb
 from bot.errors import DomainError
-from bot.filters import HasRole, MenuButton
+from bot.filters import HasRole
 from bot.keyboards.program_schools import municipalities_keyboard, schools_keyboard, year_label
 from bot.services import program_years as service
 from bot.services.typed_numbers import INT32_MAX, whole_number_or_none
@@ -29,7 +29,6 @@ def build_router() -> Router:
     router.message.filter(F.chat.type == "private", HasRole(Role.COORDINATOR, Role.ADMIN))
     router.callback_query.filter(HasRole(Role.COORDINATOR, Role.ADMIN))
     router.message.register(cmd_schools, Command("programschools"))
-    router.message.register(cmd_schools, MenuButton("menu.program_schools"))
     router.callback_query.register(cb_municipalities, ProgramCb.filter(F.action == "muns"))
     router.callback_query.register(cb_year, ProgramCb.filter(F.action == "year"))
     router.callback_query.register(cb_mark, ProgramCb.filter(F.action == "mark"))

@@ -23,7 +23,7 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import BoardCb, DeadlineAdminCb, TaskCb
 from bot.dialogs.survey_runner import open_runner
-from bot.filters import HasRole, MenuButton
+from bot.filters import HasRole
 from bot.keyboards.status_board import (
     board_keyboard,
     overview_keyboard,
@@ -46,7 +46,6 @@ def build_router() -> Router:
     organisers = HasRole(*ORGANISERS)
     on_callback = router.callback_query.register
     router.message.register(cmd_board, Command("board"), organisers)
-    router.message.register(cmd_board, MenuButton("menu.board"), organisers)
     router.message.register(cmd_monitoring, Command("monitoring"), organisers)
     on_callback(cb_board, BoardCb.filter(F.action.in_({"open", "who"})), organisers)
     on_callback(cb_municipalities, BoardCb.filter(F.action == "muns"), organisers)
