@@ -154,6 +154,14 @@ async def test_stages_of_a_calendar_year_with_their_dates(db: AsyncSession) -> N
         assert deadline.done_by == DoneBy.RECORDS
         assert deadline.check == {"records": "monitoring", "stage": deadline.stage}
         assert await _task_schools(db, deadline.id) == {world["a"].id, world["b"].id, world["c"].id}
+    # A stage's window is days of the municipality's zone: the entry stage opens at Moscow's
+    # midnight of 1 March and closes when the interim one opens.
+    world["mun"].timezone = "Europe/Moscow"
+    opens, closes = await monitoring.window(db, stages[0])
+    assert (opens, closes) == (
+        datetime(2027, 2, 28, 21, 0, tzinfo=UTC),
+        datetime(2027, 8, 31, 21, 0, tzinfo=UTC),
+    )
 
 
 async def test_a_school_year_municipality_has_its_march_in_the_next_calendar_year(

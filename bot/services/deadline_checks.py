@@ -85,7 +85,6 @@ async def refresh_from_records(session: AsyncSession, today: date) -> int:
 # that completed it (the min-th event's end, the last school's consultation, …).
 
 MONITORING_SCENARIO = "self_eval_leader"
-DEFAULT_ZONE = "Europe/Moscow"
 
 
 def _now() -> datetime:
@@ -100,10 +99,7 @@ async def _zone(session: AsyncSession, deadline: Deadline) -> ZoneInfo:
     name = None
     if deadline.municipality_id is not None:
         name = await DeadlineChecksRepo(session).zone_name(deadline.municipality_id)
-    try:
-        return ZoneInfo(name or DEFAULT_ZONE)
-    except (ValueError, KeyError):
-        return ZoneInfo(DEFAULT_ZONE)
+    return program_years.zone_named(name)
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,24 +103,26 @@ async def ensure_current(session: AsyncSession, today: date) -> Ensured:
     return Ensured(created, tasks)
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _start_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 async def window(session: AsyncSession, deadline: Deadline) -> tuple[datetime, datetime]:
-    """When a self-evaluation counts for the stage: from its start to the next stage's start."""
+    """When a self-evaluation counts for the stage: from its start to the next stage's start,
+    days of the municipality's zone."""
     municipality = None
     if deadline.municipality_id is not None:
         municipality = await MonitoringRepo(session).municipality(deadline.municipality_id)
     kind = program_years.kind_of(municipality)
+    zone = program_years.zone_named(municipality.timezone if municipality else None)
     _, year_end = program_years.bounds(kind, deadline.year)
-    until = _start_of(year_end + timedelta(days=1))
+    until = _start_of(year_end + timedelta(days=1), zone)
     if deadline.municipality_id is not None:
         for other in await MonitoringRepo(session).stage_deadlines(deadline.municipality_id):
             if other.starts_on > deadline.starts_on:
-                until = min(until, _start_of(other.starts_on))
+                until = min(until, _start_of(other.starts_on, zone))
                 break
-    return _start_of(deadline.starts_on), until
+    return _start_of(deadline.starts_on, zone), until
 
 
 async def stage_deadline(session: AsyncSession, deadline_id: int) -> Deadline:

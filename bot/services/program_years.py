@@ -31,6 +31,16 @@ from storage.repositories.deadlines import DeadlinesRepo
 from storage.repositories.places import PlacesRepo
 
 EARLIEST_YEAR, LATEST_YEAR = 2015, 2100
+# A municipality's day when it sets no zone, for rules that run without the settings (the
+# deployment's TIMEZONE defaults to the same).
+DEFAULT_ZONE = "Europe/Moscow"
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ValueError, KeyError):
+        return ZoneInfo(DEFAULT_ZONE)
 
 
 def kind_of(municipality: Municipality | None) -> YearKind:
